@@ -1,0 +1,214 @@
+// Package config reads the sandbox's YAML configuration: merchants, currencies, banks,
+// token lifetime, settlement and callback timing, scenario rules. A bad file is refused
+// with its name, line and field.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/parser"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/scenarios"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration document.
+func DefaultYAML() []byte { return defaultYAML }
+
+// Config is the whole sandbox configuration.
+type Config struct {
+	TokenLifetime   scenarios.Duration  `yaml:"token_lifetime"`
+	AutoSettle      string              `yaml:"auto_settle"`
+	AutoSettleDelay scenarios.Duration  `yaml:"auto_settle_delay"`
+	WithdrawalDelay scenarios.Duration  `yaml:"withdrawal_delay"`
+	Callbacks       Callbacks           `yaml:"callbacks"`
+	Merchants       []MerchantConfig    `yaml:"merchants"`
+	Banks           map[string][]string `yaml:"banks"`
+	Scenarios       []scenarios.Rule    `yaml:"scenarios"`
+}
+
+// Callbacks tunes the callback dispatcher.
+type Callbacks struct {
+	// Schedule is the delay before each attempt; its length is the number of attempts.
+	Schedule    []scenarios.Duration `yaml:"schedule"`
+	Timeout     scenarios.Duration   `yaml:"timeout"`
+	Concurrency int                  `yaml:"concurrency"`
+}
+
+// FastSchedule is the retry schedule for CI and tests: five attempts within 1.5 s.
+var FastSchedule = []scenarios.Duration{0, scenarios.Duration(100 * time.Millisecond), scenarios.Duration(200 * time.Millisecond), scenarios.Duration(400 * time.Millisecond), scenarios.Duration(800 * time.Millisecond)}
+
+// MerchantConfig is one merchant as the YAML file writes it.
+type MerchantConfig struct {
+	Username    string             `yaml:"username"`
+	Aliases     []string           `yaml:"aliases"`
+	APIKey      string             `yaml:"api_key"`
+	SecretKey   string             `yaml:"secret_key"`
+	CallbackURL string             `yaml:"callback_url"`
+	Currencies  []gateway.Currency `yaml:"currencies"`
+}
+
+// Default returns the embedded default configuration.
+func Default() *Config {
+	c, err := Parse("(embedded default)", defaultYAML)
+	if err != nil {
+		panic("embedded default config: " + err.Error()) // a build defect, caught by tests
+	}
+	return c
+}
+
+// Load reads and validates a config file.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return Parse(path, b)
+}
+
+// Parse decodes and validates a config document; name is used in error messages.
+// Unknown fields are errors: a typo in a rule must not silently disable it.
+func Parse(name string, b []byte) (*Config, error) {
+	var c Config
+	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+		return nil, fmt.Errorf("config %s: %s", name, yaml.FormatError(err, false, true))
+	}
+	if err := c.validate(); err != nil {
+		var fe *scenarios.FieldError
+		if errors.As(err, &fe) {
+			return nil, fmt.Errorf("config %s:%s %s: %s", name, lineOf(b, fe.Path), fe.Path, fe.Msg)
+		}
+		return nil, fmt.Errorf("config %s: %w", name, err)
+	}
+	return &c, nil
+}
+
+// lineOf finds the line of a `a.b[2].c` path in the document, or "" if it is absent
+// (a missing field has no line of its own).
+func lineOf(b []byte, p string) string {
+	f, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return ""
+	}
+	for p != "" {
+		yp, err := yaml.PathString("$." + p)
+		if err == nil {
+			if n, err := yp.FilterFile(f); err == nil && n != nil {
+				return fmt.Sprintf("%d:", n.GetToken().Position.Line)
+			}
+		}
+		// Fall back to the nearest parent that exists.
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return ""
+}
+
+func fieldErr(path, format string, args ...any) error {
+	return &scenarios.FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (c *Config) validate() error {
+	if c.TokenLifetime <= 0 {
+		return fieldErr("token_lifetime", "must be a positive duration such as 30m")
+	}
+	switch c.AutoSettle {
+	case "", "completed", "fail":
+	default:
+		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
+	}
+	if len(c.Callbacks.Schedule) == 0 {
+		return fieldErr("callbacks.schedule", "needs at least one attempt")
+	}
+	if c.Callbacks.Timeout <= 0 {
+		return fieldErr("callbacks.timeout", "must be a positive duration")
+	}
+	if c.Callbacks.Concurrency < 1 || c.Callbacks.Concurrency > 256 {
+		return fieldErr("callbacks.concurrency", "must be between 1 and 256")
+	}
+	if len(c.Merchants) == 0 {
+		return fieldErr("merchants", "at least one merchant is needed")
+	}
+	names := map[string]bool{}
+	for i, m := range c.Merchants {
+		at := fmt.Sprintf("merchants[%d]", i)
+		if m.Username == "" {
+			return fieldErr(at+".username", "is required")
+		}
+		for _, n := range append([]string{m.Username}, m.Aliases...) {
+			if names[n] {
+				return fieldErr(at+".username", "%q names two merchants", n)
+			}
+			names[n] = true
+		}
+		if m.APIKey == "" {
+			return fieldErr(at+".api_key", "is required")
+		}
+		if m.SecretKey == "" {
+			return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")
+		}
+		if len(m.Currencies) == 0 {
+			return fieldErr(at+".currencies", "at least one currency is needed")
+		}
+		seen := map[string]bool{}
+		for j, cur := range m.Currencies {
+			cat := fmt.Sprintf("%s.currencies[%d]", at, j)
+			if len(cur.Code) != 3 || strings.ToUpper(cur.Code) != cur.Code {
+				return fieldErr(cat+".code", "%q is not a three-letter upper-case currency code", cur.Code)
+			}
+			if seen[cur.Code] {
+				return fieldErr(cat+".code", "%s is listed twice", cur.Code)
+			}
+			seen[cur.Code] = true
+			if cur.Min <= 0 || cur.Max < cur.Min {
+				return fieldErr(cat+".max", "limits must satisfy 0 < min <= max (min %s, max %s)", cur.Min, cur.Max)
+			}
+			if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
+				return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")
+			}
+			if len(c.Banks[cur.Code]) == 0 {
+				return fieldErr(cat+".code", "no banks are listed for %s under banks:", cur.Code)
+			}
+		}
+	}
+	for code, list := range c.Banks {
+		for j, b := range list {
+			if strings.TrimSpace(b) == "" {
+				return fieldErr(fmt.Sprintf("banks.%s[%d]", code, j), "bank name is empty")
+			}
+		}
+	}
+	return scenarios.Validate(c.Scenarios)
+}
+
+// MerchantList turns the merchant entries into domain merchants.
+func (c *Config) MerchantList() []gateway.Merchant {
+	out := make([]gateway.Merchant, len(c.Merchants))
+	for i, m := range c.Merchants {
+		out[i] = gateway.Merchant{Username: m.Username, Aliases: m.Aliases, APIKey: m.APIKey,
+			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: m.Currencies}
+	}
+	return out
+}
+
+// BankList returns the banks of a currency with ids numbered from "1".
+func (c *Config) BankList(code string) []gateway.Bank {
+	names := c.Banks[code]
+	out := make([]gateway.Bank, len(names))
+	for i, n := range names {
+		out[i] = gateway.Bank{ID: fmt.Sprint(i + 1), Currency: code, Name: n}
+	}
+	return out
+}

@@ -1,0 +1,218 @@
+package gateway
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+)
+
+// Kind tells deposits from withdrawals; merchant order ids are unique per kind.
+type Kind string
+
+// The two kinds of order, spelled as the callback's "type" field spells them.
+const (
+	KindDeposit    Kind = "deposit"
+	KindWithdrawal Kind = "withdrawal"
+)
+
+// Status is an order's state, spelled as check_status answers it.
+type Status string
+
+// The three statuses of the vendor's check_status examples.
+const (
+	StatusPending   Status = "pending"
+	StatusCompleted Status = "completed"
+	StatusFail      Status = "fail"
+	// StatusRejected is a payout refused by the bank, a status integrations of this
+	// gateway family handle; only scenario rules and the admin API produce it.
+	StatusRejected Status = "rejected"
+)
+
+// DateTimeLayout is the vendor's order_datetime format ("2021-11-18 15:00:00").
+const DateTimeLayout = "2006-01-02 15:04:05"
+
+// Telco modes accepted in the MYR `mode` field (prepaid top-up merchants).
+var TelcoModes = []string{"DIGI", "MAXIS", "CELCOM"}
+
+// Currency is one currency enabled for a merchant, with its limits and fees.
+type Currency struct {
+	Code string `json:"currency" yaml:"code"`
+	Min  Money  `json:"min" yaml:"min"`
+	Max  Money  `json:"max" yaml:"max"`
+	// DepositChargePercent is taken from a completed deposit (vendor: 300 → 9.0000, 3%).
+	DepositChargePercent Money `json:"deposit_charge_percent" yaml:"deposit_charge_percent"`
+	// PayoutFee is a fixed fee per completed withdrawal (vendor: "5.00").
+	PayoutFee Money `json:"payout_fee" yaml:"payout_fee"`
+	// StartBalance is the balance a fresh or reset sandbox gives the merchant.
+	StartBalance Money `json:"start_balance" yaml:"start_balance"`
+}
+
+// Bank is one entry of a bank list; ids are strings numbered from "1" per currency.
+type Bank struct {
+	Currency string `json:"currency"`
+	Name     string `json:"bank_name"`
+	ID       string `json:"id"`
+}
+
+// Merchant is a merchant account with its three credentials.
+type Merchant struct {
+	Username string `json:"username"`
+	// Aliases are other usernames that name the same merchant on the lookup endpoints:
+	// the vendor's own examples spell the test merchant both "vpay88-test" and
+	// "vpay88_test".
+	Aliases     []string   `json:"aliases,omitempty"`
+	APIKey      string     `json:"-"`
+	SecretKey   string     `json:"-"`
+	CallbackURL string     `json:"callback_url"`
+	Currencies  []Currency `json:"currencies"`
+}
+
+// Currency returns the merchant's settings for code, if enabled.
+func (m *Merchant) Currency(code string) (Currency, bool) {
+	for _, c := range m.Currencies {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return Currency{}, false
+}
+
+// Order is a deposit or a withdrawal as the sandbox keeps it.
+type Order struct {
+	Kind     Kind   `json:"kind"`
+	Merchant string `json:"merchant"`
+	OrderID  string `json:"order_id"`
+	// Number is the gateway's own order number, the <number> of p_url.
+	Number   uint64 `json:"number"`
+	Key      string `json:"key,omitempty"`
+	Amount   Money  `json:"amount"`
+	Currency string `json:"currency"`
+	Status   Status `json:"status"`
+
+	// Deposit fields.
+	Customer    string `json:"customer,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Phone       string `json:"phone_number,omitempty"`
+	Mode        string `json:"mode,omitempty"`
+	RedirectURL string `json:"redirect_url,omitempty"`
+
+	// Bank for THB/IDR deposits and for withdrawals.
+	BankID   string `json:"bank_id,omitempty"`
+	BankName string `json:"bank_name,omitempty"`
+
+	// Withdrawal fields.
+	HolderName string `json:"holder_name,omitempty"`
+	AccountNo  string `json:"account_no,omitempty"`
+	BankBranch string `json:"bank_branch,omitempty"`
+	// Reserved is what an accepted withdrawal holds back: amount plus payout fee.
+	Reserved Money `json:"reserved,omitempty"`
+
+	// Settlement.
+	Charge    Money     `json:"charge"`
+	PayerName string    `json:"name,omitempty"`
+	Remarks   string    `json:"remarks,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	SettledAt time.Time `json:"settled_at,omitzero"`
+	// SettleAt, when set on a pending order, is when a scheduled outcome applies.
+	SettleAt      time.Time `json:"settle_at,omitzero"`
+	SettleOutcome *Outcome  `json:"settle_outcome,omitempty"`
+	// Faults and Rule come from the scenario that matched the order at creation; the
+	// faults apply to its callback whoever settles it.
+	Faults *CallbackFaults `json:"callback_faults,omitempty"`
+	Rule   string          `json:"scenario,omitempty"`
+}
+
+// CallbackFaults alter the delivery of an order's callback (scenario rules).
+type CallbackFaults struct {
+	// Duplicate delivers the callback this many extra times.
+	Duplicate int `yaml:"duplicate" json:"duplicate,omitempty"`
+	// Delay holds every delivery of the callback back by this long.
+	Delay Duration `yaml:"delay" json:"delay,omitempty"`
+	// Drop never sends the callback; it is recorded as dropped.
+	Drop bool `yaml:"drop" json:"drop,omitempty"`
+	// WrongToken sends a token that does not verify.
+	WrongToken bool `yaml:"wrong_token" json:"wrong_token,omitempty"`
+	// OutOfOrder holds the callback back (by Delay, or 2 s) so that callbacks of
+	// orders settled after it reach the merchant first.
+	OutOfOrder bool `yaml:"out_of_order" json:"out_of_order,omitempty"`
+}
+
+// IsZero reports whether no fault is set.
+func (f *CallbackFaults) IsZero() bool { return f == nil || *f == (CallbackFaults{}) }
+
+// Settled reports whether the order reached a final status; a settled order never
+// changes again.
+func (o *Order) Settled() bool { return o.Status != StatusPending && o.Status != "" }
+
+// Outcome is how an order settles: by a click, a magic value, a rule or the admin API.
+type Outcome struct {
+	Status  Status `json:"status"`
+	Remarks string `json:"remarks,omitempty"`
+	Name    string `json:"name,omitempty"`
+	// Charge overrides the deposit charge or payout fee when set.
+	Charge *Money `json:"charge,omitempty"`
+	// Source says what chose the outcome: "checkout", "admin", a rule's name, a magic value.
+	Source string `json:"source,omitempty"`
+}
+
+// Token is the callback token: lowercase hex MD5 of secret key + merchant order id
+// (vendor: 令牌将会使用MD5("密钥" + 代理商订单号)).
+func Token(secretKey, orderID string) string {
+	sum := md5.Sum([]byte(secretKey + orderID))
+	return hex.EncodeToString(sum[:])
+}
+
+// ValidEmail is the sandbox's reading of "email incorrect.": one @, a non-empty local
+// part, a domain with a dot, no spaces or display names.
+func ValidEmail(s string) bool {
+	if strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
+}
+
+// NameMismatchRemarks is the vendor's failure text for a payout whose holder name does
+// not match the bank's record: "Account Holder Name Mismatch (MR SUK THA != SUK THAWAR)",
+// where the callback's name is "SUK THAWAR": the bank's record first, the holder_name
+// the merchant sent second.
+func NameMismatchRemarks(onRecord, given string) string {
+	return "Account Holder Name Mismatch (" + onRecord + " != " + given + ")"
+}
+
+// BankRecordName invents the bank's record of a holder name that does not match: the
+// vendor's example pairs "SUK THAWAR" with "MR SUK THA", a title and a truncated name.
+func BankRecordName(holder string) string {
+	n := strings.ToUpper(strings.TrimSpace(holder))
+	if r := []rune(n); len(r) > 7 {
+		n = strings.TrimSpace(string(r[:len(r)-3]))
+	}
+	return "MR " + n
+}
+
+// Duration is a time.Duration written as "1.5s" or "2m" in YAML and JSON.
+type Duration time.Duration
+
+// UnmarshalText reads a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (use 500ms, 2s, 1m): %q", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", b)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes the Go duration string.
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }

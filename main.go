@@ -1,0 +1,223 @@
+// Command vpay88-sandbox is a local, stateful stand-in for the Vpay88 payment gateway:
+// the vendor's merchant API, a hosted checkout page, signed durable callbacks, and
+// scenarios that force every outcome. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/server"
+	"github.com/vpay88/vpay88-sandbox/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches the subcommands; it returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		m := NewMain(stdout, stderr)
+		if err := m.ParseFlags(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+			return 2
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := m.Run(ctx); err != nil {
+			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+			return 1
+		}
+		<-ctx.Done()
+		if err := m.Close(); err != nil {
+			fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
+			return 1
+		}
+		return 0
+	case "version":
+		fmt.Fprintln(stdout, "vpay88-sandbox", version)
+		return 0
+	case "parity":
+		return runParity(args, stdout, stderr)
+	case "client":
+		return runClient(args, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q (serve, parity, client, version)\n", cmd)
+		return 2
+	}
+}
+
+// Main is the server program: flags and VPAY88_* environment into a configuration,
+// then the store, the server and the listener.
+type Main struct {
+	Addr        string
+	DataPath    string
+	ConfigPath  string
+	PublicURL   string
+	CallbackURL string
+	Seed        int64
+	AdminToken  string
+	LogFormat   string
+	LogLevel    string
+	FastRetries bool
+
+	stdout, stderr io.Writer
+	store          *store.Store
+	srv            *server.Server
+	http           *http.Server
+	ln             net.Listener
+	log            *slog.Logger
+}
+
+// NewMain returns a Main writing to the given streams.
+func NewMain(stdout, stderr io.Writer) *Main { return &Main{stdout: stdout, stderr: stderr} }
+
+// ParseFlags reads flags; each flag defaults to its VPAY88_<NAME> environment variable.
+func (m *Main) ParseFlags(args []string) error {
+	fs := flag.NewFlagSet("vpay88-sandbox", flag.ContinueOnError)
+	fs.SetOutput(m.stderr)
+	env := func(name, def string) string {
+		if v, ok := os.LookupEnv("VPAY88_" + name); ok {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&m.Addr, "addr", env("ADDR", "127.0.0.1:8088"), "listen address (VPAY88_ADDR)")
+	fs.StringVar(&m.DataPath, "data", env("DATA", "vpay88-sandbox.db"), "bbolt state file (VPAY88_DATA)")
+	fs.StringVar(&m.ConfigPath, "config", env("CONFIG", ""), "YAML config file; empty: the embedded default (VPAY88_CONFIG)")
+	fs.StringVar(&m.PublicURL, "public-url", env("PUBLIC_URL", ""), "base URL of p_url; empty: the request's host (VPAY88_PUBLIC_URL)")
+	fs.StringVar(&m.CallbackURL, "callback-url", env("CALLBACK_URL", ""), "callback URL of the first merchant (VPAY88_CALLBACK_URL)")
+	seed, err := strconv.ParseInt(env("SEED", "0"), 10, 64)
+	if err != nil {
+		return fmt.Errorf("VPAY88_SEED: %w", err)
+	}
+	fs.Int64Var(&m.Seed, "seed", seed, "seed for generated payer names; 0: random (VPAY88_SEED)")
+	fs.StringVar(&m.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "bearer token guarding /sandbox (VPAY88_ADMIN_TOKEN)")
+	fs.StringVar(&m.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (VPAY88_LOG_FORMAT)")
+	fs.StringVar(&m.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn, error (VPAY88_LOG_LEVEL)")
+	fast := env("FAST_RETRIES", "") == "1" || env("FAST_RETRIES", "") == "true"
+	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	switch m.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", m.LogFormat)
+	}
+	return nil
+}
+
+func (m *Main) logger() *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(m.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if m.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(m.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(m.stderr, opts))
+}
+
+// Run loads the config, opens the store, listens, and serves in the background.
+func (m *Main) Run(ctx context.Context) error {
+	m.log = m.logger()
+	cfg := config.Default()
+	if m.ConfigPath != "" {
+		c, err := config.Load(m.ConfigPath)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
+	if m.CallbackURL != "" {
+		cfg.Merchants[0].CallbackURL = m.CallbackURL
+	}
+	if m.FastRetries {
+		cfg.Callbacks.Schedule = config.FastSchedule
+	}
+	st, err := store.Open(m.DataPath)
+	if err != nil {
+		return err
+	}
+	m.store = st
+	// Listen before serving, so a busy port fails at once and :0 works.
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	m.ln = ln
+	srv, err := server.New(server.Options{Config: cfg, Store: st, PublicURL: m.PublicURL, Logger: m.log,
+		Seed: m.Seed, AdminToken: m.AdminToken})
+	if err != nil {
+		ln.Close()
+		st.Close()
+		return err
+	}
+	m.srv = srv
+	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	go func() {
+		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("serve", "err", err)
+		}
+	}()
+	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "data", m.DataPath, "config", orDefault(m.ConfigPath), "version", version)
+	return nil
+}
+
+func orDefault(p string) string {
+	if p == "" {
+		return "(embedded default)"
+	}
+	return p
+}
+
+// URL is the base URL the server listens on.
+func (m *Main) URL() string { return "http://" + m.ln.Addr().String() }
+
+// Close stops accepting requests, lets those in flight finish, stops the background
+// work and closes the store.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	if m.http != nil {
+		errs = append(errs, m.http.Shutdown(ctx))
+	}
+	if m.srv != nil {
+		errs = append(errs, m.srv.Close())
+	}
+	if m.store != nil {
+		errs = append(errs, m.store.Close())
+	}
+	m.log.Info("vpay88-sandbox stopped")
+	return errors.Join(errs...)
+}

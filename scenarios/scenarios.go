@@ -1,0 +1,185 @@
+package scenarios
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+)
+
+// Outcomes a rule or a magic value can ask for.
+const (
+	OutcomeCompleted           = "completed"
+	OutcomeFail                = "fail"
+	OutcomeNameMismatch        = "name_mismatch"
+	OutcomeInsufficientBalance = "insufficient_balance"
+	OutcomeRejected            = "rejected"
+	OutcomePending             = "pending"
+)
+
+var outcomes = map[string]bool{
+	OutcomeCompleted: true, OutcomeFail: true, OutcomeNameMismatch: true,
+	OutcomeInsufficientBalance: true, OutcomeRejected: true, OutcomePending: true,
+}
+
+// Magic values: they need no configuration, like a card network's test cards.
+// Deposits key on the email's local part, withdrawals on the account number.
+const (
+	MagicEmailSuccess = "success"
+	MagicEmailFail    = "fail"
+	MagicEmailPending = "pending"
+
+	MagicAccountSuccess      = "4000000001"
+	MagicAccountFail         = "4000000002"
+	MagicAccountNameMismatch = "4000000003"
+	MagicAccountNoBalance    = "4000000004"
+	MagicAccountPending      = "4000000009"
+)
+
+// Decision is what the scenarios say about one incoming order.
+type Decision struct {
+	// Source names what decided: a rule's name, "magic:<value>", or "" for defaults.
+	Source  string
+	Error   string
+	Latency time.Duration
+	// Outcome is "" when nothing was decided: the order follows the defaults
+	// (deposit pending or auto_settle; withdrawal completes after the configured delay).
+	Outcome string
+	Delay   time.Duration
+	Remarks string
+	Name    string
+	Charge  *gateway.Money
+	Faults  Faults
+}
+
+// Validate checks and compiles rules in place; the error names the rule and the field
+// (e.g. `scenarios[2].match.orderid`), so a config loader can point at the line.
+func Validate(rules []Rule) error {
+	for i := range rules {
+		r := &rules[i]
+		at := func(field string) string { return fmt.Sprintf("scenarios[%d].%s", i, field) }
+		m := &r.Match
+		switch m.Kind {
+		case "", gateway.KindDeposit, gateway.KindWithdrawal:
+		default:
+			return &FieldError{Path: at("match.kind"), Msg: fmt.Sprintf("kind %q is not deposit or withdrawal", m.Kind)}
+		}
+		if m.Amount != nil && (m.AmountMin != nil || m.AmountMax != nil) {
+			return &FieldError{Path: at("match.amount"), Msg: "amount cannot be combined with amount_min/amount_max"}
+		}
+		if m.AmountMin != nil && m.AmountMax != nil && *m.AmountMin > *m.AmountMax {
+			return &FieldError{Path: at("match.amount_min"), Msg: "amount_min is above amount_max"}
+		}
+		m.re = map[string]*regexp.Regexp{}
+		for field, pat := range map[string]string{"orderid": m.OrderID, "email": m.Email, "holder_name": m.HolderName, "account_no": m.AccountNo} {
+			if pat == "" {
+				continue
+			}
+			re, err := regexp.Compile(pat)
+			if err != nil {
+				return &FieldError{Path: at("match." + field), Msg: "bad pattern: " + err.Error()}
+			}
+			m.re[field] = re
+		}
+		e := &r.Effect
+		if e.Outcome != "" && !outcomes[e.Outcome] {
+			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of completed, fail, name_mismatch, insufficient_balance, rejected, pending", e.Outcome)}
+		}
+		if (e.Outcome == OutcomeNameMismatch || e.Outcome == OutcomeInsufficientBalance || e.Outcome == OutcomeRejected) && m.Kind != gateway.KindWithdrawal {
+			return &FieldError{Path: at("effect.outcome"), Msg: e.Outcome + " applies to withdrawals only: set match.kind: withdrawal"}
+		}
+		if e.Callback.Duplicate < 0 || e.Callback.Duplicate > 10 {
+			return &FieldError{Path: at("effect.callback.duplicate"), Msg: "duplicate must be between 0 and 10"}
+		}
+		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil {
+			return &FieldError{Path: at("effect"), Msg: "the rule has no effect"}
+		}
+	}
+	return nil
+}
+
+// FieldError is a validation error tied to a path in the config document.
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+// Decide returns what the rules, then the magic values, say about order o. Rules must
+// have passed Validate.
+func Decide(o *gateway.Order, rules []Rule) Decision {
+	for i := range rules {
+		if rules[i].Match.matches(o) {
+			e := rules[i].Effect
+			name := rules[i].Name
+			if name == "" {
+				name = fmt.Sprintf("rule %d", i+1)
+			}
+			return Decision{
+				Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
+				Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
+				Name: e.Name, Charge: e.Charge, Faults: e.Callback,
+			}
+		}
+	}
+	return magic(o)
+}
+
+func magic(o *gateway.Order) Decision {
+	if o.Kind == gateway.KindDeposit {
+		local, _, _ := strings.Cut(strings.ToLower(o.Email), "@")
+		switch local {
+		case MagicEmailSuccess:
+			return Decision{Source: "magic:email " + local, Outcome: OutcomeCompleted}
+		case MagicEmailFail:
+			return Decision{Source: "magic:email " + local, Outcome: OutcomeFail}
+		case MagicEmailPending:
+			return Decision{Source: "magic:email " + local, Outcome: OutcomePending}
+		}
+		return Decision{}
+	}
+	src := "magic:account_no " + o.AccountNo
+	switch o.AccountNo {
+	case MagicAccountSuccess:
+		return Decision{Source: src, Outcome: OutcomeCompleted}
+	case MagicAccountFail:
+		return Decision{Source: src, Outcome: OutcomeFail}
+	case MagicAccountNameMismatch:
+		return Decision{Source: src, Outcome: OutcomeNameMismatch}
+	case MagicAccountNoBalance:
+		return Decision{Source: src, Outcome: OutcomeInsufficientBalance}
+	case MagicAccountPending:
+		return Decision{Source: src, Outcome: OutcomePending}
+	}
+	return Decision{}
+}
+
+func (m *Match) matches(o *gateway.Order) bool {
+	if m.Kind != "" && m.Kind != o.Kind {
+		return false
+	}
+	if m.Merchant != "" && m.Merchant != o.Merchant {
+		return false
+	}
+	if m.Currency != "" && !strings.EqualFold(m.Currency, o.Currency) {
+		return false
+	}
+	if m.Amount != nil && *m.Amount != o.Amount {
+		return false
+	}
+	if m.AmountMin != nil && o.Amount < *m.AmountMin {
+		return false
+	}
+	if m.AmountMax != nil && o.Amount > *m.AmountMax {
+		return false
+	}
+	for field, v := range map[string]string{"orderid": o.OrderID, "email": o.Email, "holder_name": o.HolderName, "account_no": o.AccountNo} {
+		if re := m.re[field]; re != nil && !re.MatchString(v) {
+			return false
+		}
+	}
+	return true
+}

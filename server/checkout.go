@@ -1,0 +1,170 @@
+package server
+
+import (
+	"errors"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/store"
+	"github.com/vpay88/vpay88-sandbox/web"
+)
+
+var pages = template.Must(template.ParseFS(web.FS, "templates/checkout.html"))
+
+// registerCheckoutRoutes mounts the hosted payment page at the path shape of the
+// vendor's p_url (/checkout/order-pay/<number>/?pay_for_order=true&key=…).
+func (s *Server) registerCheckoutRoutes(e *echo.Echo) {
+	static, _ := fs.Sub(web.FS, "static")
+	e.GET("/checkout/static/*", echo.WrapHandler(http.StripPrefix("/checkout/static/", http.FileServer(http.FS(static)))))
+	e.GET("/checkout/order-pay/:number/", s.handleCheckoutPage)
+	e.POST("/checkout/order-pay/:number/", s.handleCheckoutSubmit)
+	e.GET("/checkout/order-received/:number/", s.handleCheckoutResult)
+}
+
+type pageData struct {
+	Title       string
+	Order       *gateway.Order
+	Amount      string
+	Created     string
+	Settled     bool
+	MethodTitle string
+	Options     []string
+	ActionURL   string
+	ResultURL   string
+	PayURL      string
+}
+
+// checkoutOrder finds a deposit by number and key; anything else is a 404 page.
+func (s *Server) checkoutOrder(c echo.Context, key string) (*gateway.Order, bool) {
+	n, err := strconv.ParseUint(c.Param("number"), 10, 64)
+	if err != nil {
+		return nil, false
+	}
+	o, err := s.store.OrderByNumber(n)
+	if err != nil || o.Kind != gateway.KindDeposit || key == "" || o.Key != key {
+		return nil, false
+	}
+	return o, true
+}
+
+func (s *Server) render(c echo.Context, code int, name string, d pageData) error {
+	var b strings.Builder
+	if err := pages.ExecuteTemplate(&b, name, d); err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTML(code, b.String())
+}
+
+func (s *Server) notFoundPage(c echo.Context) error {
+	return s.render(c, http.StatusNotFound, "notfound", pageData{Title: "Order not found"})
+}
+
+func (s *Server) pageData(o *gateway.Order) pageData {
+	num := strconv.FormatUint(o.Number, 10)
+	q := "?pay_for_order=true&key=" + url.QueryEscape(o.Key)
+	d := pageData{
+		Title: "Pay " + o.Currency + " " + o.Amount.Format(2), Order: o, Amount: o.Amount.Format(2),
+		Created: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Settled: o.Settled(),
+		ActionURL: "/checkout/order-pay/" + num + "/",
+		ResultURL: "/checkout/order-received/" + num + "/?key=" + url.QueryEscape(o.Key),
+		PayURL:    "/checkout/order-pay/" + num + "/" + q,
+	}
+	d.MethodTitle, d.Options = s.paymentOptions(o)
+	return d
+}
+
+// paymentOptions lists the ways to pay that fit the order, as the vendor's flows
+// describe them: MYR online banking or the chosen telco; THB and IDR the bank chosen
+// through bank_list; VND bank transfer.
+func (s *Server) paymentOptions(o *gateway.Order) (string, []string) {
+	switch {
+	case o.Mode != "":
+		return "Pay with prepaid credit", []string{o.Mode}
+	case o.BankName != "":
+		return "Pay from your bank", []string{o.BankName}
+	case o.Currency == "VND":
+		return "Bank transfer", bankNames(s.banks["VND"], 6)
+	case o.Currency == "MYR":
+		return "Online banking (FPX)", bankNames(s.banks["MYR"], 6)
+	default:
+		return "Bank transfer", bankNames(s.banks[o.Currency], 6)
+	}
+}
+
+func bankNames(bs []gateway.Bank, n int) []string {
+	var out []string
+	for i, b := range bs {
+		if i == n {
+			break
+		}
+		out = append(out, b.Name)
+	}
+	return out
+}
+
+func (s *Server) handleCheckoutPage(c echo.Context) error {
+	o, ok := s.checkoutOrder(c, c.QueryParam("key"))
+	if !ok {
+		return s.notFoundPage(c)
+	}
+	return s.render(c, http.StatusOK, "checkout", s.pageData(o))
+}
+
+func (s *Server) handleCheckoutSubmit(c echo.Context) error {
+	f, err := formValues(c.Request())
+	if err != nil {
+		return err
+	}
+	o, ok := s.checkoutOrder(c, f.Get("key"))
+	if !ok {
+		return s.notFoundPage(c)
+	}
+	var status gateway.Status
+	switch f.Get("action") {
+	case "pay":
+		status = gateway.StatusCompleted
+	case "fail":
+		status = gateway.StatusFail
+	default: // leave pending
+	}
+	if status != "" {
+		name := strings.TrimSpace(f.Get("name"))
+		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Status: status, Name: name, Source: "checkout"})
+		if err != nil && !errors.Is(err, store.ErrAlreadySettled) {
+			return err
+		}
+		if settled != nil {
+			o = settled
+		}
+	}
+	if o.RedirectURL != "" && validRedirect(o.RedirectURL) {
+		return c.Redirect(http.StatusSeeOther, o.RedirectURL)
+	}
+	return c.Redirect(http.StatusSeeOther, s.pageData(o).ResultURL)
+}
+
+// validRedirect only follows http(s) URLs, so a javascript: URL sent as redirect_url
+// cannot run in the tester's browser.
+func validRedirect(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func (s *Server) handleCheckoutResult(c echo.Context) error {
+	o, ok := s.checkoutOrder(c, c.QueryParam("key"))
+	if !ok {
+		return s.notFoundPage(c)
+	}
+	d := s.pageData(o)
+	d.Title = "Payment " + string(o.Status)
+	return s.render(c, http.StatusOK, "result", d)
+}

@@ -1,0 +1,181 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Context keys set by the vendor handlers for the journal and metrics.
+const (
+	ctxMessage = "vpay88.message"
+	ctxFields  = "vpay88.fields"
+)
+
+// JournalEntry is one vendor-API request as the admin API and dashboard show it.
+type JournalEntry struct {
+	ID        uint64            `json:"id"`
+	RequestID string            `json:"request_id"`
+	Time      time.Time         `json:"time"`
+	Endpoint  string            `json:"endpoint"`
+	Fields    map[string]string `json:"fields"`
+	HTTP      int               `json:"http_status"`
+	Message   string            `json:"message"`
+	Response  string            `json:"response"`
+	LatencyMS float64           `json:"latency_ms"`
+}
+
+// journal keeps the last n vendor-API requests in memory: it is a debugging aid, not
+// state, so it costs no disk write on the request path (README, guessed behaviours).
+type journal struct {
+	mu      sync.Mutex
+	entries []JournalEntry
+	next    uint64
+	size    int
+	subs    map[chan struct{}]bool
+}
+
+func newJournal(size int) *journal {
+	return &journal{size: size, subs: map[chan struct{}]bool{}}
+}
+
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	j.next++
+	e.ID = j.next
+	if len(j.entries) >= j.size {
+		copy(j.entries, j.entries[1:])
+		j.entries = j.entries[:len(j.entries)-1]
+	}
+	j.entries = append(j.entries, e)
+	for ch := range j.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+	j.mu.Unlock()
+}
+
+func (j *journal) reset() {
+	j.mu.Lock()
+	j.entries = nil
+	j.mu.Unlock()
+}
+
+// list returns entries newest first that match the filters.
+func (j *journal) list(endpoint, message, field string, offset, limit int) ([]JournalEntry, int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []JournalEntry
+	total := 0
+	for i := len(j.entries) - 1; i >= 0; i-- {
+		e := j.entries[i]
+		if endpoint != "" && !strings.Contains(e.Endpoint, endpoint) {
+			continue
+		}
+		if message != "" && e.Message != message {
+			continue
+		}
+		if field != "" {
+			hit := false
+			for _, v := range e.Fields {
+				if strings.Contains(v, field) {
+					hit = true
+				}
+			}
+			if !hit {
+				continue
+			}
+		}
+		total++
+		if total > offset && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, total
+}
+
+func (j *journal) subscribe() chan struct{} {
+	ch := make(chan struct{}, 1)
+	j.mu.Lock()
+	j.subs[ch] = true
+	j.mu.Unlock()
+	return ch
+}
+
+func (j *journal) unsubscribe(ch chan struct{}) {
+	j.mu.Lock()
+	delete(j.subs, ch)
+	j.mu.Unlock()
+}
+
+// requestID gives every request an id (X-Request-Id, kept if the caller sent one),
+// used in logs and the journal.
+func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if id == "" || len(id) > 64 {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			id = hex.EncodeToString(b)
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+// teeWriter keeps a copy of a (small) vendor response for the journal.
+type teeWriter struct {
+	http.ResponseWriter
+	buf bytes.Buffer
+}
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	if t.buf.Len() < 4096 {
+		t.buf.Write(b)
+	}
+	return t.ResponseWriter.Write(b)
+}
+
+// journalAPI records each vendor request: fields, answer, latency; it also counts it
+// in the metrics and logs it.
+func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		tw := &teeWriter{ResponseWriter: c.Response().Writer}
+		c.Response().Writer = tw
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		lat := time.Since(start)
+		msg, _ := c.Get(ctxMessage).(string)
+		if msg == "" {
+			msg = http.StatusText(c.Response().Status)
+		}
+		endpoint := c.Path()
+		s.metrics.observeRequest(endpoint, msg, lat)
+		fields := map[string]string{}
+		if v, ok := c.Get(ctxFields).(url.Values); ok {
+			for k := range v {
+				fields[k] = v.Get(k)
+			}
+		}
+		rid := c.Response().Header().Get(echo.HeaderXRequestID)
+		s.journal.add(JournalEntry{
+			RequestID: rid, Time: start.UTC(), Endpoint: endpoint, Fields: fields,
+			HTTP: c.Response().Status, Message: msg, Response: tw.buf.String(),
+			LatencyMS: float64(lat.Microseconds()) / 1000,
+		})
+		s.log.Debug("api request", "request_id", rid, "endpoint", endpoint, "message", msg, "latency_ms", float64(lat.Microseconds())/1000)
+		return nil
+	}
+}

@@ -1,0 +1,211 @@
+// Package server is the sandbox's HTTP surface on Echo: the vendor API, the checkout
+// page, the admin API and dashboard, health and metrics. New returns an http.Handler
+// that also owns the background work (scheduled settlements, callback delivery).
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/brianvoe/gofakeit/v6"
+	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/callback"
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/scenarios"
+	"github.com/vpay88/vpay88-sandbox/store"
+)
+
+// Options wires a Server.
+type Options struct {
+	Config *config.Config
+	Store  *store.Store
+	// PublicURL is the base of p_url, e.g. http://127.0.0.1:8088.
+	PublicURL string
+	Logger    *slog.Logger
+	// Seed makes payer names repeatable (0: random).
+	Seed int64
+	// AdminToken, when set, guards /sandbox/api and /sandbox/ with a bearer token.
+	AdminToken string
+	// HTTPClient delivers callbacks; nil means a client with the configured timeout.
+	HTTPClient *http.Client
+}
+
+// Server is the sandbox.
+type Server struct {
+	echo       *echo.Echo
+	cfg        *config.Config
+	store      *store.Store
+	log        *slog.Logger
+	publicURL  string
+	adminToken string
+
+	mu        sync.RWMutex // guards merchants, rules and faker
+	merchants map[string]*gateway.Merchant
+	byName    map[string]*gateway.Merchant // username and aliases
+	rules     []scenarios.Rule
+	faker     *gofakeit.Faker
+	banks     map[string][]gateway.Bank
+
+	dispatcher *callback.Dispatcher
+	wake       chan struct{}
+	ctx        context.Context
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	metrics    *metrics
+	journal    *journal
+}
+
+// New builds the sandbox and starts its background work; Close stops it.
+func New(o Options) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg: o.Config, store: o.Store, log: o.Logger, adminToken: o.AdminToken,
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
+		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
+		metrics: newMetrics(), journal: newJournal(2000),
+	}
+	seed := o.Seed
+	if seed == 0 {
+		seed = time.Now().UnixNano()
+	}
+	s.faker = gofakeit.New(seed)
+	var opening []store.Balance
+	for _, m := range o.Config.MerchantList() {
+		m := m
+		s.merchants[m.Username] = &m
+		s.byName[m.Username] = &m
+		for _, a := range m.Aliases {
+			s.byName[a] = &m
+		}
+		for _, c := range m.Currencies {
+			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
+			if _, ok := s.banks[c.Code]; !ok {
+				s.banks[c.Code] = o.Config.BankList(c.Code)
+			}
+		}
+	}
+	s.rules = o.Config.Scenarios
+	if err := o.Store.EnsureBalances(opening); err != nil {
+		return nil, err
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = callback.NewHTTPClient(time.Duration(o.Config.Callbacks.Timeout))
+	}
+	sched := make([]time.Duration, len(o.Config.Callbacks.Schedule))
+	for i, d := range o.Config.Callbacks.Schedule {
+		sched[i] = time.Duration(d)
+	}
+	s.dispatcher = callback.New(callback.Options{
+		Store: o.Store, Client: hc, Concurrency: o.Config.Callbacks.Concurrency,
+		Logger: o.Logger, OnAttempt: s.metrics.observeAttempt, Schedule: sched,
+	})
+	s.echo = s.routes()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.dispatcher.Start()
+	s.wg.Add(2)
+	go s.scheduleLoop()
+	go s.housekeeping()
+	return s, nil
+}
+
+// ServeHTTP makes the Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// Close stops the background work; in-flight callback attempts finish first. The store
+// is the caller's to close.
+func (s *Server) Close() error {
+	s.cancel()
+	s.wg.Wait()
+	s.dispatcher.Close()
+	return nil
+}
+
+// Dispatcher exposes the callback dispatcher (tests wait on it).
+func (s *Server) Dispatcher() *callback.Dispatcher { return s.dispatcher }
+
+func (s *Server) merchant(name string) *gateway.Merchant {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byName[name]
+}
+
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.limitBody)
+	s.registerAPIRoutes(e)
+	s.registerCheckoutRoutes(e)
+	s.registerAdminRoutes(e)
+	e.GET("/healthz", func(c echo.Context) error {
+		return c.JSON(http.StatusOK, map[string]any{"status": "ok"})
+	})
+	e.GET("/metrics", echo.WrapHandler(s.metrics.handler()))
+	return e
+}
+
+// limitBody caps request bodies so a 20 MB upload is refused without being read.
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.ContentLength > maxBodyBytes {
+			return errBodyTooLarge
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)
+		return next(c)
+	}
+}
+
+// handleError is the one place errors become answers. Vendor routes keep the vendor's
+// `{"status":false,"message":…}` shape even for unknown routes (as stripe-mock copies
+// its API's error shape); internal errors are logged and answered generically.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "Internal error."
+	var he *echo.HTTPError
+	var ae *gateway.APIError
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		code, msg = http.StatusRequestEntityTooLarge, "Request body too large."
+	case errors.As(err, &ae):
+		code, msg = http.StatusOK, ae.Message
+	case errors.As(err, &he):
+		code = he.Code
+		switch code {
+		case http.StatusNotFound:
+			msg = "Not found."
+		case http.StatusMethodNotAllowed:
+			msg = "Method not allowed."
+		case http.StatusUnauthorized:
+			msg = "Unauthorized."
+		case http.StatusRequestEntityTooLarge:
+			msg = "Request body too large."
+		default:
+			if m, ok := he.Message.(string); ok {
+				msg = m
+			} else {
+				msg = http.StatusText(code)
+			}
+		}
+	default:
+		s.log.Error("internal error", "err", err, "path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(code)
+		return
+	}
+	_ = writeJSON(c, code, errorBody{Status: false, Message: msg})
+}

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+)
+
+// Delivery states.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryFailed    = "failed"  // every attempt of the schedule was used
+	DeliveryDropped   = "dropped" // a scenario fault: never sent
+)
+
+// Delivery is one callback in the durable outbox: stored in the same transaction as
+// the settlement that caused it, before its first attempt.
+type Delivery struct {
+	ID        uint64          `json:"id"`
+	Merchant  string          `json:"merchant"`
+	Kind      gateway.Kind    `json:"kind"`
+	OrderID   string          `json:"order_id"`
+	URL       string          `json:"url"`
+	Body      json.RawMessage `json:"body"`
+	State     string          `json:"state"`
+	Attempts  int             `json:"attempts"`
+	NextAt    time.Time       `json:"next_at,omitzero"`
+	CreatedAt time.Time       `json:"created_at"`
+	// Note says why this delivery exists beyond the plain callback ("duplicate",
+	// "wrong token", "resend").
+	Note string `json:"note,omitempty"`
+	// Schedule is the retry schedule this delivery follows (nanoseconds per attempt).
+	Schedule []time.Duration `json:"schedule,omitempty"`
+}
+
+// Attempt is one try at delivering a callback, as the admin API shows it.
+type Attempt struct {
+	DeliveryID uint64          `json:"delivery_id"`
+	N          int             `json:"n"`
+	Time       time.Time       `json:"time"`
+	URL        string          `json:"url"`
+	Body       json.RawMessage `json:"request_body"`
+	Status     int             `json:"http_status"`
+	LatencyMS  float64         `json:"latency_ms"`
+	Answer     string          `json:"answer"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// SettleFunc sets the final state of a pending order (status, charge, payer name,
+// remarks) and returns the callbacks to enqueue. It runs inside the settlement
+// transaction and must not fail after changing anything it returns.
+type SettleFunc func(o *gateway.Order) ([]*Delivery, error)
+
+// Settle moves a pending order to its final status in one transaction: the order, the
+// balance and its ledger entry, and the outbox. It returns ErrAlreadySettled for an
+// order that is completed or failed: a settled order never changes again.
+func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply SettleFunc) (*gateway.Order, []*Delivery, error) {
+	var out *gateway.Order
+	var dels []*Delivery
+	err := s.write(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOrders)
+		key := OrderKey(kind, merchant, orderID)
+		var o gateway.Order
+		if !getJSON(ob, key, &o) {
+			return ErrNotFound
+		}
+		if o.Settled() {
+			out = &o
+			return ErrAlreadySettled
+		}
+		before := o
+		d, err := apply(&o)
+		if err != nil {
+			return err
+		}
+		if o.Status == gateway.StatusPending { // the decision was to leave it pending
+			out = &o
+			if !before.SettleAt.IsZero() {
+				if err := tx.Bucket(bucketTimers).Delete(timerKey(before.SettleAt, key)); err != nil {
+					return err
+				}
+				o.SettleAt, o.SettleOutcome = time.Time{}, nil
+			}
+			return putJSON(ob, key, &o)
+		}
+		o.SettledAt = s.Now().UTC()
+		bal := getBalance(tx, o.Merchant, o.Currency)
+		switch {
+		case o.Kind == gateway.KindDeposit && o.Status == gateway.StatusCompleted:
+			err = s.setBalance(tx, bal, o.Amount-o.Charge, 0, ReasonDepositCredit, o.Kind, o.OrderID)
+		case o.Kind == gateway.KindWithdrawal && o.Status == gateway.StatusCompleted:
+			// The fee charged may differ from the one reserved (a rule's charge): the
+			// difference goes back to the available balance.
+			err = s.setBalance(tx, bal, o.Reserved-(o.Amount+o.Charge), -o.Reserved, ReasonPayoutComplete, o.Kind, o.OrderID)
+		case o.Kind == gateway.KindWithdrawal && o.Status == gateway.StatusFail:
+			err = s.setBalance(tx, bal, o.Reserved, -o.Reserved, ReasonPayoutRelease, o.Kind, o.OrderID)
+		}
+		if err != nil {
+			return err
+		}
+		if !before.SettleAt.IsZero() {
+			if err := tx.Bucket(bucketTimers).Delete(timerKey(before.SettleAt, key)); err != nil {
+				return err
+			}
+		}
+		o.SettleAt, o.SettleOutcome = time.Time{}, nil
+		if err := putJSON(ob, key, &o); err != nil {
+			return err
+		}
+		if err := s.enqueue(tx, d); err != nil {
+			return err
+		}
+		out, dels = &o, d
+		return nil
+	})
+	return out, dels, err
+}
+
+// Enqueue stores new deliveries (a resend) and returns them with their ids.
+func (s *Store) Enqueue(d []*Delivery) error {
+	return s.write(func(tx *bolt.Tx) error { return s.enqueue(tx, d) })
+}
+
+func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
+	b := tx.Bucket(bucketOutbox)
+	for _, d := range dels {
+		id, _ := b.NextSequence()
+		d.ID = id
+		if d.State == "" {
+			d.State = DeliveryPending
+		}
+		if d.CreatedAt.IsZero() {
+			d.CreatedAt = s.Now().UTC()
+		}
+		if err := putJSON(b, u64(id), d); err != nil {
+			return err
+		}
+		if d.State == DeliveryPending {
+			if err := tx.Bucket(bucketQueue).Put(queueKey(d.NextAt, id), nil); err != nil {
+				return err
+			}
+		}
+		if err := tx.Bucket(bucketByOrder).Put(append(OrderKey(d.Kind, d.Merchant, d.OrderID), append([]byte{0}, u64(id)...)...), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func queueKey(at time.Time, id uint64) []byte {
+	return append(u64(uint64(at.UnixNano())), u64(id)...)
+}
+
+// DueDeliveries returns pending deliveries whose next attempt is due at now, oldest
+// first, at most limit.
+func (s *Store) DueDeliveries(now time.Time, limit int) ([]*Delivery, error) {
+	var out []*Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		c := tx.Bucket(bucketQueue).Cursor()
+		for k, _ := c.First(); k != nil && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, _ = c.Next() {
+			var d Delivery
+			if getJSON(ob, k[8:], &d) {
+				out = append(out, &d)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// NextDelivery returns when the earliest pending delivery is due.
+func (s *Store) NextDelivery() (time.Time, bool) {
+	var at time.Time
+	var ok bool
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketQueue).Cursor().First(); k != nil {
+			at, ok = time.Unix(0, int64(beU64(k[:8]))), true
+		}
+		return nil
+	})
+	return at, ok
+}
+
+// RecordAttempt stores an attempt and the delivery's new state in one transaction;
+// next is when to try again (ignored unless state is pending).
+func (s *Store) RecordAttempt(d *Delivery, a Attempt) error {
+	return s.write(func(tx *bolt.Tx) error {
+		ob := tx.Bucket(bucketOutbox)
+		var old Delivery
+		if !getJSON(ob, u64(d.ID), &old) {
+			return ErrNotFound
+		}
+		if old.State == DeliveryPending {
+			if err := tx.Bucket(bucketQueue).Delete(queueKey(old.NextAt, old.ID)); err != nil {
+				return err
+			}
+		}
+		if d.State == DeliveryPending {
+			if err := tx.Bucket(bucketQueue).Put(queueKey(d.NextAt, d.ID), nil); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(ob, u64(d.ID), d); err != nil {
+			return err
+		}
+		if a.N == 0 { // a state change without an attempt (a dropped delivery)
+			return nil
+		}
+		return putJSON(tx.Bucket(bucketAttempts), append(u64(d.ID), u64(uint64(a.N))...), a)
+	})
+}
+
+// Deliveries returns the callbacks of one order, oldest first.
+func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Delivery, error) {
+	var out []*Delivery
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := append(OrderKey(kind, merchant, orderID), 0)
+		c := tx.Bucket(bucketByOrder).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			if len(k) != len(prefix)+8 {
+				continue
+			}
+			var d Delivery
+			if getJSON(tx.Bucket(bucketOutbox), k[len(prefix):], &d) {
+				out = append(out, &d)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Attempts returns the attempts of one delivery, in order.
+func (s *Store) Attempts(deliveryID uint64) ([]Attempt, error) {
+	var out []Attempt
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := u64(deliveryID)
+		c := tx.Bucket(bucketAttempts).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var a Attempt
+			if json.Unmarshal(v, &a) == nil {
+				out = append(out, a)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ListDeliveries returns the newest deliveries first (the callback log), at most limit
+// after skipping offset, and the total count.
+func (s *Store) ListDeliveries(merchant, state string, offset, limit int) ([]*Delivery, int, error) {
+	var out []*Delivery
+	total := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketOutbox).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var d Delivery
+			if json.Unmarshal(v, &d) != nil || (merchant != "" && d.Merchant != merchant) || (state != "" && d.State != state) {
+				continue
+			}
+			total++
+			if total > offset && len(out) < limit {
+				out = append(out, &d)
+			}
+		}
+		return nil
+	})
+	return out, total, err
+}
