@@ -212,3 +212,6 @@ func (c *Config) BankList(code string) []gateway.Bank {
 	}
 	return out
 }
+
+// Duration is the config's duration type ("30m", "2s").
+type Duration = scenarios.Duration

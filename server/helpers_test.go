@@ -1,0 +1,150 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/server"
+	"github.com/vpay88/vpay88-sandbox/store"
+)
+
+// Default merchant credentials of the embedded config (the vendor's example values).
+const (
+	testMerchant = "vpay88-test"
+	testAPIKey   = "EPSOWM0eewwrwer0OfUo"
+	testSecret   = "vpay88-test-secret"
+)
+
+// testEnv is a whole sandbox over a real bbolt file, served by httptest.
+type testEnv struct {
+	URL   string
+	Srv   *server.Server
+	Store *store.Store
+	Cfg   *config.Config
+	HTTP  *httptest.Server
+	Path  string
+	Opts  server.Options
+}
+
+// MustOpenEnv starts a sandbox on the embedded default config, changed by the given
+// functions (set a callback URL, rules, the fast schedule…); it closes with the test.
+func MustOpenEnv(tb testing.TB, changes ...func(*config.Config)) *testEnv {
+	tb.Helper()
+	return MustOpenEnvAt(tb, filepath.Join(tb.TempDir(), "sandbox.db"), changes...)
+}
+
+// MustOpenEnvAt is MustOpenEnv over a given bbolt path (restart tests reuse one file).
+func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) *testEnv {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Callbacks.Schedule = config.FastSchedule
+	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
+	for _, c := range changes {
+		c(cfg)
+	}
+	st, err := store.Open(path)
+	require.NoError(tb, err)
+	opts := server.Options{Config: cfg, Store: st, Seed: 42}
+	srv, err := server.New(opts)
+	require.NoError(tb, err)
+	hs := httptest.NewServer(srv)
+	e := &testEnv{URL: hs.URL, Srv: srv, Store: st, Cfg: cfg, HTTP: hs, Path: path, Opts: opts}
+	tb.Cleanup(e.Close)
+	return e
+}
+
+// Close stops the HTTP server, the background work and the store; safe to call twice.
+func (e *testEnv) Close() {
+	if e.HTTP == nil {
+		return
+	}
+	e.HTTP.Close()
+	e.Srv.Close()
+	e.Store.Close()
+	e.HTTP = nil
+}
+
+// PostMultipart sends fields as multipart/form-data, as the vendor's PHP examples do,
+// and returns the status and raw body.
+func (e *testEnv) PostMultipart(tb testing.TB, path string, fields map[string]string) (int, []byte) {
+	tb.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		require.NoError(tb, w.WriteField(k, v))
+	}
+	require.NoError(tb, w.Close())
+	resp, err := http.Post(e.URL+path, w.FormDataContentType(), &buf)
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	return resp.StatusCode, b
+}
+
+// PostForm sends fields as application/x-www-form-urlencoded.
+func (e *testEnv) PostForm(tb testing.TB, path string, fields map[string]string) (int, []byte) {
+	tb.Helper()
+	v := url.Values{}
+	for k, val := range fields {
+		v.Set(k, val)
+	}
+	resp, err := http.Post(e.URL+path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	return resp.StatusCode, b
+}
+
+// Call posts multipart fields and decodes the JSON answer, requiring HTTP 200.
+func (e *testEnv) Call(tb testing.TB, path string, fields map[string]string) map[string]any {
+	tb.Helper()
+	code, b := e.PostMultipart(tb, path, fields)
+	require.Equal(tb, http.StatusOK, code, "body: %s", b)
+	var m map[string]any
+	require.NoError(tb, json.Unmarshal(b, &m), "body: %s", b)
+	return m
+}
+
+// Auth gets a fresh token for the default merchant.
+func (e *testEnv) Auth(tb testing.TB) string {
+	tb.Helper()
+	m := e.Call(tb, "/merchant/auth", map[string]string{"username": testMerchant, "api_key": testAPIKey})
+	require.Equal(tb, true, m["status"], "auth: %v", m)
+	return m["auth"].(string)
+}
+
+// Deposit creates a deposit with sensible defaults; fields override them.
+func (e *testEnv) Deposit(tb testing.TB, orderID string, fields map[string]string) map[string]any {
+	tb.Helper()
+	f := map[string]string{"username": "john", "auth": e.Auth(tb), "amount": "100", "currency": "MYR",
+		"orderid": orderID, "email": "john@example.com", "phone_number": "601012456789"}
+	for k, v := range fields {
+		f[k] = v
+	}
+	return e.Call(tb, "/merchant/generate_orders", f)
+}
+
+// Withdraw creates a withdrawal with sensible defaults; fields override them.
+func (e *testEnv) Withdraw(tb testing.TB, orderID string, fields map[string]string) map[string]any {
+	tb.Helper()
+	f := map[string]string{"auth": e.Auth(tb), "amount": "100", "currency": "MYR", "orderid": orderID,
+		"bank_id": "1", "holder_name": "John Doe", "account_no": "12332343432"}
+	for k, v := range fields {
+		f[k] = v
+	}
+	return e.Call(tb, "/merchant/withdraw_orders", f)
+}
