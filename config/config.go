@@ -94,13 +94,16 @@ func Parse(name string, b []byte) (*Config, error) {
 
 // lineOf finds the line of a `a.b[2].c` path in the document, or "" if it is absent
 // (a missing field has no line of its own).
-func lineOf(b []byte, p string) string {
+func lineOf(b []byte, p string) string { return lineOfPath(b, "$."+p) }
+
+// lineOfPath is lineOf for a full YAML path ("$.a[1].b" or "$[1].b").
+func lineOfPath(b []byte, p string) string {
 	f, err := parser.ParseBytes(b, 0)
 	if err != nil {
 		return ""
 	}
-	for p != "" {
-		yp, err := yaml.PathString("$." + p)
+	for p != "$" && p != "" {
+		yp, err := yaml.PathString(p)
 		if err == nil {
 			if n, err := yp.FilterFile(f); err == nil && n != nil {
 				return fmt.Sprintf("%d:", n.GetToken().Position.Line)
@@ -108,7 +111,7 @@ func lineOf(b []byte, p string) string {
 		}
 		// Fall back to the nearest parent that exists.
 		i := strings.LastIndexAny(p, ".[")
-		if i <= 0 {
+		if i <= 1 {
 			break
 		}
 		p = p[:i]
@@ -215,3 +218,31 @@ func (c *Config) BankList(code string) []gateway.Bank {
 
 // Duration is the config's duration type ("30m", "2s").
 type Duration = scenarios.Duration
+
+// ParseRules reads scenario rules sent to the admin API: a YAML list of rules, or a
+// document with a `scenarios:` list. Errors name the line, as at start-up.
+func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
+	var rules []scenarios.Rule
+	var doc struct {
+		Scenarios []scenarios.Rule `yaml:"scenarios"`
+	}
+	prefix := "$"
+	if err := yaml.UnmarshalWithOptions(b, &rules, yaml.Strict()); err != nil {
+		if err2 := yaml.UnmarshalWithOptions(b, &doc, yaml.Strict()); err2 != nil {
+			return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+		}
+		rules, prefix = doc.Scenarios, "$.scenarios"
+	}
+	if rules == nil {
+		rules = []scenarios.Rule{}
+	}
+	if err := scenarios.Validate(rules); err != nil {
+		var fe *scenarios.FieldError
+		if errors.As(err, &fe) {
+			p := strings.TrimPrefix(fe.Path, "scenarios")
+			return nil, fmt.Errorf("%s:%s %s: %s", name, lineOfPath(b, prefix+p), fe.Path, fe.Msg)
+		}
+		return nil, err
+	}
+	return rules, nil
+}

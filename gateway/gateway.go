@@ -39,15 +39,15 @@ var TelcoModes = []string{"DIGI", "MAXIS", "CELCOM"}
 
 // Currency is one currency enabled for a merchant, with its limits and fees.
 type Currency struct {
-	Code string `json:"currency" yaml:"code"`
-	Min  Money  `json:"min" yaml:"min"`
-	Max  Money  `json:"max" yaml:"max"`
+	Code string `json:"currency" yaml:"code,omitempty"`
+	Min  Money  `json:"min" yaml:"min,omitempty"`
+	Max  Money  `json:"max" yaml:"max,omitempty"`
 	// DepositChargePercent is taken from a completed deposit (vendor: 300 → 9.0000, 3%).
-	DepositChargePercent Money `json:"deposit_charge_percent" yaml:"deposit_charge_percent"`
+	DepositChargePercent Money `json:"deposit_charge_percent" yaml:"deposit_charge_percent,omitempty"`
 	// PayoutFee is a fixed fee per completed withdrawal (vendor: "5.00").
-	PayoutFee Money `json:"payout_fee" yaml:"payout_fee"`
+	PayoutFee Money `json:"payout_fee" yaml:"payout_fee,omitempty"`
 	// StartBalance is the balance a fresh or reset sandbox gives the merchant.
-	StartBalance Money `json:"start_balance" yaml:"start_balance"`
+	StartBalance Money `json:"start_balance" yaml:"start_balance,omitempty"`
 }
 
 // Bank is one entry of a bank list; ids are strings numbered from "1" per currency.
@@ -128,16 +128,16 @@ type Order struct {
 // CallbackFaults alter the delivery of an order's callback (scenario rules).
 type CallbackFaults struct {
 	// Duplicate delivers the callback this many extra times.
-	Duplicate int `yaml:"duplicate" json:"duplicate,omitempty"`
+	Duplicate int `yaml:"duplicate,omitempty" json:"duplicate,omitempty"`
 	// Delay holds every delivery of the callback back by this long.
-	Delay Duration `yaml:"delay" json:"delay,omitempty"`
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Drop never sends the callback; it is recorded as dropped.
-	Drop bool `yaml:"drop" json:"drop,omitempty"`
+	Drop bool `yaml:"drop,omitempty" json:"drop,omitempty"`
 	// WrongToken sends a token that does not verify.
-	WrongToken bool `yaml:"wrong_token" json:"wrong_token,omitempty"`
+	WrongToken bool `yaml:"wrong_token,omitempty" json:"wrong_token,omitempty"`
 	// OutOfOrder holds the callback back (by Delay, or 2 s) so that callbacks of
 	// orders settled after it reach the merchant first.
-	OutOfOrder bool `yaml:"out_of_order" json:"out_of_order,omitempty"`
+	OutOfOrder bool `yaml:"out_of_order,omitempty" json:"out_of_order,omitempty"`
 }
 
 // IsZero reports whether no fault is set.

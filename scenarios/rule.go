@@ -12,24 +12,24 @@ import (
 // Rule is one scenario rule: when Match fits an incoming order, Effect applies.
 // Rules are tried in order; the first that matches wins.
 type Rule struct {
-	Name   string `yaml:"name" json:"name"`
-	Match  Match  `yaml:"match" json:"match"`
-	Effect Effect `yaml:"effect" json:"effect"`
+	Name   string `yaml:"name,omitempty" json:"name"`
+	Match  Match  `yaml:"match,omitempty" json:"match"`
+	Effect Effect `yaml:"effect,omitempty" json:"effect"`
 }
 
 // Match selects orders. Empty fields match anything; patterns are Go regular
 // expressions (RE2), unanchored unless written with ^ and $.
 type Match struct {
-	Kind       gateway.Kind   `yaml:"kind" json:"kind,omitempty"`
-	Currency   string         `yaml:"currency" json:"currency,omitempty"`
-	Amount     *gateway.Money `yaml:"amount" json:"amount,omitempty"`
-	AmountMin  *gateway.Money `yaml:"amount_min" json:"amount_min,omitempty"`
-	AmountMax  *gateway.Money `yaml:"amount_max" json:"amount_max,omitempty"`
-	OrderID    string         `yaml:"orderid" json:"orderid,omitempty"`
-	Email      string         `yaml:"email" json:"email,omitempty"`
-	HolderName string         `yaml:"holder_name" json:"holder_name,omitempty"`
-	AccountNo  string         `yaml:"account_no" json:"account_no,omitempty"`
-	Merchant   string         `yaml:"merchant" json:"merchant,omitempty"`
+	Kind       gateway.Kind   `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Currency   string         `yaml:"currency,omitempty" json:"currency,omitempty"`
+	Amount     *gateway.Money `yaml:"amount,omitempty" json:"amount,omitempty"`
+	AmountMin  *gateway.Money `yaml:"amount_min,omitempty" json:"amount_min,omitempty"`
+	AmountMax  *gateway.Money `yaml:"amount_max,omitempty" json:"amount_max,omitempty"`
+	OrderID    string         `yaml:"orderid,omitempty" json:"orderid,omitempty"`
+	Email      string         `yaml:"email,omitempty" json:"email,omitempty"`
+	HolderName string         `yaml:"holder_name,omitempty" json:"holder_name,omitempty"`
+	AccountNo  string         `yaml:"account_no,omitempty" json:"account_no,omitempty"`
+	Merchant   string         `yaml:"merchant,omitempty" json:"merchant,omitempty"`
 
 	re map[string]*regexp.Regexp
 }
@@ -37,19 +37,19 @@ type Match struct {
 // Effect is what a matching rule does.
 type Effect struct {
 	// Outcome: completed, fail, name_mismatch, insufficient_balance, rejected or pending.
-	Outcome string `yaml:"outcome" json:"outcome,omitempty"`
+	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty"`
 	// Delay before the outcome applies (0: at once).
-	Delay Duration `yaml:"delay" json:"delay,omitempty"`
+	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Remarks, Name and Charge override the settlement's remarks, payer name and charge.
-	Remarks string         `yaml:"remarks" json:"remarks,omitempty"`
-	Name    string         `yaml:"name" json:"name,omitempty"`
-	Charge  *gateway.Money `yaml:"charge" json:"charge,omitempty"`
+	Remarks string         `yaml:"remarks,omitempty" json:"remarks,omitempty"`
+	Name    string         `yaml:"name,omitempty" json:"name,omitempty"`
+	Charge  *gateway.Money `yaml:"charge,omitempty" json:"charge,omitempty"`
 	// Error forces the API to refuse the request with this message; nothing is stored.
-	Error string `yaml:"error" json:"error,omitempty"`
+	Error string `yaml:"error,omitempty" json:"error,omitempty"`
 	// Latency is added to the API response.
-	Latency Duration `yaml:"latency" json:"latency,omitempty"`
+	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
 	// Callback faults.
-	Callback Faults `yaml:"callback" json:"callback"`
+	Callback Faults `yaml:"callback,omitempty" json:"callback"`
 }
 
 // Faults alter the delivery of a matched order's callback; the type lives in gateway

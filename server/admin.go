@@ -1,11 +1,18 @@
 package server
 
 import (
+	"crypto/subtle"
+	_ "embed"
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
@@ -23,18 +30,38 @@ func adminFail(c echo.Context, code int, msg string) error {
 // registerAdminRoutes mounts the admin API under /sandbox/api.
 func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group("/sandbox/api", s.guardAdmin)
+	g.GET("/openapi.json", s.handleOpenAPI)
+	g.GET("/orders", s.handleAdminOrders)
 	for _, k := range []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal} {
 		base := "/" + string(k) + "s/:orderid"
 		g.GET(base, s.handleAdminOrder(k))
 		g.POST(base+"/settle", s.handleAdminSettle(k))
 		g.POST(base+"/callback", s.handleAdminResend(k))
 	}
+	g.GET("/journal", s.handleAdminJournal)
+	g.GET("/callbacks", s.handleAdminCallbacks)
+	g.GET("/balances", s.handleAdminBalances)
+	g.PUT("/balances/:merchant/:currency", s.handleAdminSetBalance)
+	g.GET("/merchants", s.handleAdminMerchants)
+	g.GET("/scenarios", s.handleAdminScenarios)
+	g.PUT("/scenarios", s.handleAdminSetScenarios)
+	g.POST("/reset", s.handleAdminReset)
+	g.GET("/events", s.handleEvents)
 }
 
-// guardAdmin checks the bearer token when --admin-token is set.
+// guardAdmin checks the bearer token when --admin-token is set. The OpenAPI document
+// stays public so tools can read the surface before they have a token; EventSource
+// cannot send headers, so the event stream also takes ?token=.
 func (s *Server) guardAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.adminToken != "" && c.Request().Header.Get("Authorization") != "Bearer "+s.adminToken {
+		if s.adminToken == "" || c.Path() == "/sandbox/api/openapi.json" {
+			return next(c)
+		}
+		got := c.Request().Header.Get("Authorization")
+		if c.Path() == "/sandbox/api/events" && c.QueryParam("token") != "" {
+			got = "Bearer " + c.QueryParam("token")
+		}
+		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+s.adminToken)) != 1 {
 			return adminFail(c, http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
 		}
 		return next(c)
@@ -186,4 +213,230 @@ func (s *Server) handleAdminResend(kind gateway.Kind) echo.HandlerFunc {
 		s.dispatcher.Notify()
 		return c.JSON(http.StatusAccepted, d)
 	}
+}
+
+//go:embed openapi.json
+var openAPIDoc []byte
+
+func (s *Server) handleOpenAPI(c echo.Context) error {
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDoc)
+}
+
+// paging reads offset and limit (default 50, at most 500).
+func paging(c echo.Context) (offset, limit int, err error) {
+	offset, limit = 0, 50
+	if v := c.QueryParam("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			return 0, 0, adminFail(c, http.StatusBadRequest, "offset must be a non-negative integer")
+		}
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
+			return 0, 0, adminFail(c, http.StatusBadRequest, "limit must be an integer from 1 to 500")
+		}
+	}
+	return offset, limit, nil
+}
+
+func (s *Server) handleAdminOrders(c echo.Context) error {
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
+		Merchant: c.QueryParam("merchant"), Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
+		Offset: offset, Limit: limit}
+	switch f.Kind {
+	case "", gateway.KindDeposit, gateway.KindWithdrawal:
+	default:
+		return adminFail(c, http.StatusBadRequest, "kind must be deposit or withdrawal")
+	}
+	switch f.Status {
+	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
+	default:
+		return adminFail(c, http.StatusBadRequest, "status must be pending, completed, fail or rejected")
+	}
+	if f.Merchant != "" && s.merchant(f.Merchant) == nil {
+		return adminFail(c, http.StatusNotFound, "unknown merchant "+f.Merchant)
+	}
+	orders, total, err := s.store.ListOrders(f)
+	if err != nil {
+		return err
+	}
+	if orders == nil {
+		orders = []*gateway.Order{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "orders": orders})
+}
+
+func (s *Server) handleAdminJournal(c echo.Context) error {
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	entries, total := s.journal.list(c.QueryParam("endpoint"), c.QueryParam("message"), c.QueryParam("q"), offset, limit)
+	if entries == nil {
+		entries = []JournalEntry{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries})
+}
+
+func (s *Server) handleAdminCallbacks(c echo.Context) error {
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	state := c.QueryParam("state")
+	switch state {
+	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDropped:
+	default:
+		return adminFail(c, http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
+	}
+	dels, total, err := s.store.ListDeliveries(c.QueryParam("merchant"), state, offset, limit)
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryView, 0, len(dels))
+	for _, d := range dels {
+		as, err := s.store.Attempts(d.ID)
+		if err != nil {
+			return err
+		}
+		if as == nil {
+			as = []store.Attempt{}
+		}
+		out = append(out, deliveryView{Delivery: d, AttemptLog: as})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "callbacks": out})
+}
+
+func (s *Server) handleAdminBalances(c echo.Context) error {
+	m := c.QueryParam("merchant")
+	if m != "" && s.merchant(m) == nil {
+		return adminFail(c, http.StatusNotFound, "unknown merchant "+m)
+	}
+	if mm := s.merchant(m); mm != nil {
+		m = mm.Username
+	}
+	bals, err := s.store.Balances(m)
+	if err != nil {
+		return err
+	}
+	if bals == nil {
+		bals = []store.Balance{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"balances": bals})
+}
+
+func (s *Server) handleAdminSetBalance(c echo.Context) error {
+	m := s.merchant(c.Param("merchant"))
+	if m == nil {
+		return adminFail(c, http.StatusNotFound, "unknown merchant "+c.Param("merchant"))
+	}
+	cur := strings.ToUpper(c.Param("currency"))
+	if _, ok := m.Currency(cur); !ok {
+		return adminFail(c, http.StatusNotFound, "merchant "+m.Username+" has no currency "+cur)
+	}
+	f, err := formValues(c.Request())
+	if err != nil {
+		return err
+	}
+	amt, err := gateway.ParseMoney(f.Get("available"))
+	if err != nil {
+		return adminFail(c, http.StatusBadRequest, "available must be a plain non-negative decimal with at most four places")
+	}
+	bal, err := s.store.SetBalance(m.Username, cur, amt)
+	if err != nil {
+		return err
+	}
+	s.events.publish("order")
+	return c.JSON(http.StatusOK, bal)
+}
+
+func (s *Server) handleAdminMerchants(c echo.Context) error {
+	s.mu.RLock()
+	out := make([]*gateway.Merchant, 0, len(s.merchants))
+	for _, mc := range s.cfg.Merchants {
+		out = append(out, s.merchants[mc.Username])
+	}
+	s.mu.RUnlock()
+	return c.JSON(http.StatusOK, map[string]any{"merchants": out})
+}
+
+func (s *Server) handleAdminScenarios(c echo.Context) error {
+	s.mu.RLock()
+	rules := s.rules
+	s.mu.RUnlock()
+	if rules == nil {
+		rules = []scenarios.Rule{}
+	}
+	text := ""
+	if len(rules) > 0 {
+		b, err := yaml.Marshal(rules)
+		if err != nil {
+			return err
+		}
+		text = string(b)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"rules": rules, "yaml": text})
+}
+
+// handleAdminSetScenarios replaces the rules at run time. The body is YAML (JSON is
+// YAML too). A bad rule is refused with the reason and the old rules stay.
+func (s *Server) handleAdminSetScenarios(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	rules, err := config.ParseRules("rules", body)
+	if err != nil {
+		return adminFail(c, http.StatusBadRequest, err.Error())
+	}
+	s.mu.Lock()
+	s.rules = rules
+	s.mu.Unlock()
+	s.log.Info("scenario rules replaced", "count", len(rules))
+	return c.JSON(http.StatusOK, map[string]any{"rules": rules})
+}
+
+func (s *Server) handleAdminReset(c echo.Context) error {
+	f, err := formValues(c.Request())
+	if err != nil {
+		return err
+	}
+	name := f.Get("merchant")
+	if name == "" {
+		name = c.QueryParam("merchant")
+	}
+	var opening []store.Balance
+	target := "all"
+	s.mu.RLock()
+	for _, m := range s.merchants {
+		if name != "" && s.byName[name] != m {
+			continue
+		}
+		if name != "" {
+			target = m.Username
+		}
+		for _, cur := range m.Currencies {
+			opening = append(opening, store.Balance{Merchant: m.Username, Currency: cur.Code, Available: cur.StartBalance})
+		}
+	}
+	s.mu.RUnlock()
+	if name != "" && target == "all" {
+		return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+	}
+	if target == "all" {
+		target = ""
+	}
+	if err := s.store.Reset(target, opening); err != nil {
+		return err
+	}
+	if target == "" {
+		s.journal.reset()
+		target = "all"
+	}
+	s.events.publish("order")
+	s.log.Info("state reset", "scope", target)
+	return c.JSON(http.StatusOK, map[string]any{"reset": target})
 }

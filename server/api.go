@@ -199,6 +199,12 @@ func (s *Server) plan(o *gateway.Order, d scenarios.Decision) {
 	}
 }
 
+func (s *Server) orderCreated(o *gateway.Order) {
+	s.metrics.orderCreated(o)
+	s.events.publish("order")
+	s.afterCreate(o)
+}
+
 // afterCreate settles at once an order planned with no delay, before the answer, so a
 // magic value's outcome is visible to the check_status that follows. The timer stored
 // with the order covers a crash in between.
@@ -279,8 +285,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.metrics.orderCreated(o)
-	s.afterCreate(o)
+	s.orderCreated(o)
 	return answer(c, struct {
 		Status bool   `json:"status"`
 		PURL   string `json:"p_url"`
@@ -348,8 +353,7 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	s.metrics.orderCreated(o)
-	s.afterCreate(o)
+	s.orderCreated(o)
 	return answer(c, errorBody{Status: true, Message: gateway.MsgSuccess})
 }
 

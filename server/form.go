@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -44,4 +45,14 @@ func formValues(r *http.Request) (url.Values, error) {
 		return url.Values{}, nil
 	}
 	return r.PostForm, nil
+}
+
+// readBody reads a raw request body under the size cap.
+func readBody(c interface{ Request() *http.Request }) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return nil, errBodyTooLarge
+	}
+	return b, err
 }

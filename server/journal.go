@@ -39,11 +39,11 @@ type journal struct {
 	entries []JournalEntry
 	next    uint64
 	size    int
-	subs    map[chan struct{}]bool
+	onAdd   func()
 }
 
 func newJournal(size int) *journal {
-	return &journal{size: size, subs: map[chan struct{}]bool{}}
+	return &journal{size: size}
 }
 
 func (j *journal) add(e JournalEntry) {
@@ -55,13 +55,10 @@ func (j *journal) add(e JournalEntry) {
 		j.entries = j.entries[:len(j.entries)-1]
 	}
 	j.entries = append(j.entries, e)
-	for ch := range j.subs {
-		select {
-		case ch <- struct{}{}:
-		default:
-		}
-	}
 	j.mu.Unlock()
+	if j.onAdd != nil {
+		j.onAdd()
+	}
 }
 
 func (j *journal) reset() {
@@ -101,20 +98,6 @@ func (j *journal) list(endpoint, message, field string, offset, limit int) ([]Jo
 		}
 	}
 	return out, total
-}
-
-func (j *journal) subscribe() chan struct{} {
-	ch := make(chan struct{}, 1)
-	j.mu.Lock()
-	j.subs[ch] = true
-	j.mu.Unlock()
-	return ch
-}
-
-func (j *journal) unsubscribe(ch chan struct{}) {
-	j.mu.Lock()
-	delete(j.subs, ch)
-	j.mu.Unlock()
 }
 
 // requestID gives every request an id (X-Request-Id, kept if the caller sent one),

@@ -60,6 +60,7 @@ type Server struct {
 	wg         sync.WaitGroup
 	metrics    *metrics
 	journal    *journal
+	events     *hub
 }
 
 // New builds the sandbox and starts its background work; Close stops it.
@@ -72,8 +73,9 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
-		metrics: newMetrics(), journal: newJournal(2000),
+		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
 	}
+	s.journal.onAdd = func() { s.events.publish("journal") }
 	seed := o.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
@@ -108,7 +110,11 @@ func New(o Options) (*Server, error) {
 	}
 	s.dispatcher = callback.New(callback.Options{
 		Store: o.Store, Client: hc, Concurrency: o.Config.Callbacks.Concurrency,
-		Logger: o.Logger, OnAttempt: s.metrics.observeAttempt, Schedule: sched,
+		Logger: o.Logger, Schedule: sched,
+		OnAttempt: func(a store.Attempt, delivered bool) {
+			s.metrics.observeAttempt(a, delivered)
+			s.events.publish("callback")
+		},
 	})
 	s.echo = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())

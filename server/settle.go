@@ -36,6 +36,7 @@ func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway
 	if err != nil {
 		return o, err
 	}
+	s.events.publish("order")
 	if o.Settled() {
 		s.metrics.orderSettled(o)
 		if len(dels) > 0 {

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -385,4 +386,89 @@ func (s *Store) NextDue() (time.Time, bool) {
 		return nil
 	})
 	return at, ok
+}
+
+// Reset deletes state: everything when merchant is "", else that merchant's orders,
+// tokens, balances, ledger and callbacks. The opening balances given are written anew.
+// Order numbers keep counting, so an old checkout tab never opens a new order.
+func (s *Store) Reset(merchant string, opening []Balance) error {
+	err := s.write(func(tx *bolt.Tx) error {
+		if merchant == "" {
+			for _, name := range allBuckets {
+				if bytes.Equal(name, bucketMeta) {
+					continue
+				}
+				if err := tx.DeleteBucket(name); err != nil {
+					return err
+				}
+				if _, err := tx.CreateBucket(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		mk := []byte(merchant)
+		// Keys that carry the merchant between NUL separators, bucket by bucket.
+		del := func(bucket []byte, match func(k, v []byte) bool) error {
+			b := tx.Bucket(bucket)
+			var keys [][]byte
+			_ = b.ForEach(func(k, v []byte) error {
+				if match(k, v) {
+					keys = append(keys, append([]byte(nil), k...))
+				}
+				return nil
+			})
+			for _, k := range keys {
+				if err := b.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		orderOf := func(key []byte) bool { // kind 0 merchant 0 id
+			parts := bytes.SplitN(key, []byte{0}, 3)
+			return len(parts) == 3 && bytes.Equal(parts[1], mk)
+		}
+		jsonMerchant := func(v []byte) bool {
+			var x struct {
+				Merchant string `json:"merchant"`
+				M        string `json:"m"`
+			}
+			return json.Unmarshal(v, &x) == nil && (x.Merchant == merchant || x.M == merchant)
+		}
+		var dels [][]byte
+		_ = tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
+			if jsonMerchant(v) {
+				dels = append(dels, append([]byte(nil), k...))
+			}
+			return nil
+		})
+		steps := []error{
+			del(bucketOrders, func(k, _ []byte) bool { return orderOf(k) }),
+			del(bucketNumbers, func(_, v []byte) bool { return orderOf(v) }),
+			del(bucketByID, func(k, _ []byte) bool { return bytes.HasSuffix(k, append([]byte{0}, mk...)) }),
+			del(bucketTimers, func(k, _ []byte) bool { return len(k) > 8 && orderOf(k[8:]) }),
+			del(bucketTokens, func(_, v []byte) bool { return jsonMerchant(v) }),
+			del(bucketBalances, func(k, _ []byte) bool { return bytes.HasPrefix(k, append(mk, 0)) }),
+			del(bucketLedger, func(_, v []byte) bool { return jsonMerchant(v) }),
+			del(bucketOutbox, func(_, v []byte) bool { return jsonMerchant(v) }),
+			del(bucketByOrder, func(k, _ []byte) bool { return orderOf(k[:len(k)-9]) }),
+			del(bucketQueue, func(k, _ []byte) bool { return containsID(dels, k[8:]) }),
+			del(bucketAttempts, func(k, _ []byte) bool { return containsID(dels, k[:8]) }),
+		}
+		return errors.Join(steps...)
+	})
+	if err != nil {
+		return err
+	}
+	return s.EnsureBalances(opening)
+}
+
+func containsID(ids [][]byte, id []byte) bool {
+	for _, x := range ids {
+		if bytes.Equal(x, id) {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,75 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/web"
+)
+
+var dashboardPage = template.Must(template.ParseFS(web.FS, "templates/dashboard.html"))
+
+// dashboardVersion changes whenever the dashboard's script or stylesheet does: the page
+// links them with ?v=<it>, so a browser never runs a stale script against a new API.
+var dashboardVersion = func() string {
+	h := sha256.New()
+	for _, name := range []string{"static/dashboard.js", "static/dashboard.css", "templates/dashboard.html"} {
+		b, _ := fs.ReadFile(web.FS, name)
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
+// dashboardCSP keeps the page to its own origin: no CDN, no inline script, no framing.
+// All data reaches the DOM through textContent, and this policy is the second line.
+const dashboardCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+type dashboardData struct {
+	Version string
+	// TokenRequired tells the page to ask for the admin token before its first call
+	// instead of waiting for a 401. The page itself holds no data, so it is not guarded:
+	// a browser cannot send a bearer token when it navigates.
+	TokenRequired bool
+}
+
+// registerDashboardRoutes mounts the QA dashboard at /sandbox/ and its static files at
+// /sandbox/static/. The page is a shell; everything it shows comes from /sandbox/api.
+func (s *Server) registerDashboardRoutes(e *echo.Echo) {
+	e.GET("/sandbox", func(c echo.Context) error {
+		return c.Redirect(http.StatusFound, "/sandbox/")
+	})
+	e.GET("/sandbox/", s.handleDashboard)
+	static, _ := fs.Sub(web.FS, "static")
+	files := http.StripPrefix("/sandbox/static/", http.FileServer(http.FS(static)))
+	e.GET("/sandbox/static/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Versioned URLs never change content; unversioned ones are revalidated.
+		if r.URL.Query().Get("v") == dashboardVersion {
+			w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})))
+}
+
+func (s *Server) handleDashboard(c echo.Context) error {
+	var b strings.Builder
+	if err := dashboardPage.ExecuteTemplate(&b, "dashboard", dashboardData{
+		Version: dashboardVersion, TokenRequired: s.adminToken != "",
+	}); err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", dashboardCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	return c.HTML(http.StatusOK, b.String())
+}

@@ -1,0 +1,74 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+)
+
+// hub fans change notices out to dashboard event streams. A notice says only what
+// changed ("journal", "order", "callback"); the page refetches, so a slow browser
+// loses nothing by missing a notice and never slows the API.
+type hub struct {
+	mu   sync.Mutex
+	subs map[chan string]bool
+}
+
+func newHub() *hub { return &hub{subs: map[chan string]bool{}} }
+
+func (h *hub) publish(kind string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for ch := range h.subs {
+		select {
+		case ch <- kind:
+		default: // the subscriber has a notice pending; it will refetch anyway
+		}
+	}
+}
+
+func (h *hub) subscribe() chan string {
+	ch := make(chan string, 8)
+	h.mu.Lock()
+	h.subs[ch] = true
+	h.mu.Unlock()
+	return ch
+}
+
+func (h *hub) unsubscribe(ch chan string) {
+	h.mu.Lock()
+	delete(h.subs, ch)
+	h.mu.Unlock()
+}
+
+// handleEvents streams change notices as server-sent events, with a comment line every
+// 15 s so proxies keep the stream open.
+func (s *Server) handleEvents(c echo.Context) error {
+	w := c.Response()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, "retry: 2000\n\n")
+	w.Flush()
+	ch := s.events.subscribe()
+	defer s.events.unsubscribe(ch)
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-c.Request().Context().Done():
+			return nil
+		case <-s.ctx.Done():
+			return nil
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+		case kind := <-ch:
+			fmt.Fprintf(w, "event: change\ndata: {\"type\":%q}\n\n", kind)
+		}
+		w.Flush()
+	}
+}
