@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -80,7 +81,7 @@ func Load(path string) (*Config, error) {
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
-		return nil, fmt.Errorf("config %s: %s", name, yaml.FormatError(err, false, true))
+		return nil, decodeError(name, b, err)
 	}
 	if err := c.validate(); err != nil {
 		var fe *scenarios.FieldError
@@ -90,6 +91,90 @@ func Parse(name string, b []byte) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil
+}
+
+// decodeError words a YAML decoding error as "config FILE:LINE: message", followed by
+// the lines around it. goccy's own errors carry their position; the errors of a value's
+// UnmarshalText (a bad amount or duration) carry none, so the value is looked for.
+func decodeError(name string, b []byte, err error) error {
+	var ye yaml.Error
+	if errors.As(err, &ye) && ye.GetToken() != nil {
+		text := yaml.FormatError(err, false, true)
+		// Drop goccy's "[line:col] " prefix: the position leads the message already.
+		if strings.HasPrefix(text, "[") {
+			if i := strings.Index(text, "] "); i > 0 {
+				text = text[i+2:]
+			}
+		}
+		return fmt.Errorf("config %s:%d: %s", name, ye.GetToken().Position.Line, text)
+	}
+	if path, line, ok := badValue(b); ok {
+		return fmt.Errorf("config %s:%d: %s: %s", name, line, path, err)
+	}
+	return fmt.Errorf("config %s: %s", name, yaml.FormatError(err, false, true))
+}
+
+// The keys whose values are gateway.Money or gateway.Duration, wherever they appear.
+var (
+	moneyKeys    = map[string]bool{"min": true, "max": true, "deposit_charge_percent": true, "payout_fee": true, "start_balance": true, "amount": true, "amount_min": true, "amount_max": true, "charge": true}
+	durationKeys = map[string]bool{"token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
+)
+
+// badValue finds the first amount or duration in the document that does not parse, and
+// returns its path and line.
+func badValue(b []byte) (string, int, bool) {
+	f, err := parser.ParseBytes(b, 0)
+	if err != nil {
+		return "", 0, false
+	}
+	v := &badValueFinder{}
+	for _, doc := range f.Docs {
+		if doc.Body != nil {
+			ast.Walk(v, doc.Body)
+		}
+	}
+	if v.node == nil {
+		return "", 0, false
+	}
+	return strings.TrimPrefix(v.node.GetPath(), "$."), v.node.GetToken().Position.Line, true
+}
+
+type badValueFinder struct{ node ast.Node }
+
+func (v *badValueFinder) Visit(n ast.Node) ast.Visitor {
+	if v.node != nil {
+		return nil
+	}
+	mv, ok := n.(*ast.MappingValueNode)
+	if !ok || mv.Key == nil || mv.Value == nil {
+		return v
+	}
+	key := mv.Key.GetToken().Value
+	check := func(s string) error {
+		switch {
+		case moneyKeys[key]:
+			var m gateway.Money
+			return m.UnmarshalText([]byte(s))
+		case durationKeys[key]:
+			var d gateway.Duration
+			return d.UnmarshalText([]byte(s))
+		}
+		return nil
+	}
+	values := []ast.Node{mv.Value}
+	if seq, ok := mv.Value.(*ast.SequenceNode); ok {
+		values = seq.Values
+	}
+	for _, val := range values {
+		if _, scalar := val.(ast.ScalarNode); !scalar || val.GetToken() == nil {
+			continue
+		}
+		if check(val.GetToken().Value) != nil {
+			v.node = val
+			return nil
+		}
+	}
+	return v
 }
 
 // lineOf finds the line of a `a.b[2].c` path in the document, or "" if it is absent
