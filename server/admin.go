@@ -18,13 +18,17 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// adminError is the admin API's JSON error.
+// adminError is the admin API's refusal, answered {"error": msg} by handleError.
 type adminError struct {
-	Error string `json:"error"`
+	code int
+	msg  string
 }
 
-func adminFail(c echo.Context, code int, msg string) error {
-	return c.JSON(code, adminError{Error: msg})
+func (e *adminError) Error() string { return e.msg }
+
+// adminFail returns an admin refusal for the error handler to answer.
+func adminFail(_ echo.Context, code int, msg string) error {
+	return &adminError{code: code, msg: msg}
 }
 
 // registerAdminRoutes mounts the admin API under /sandbox/api.

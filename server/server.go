@@ -137,6 +137,9 @@ func (s *Server) Close() error {
 	return nil
 }
 
+// Routes lists the routes served (the OpenAPI test checks the document against them).
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
+
 // Dispatcher exposes the callback dispatcher (tests wait on it).
 func (s *Server) Dispatcher() *callback.Dispatcher { return s.dispatcher }
 
@@ -183,6 +186,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	code, msg := http.StatusInternalServerError, "Internal error."
 	var he *echo.HTTPError
 	var ae *gateway.APIError
+	var adm *adminError
+	if errors.As(err, &adm) {
+		_ = c.JSON(adm.code, map[string]string{"error": adm.msg})
+		return
+	}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		code, msg = http.StatusRequestEntityTooLarge, "Request body too large."
