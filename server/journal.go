@@ -158,7 +158,7 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 			HTTP: c.Response().Status, Message: msg, Response: tw.buf.String(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,
 		})
-		s.log.Debug("api request", "request_id", rid, "endpoint", endpoint, "message", msg, "latency_ms", float64(lat.Microseconds())/1000)
+		s.log.Info("api request", "request_id", rid, "endpoint", endpoint, "message", msg, "latency_ms", float64(lat.Microseconds())/1000)
 		return nil
 	}
 }
