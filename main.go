@@ -62,12 +62,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fmt.Fprintln(stdout, "vpay88-sandbox", version)
 		return 0
+	case "healthcheck":
+		return runHealthcheck(args, stderr)
 	case "parity":
 		return runParity(args, stdout, stderr)
 	case "client":
 		return runClient(args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q (serve, parity, client, version)\n", cmd)
+		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q (serve, parity, client, version, healthcheck)\n", cmd)
 		return 2
 	}
 }
@@ -220,4 +222,30 @@ func (m *Main) Close() error {
 	}
 	m.log.Info("vpay88-sandbox stopped")
 	return errors.Join(errs...)
+}
+
+// runHealthcheck asks the local server's /healthz; the Docker image's HEALTHCHECK uses
+// it because the image has no shell and no curl.
+func runHealthcheck(args []string, stderr io.Writer) int {
+	m := NewMain(io.Discard, stderr)
+	if err := m.ParseFlags(args); err != nil {
+		return 2
+	}
+	_, port, err := net.SplitHostPort(m.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
+		return 2
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + port + "/healthz")
+	if err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "healthcheck: status", resp.StatusCode)
+		return 1
+	}
+	return 0
 }
