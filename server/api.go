@@ -22,14 +22,17 @@ import (
 // the vendor document puts withdraw_bank_list there, not under /merchant.
 func (s *Server) registerAPIRoutes(e *echo.Echo) {
 	g := e.Group("", s.journalAPI)
-	g.POST("/merchant/currency", s.handleCurrency)
-	g.POST("/merchant/auth", s.handleAuth)
-	g.POST("/merchant/generate_orders", s.handleGenerateOrders)
-	g.POST("/merchant/withdraw_orders", s.handleWithdrawOrders)
-	g.POST("/wallet/withdraw_bank_list", s.handleBankList)
-	g.POST("/wallet/bank_list", s.handleBankList)
-	g.POST("/merchant/check_status", s.handleCheckStatus(gateway.KindDeposit))
-	g.POST("/merchant/check_withdraw_status", s.handleCheckStatus(gateway.KindWithdrawal))
+	// GET answers too, as the vendor's PHP would with an empty $_POST: "Params missing."
+	// rather than a 404 that hides the real mistake (README, guessed behaviours).
+	both := []string{http.MethodGet, http.MethodPost}
+	g.Match(both, "/merchant/currency", s.handleCurrency)
+	g.Match(both, "/merchant/auth", s.handleAuth)
+	g.Match(both, "/merchant/generate_orders", s.handleGenerateOrders)
+	g.Match(both, "/merchant/withdraw_orders", s.handleWithdrawOrders)
+	g.Match(both, "/wallet/withdraw_bank_list", s.handleBankList)
+	g.Match(both, "/wallet/bank_list", s.handleBankList)
+	g.Match(both, "/merchant/check_status", s.handleCheckStatus(gateway.KindDeposit))
+	g.Match(both, "/merchant/check_withdraw_status", s.handleCheckStatus(gateway.KindWithdrawal))
 }
 
 type errorBody struct {
