@@ -186,6 +186,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.srv = srv
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
+	m.http.RegisterOnShutdown(srv.CloseStreams)
 	go func() {
 		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("serve", "err", err)

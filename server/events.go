@@ -13,11 +13,16 @@ import (
 // changed ("journal", "order", "callback"); the page refetches, so a slow browser
 // loses nothing by missing a notice and never slows the API.
 type hub struct {
-	mu   sync.Mutex
-	subs map[chan string]bool
+	mu     sync.Mutex
+	subs   map[chan string]bool
+	closed chan struct{}
+	once   sync.Once
 }
 
-func newHub() *hub { return &hub{subs: map[chan string]bool{}} }
+func newHub() *hub { return &hub{subs: map[chan string]bool{}, closed: make(chan struct{})} }
+
+// close ends every open stream, so a graceful shutdown does not wait on browsers.
+func (h *hub) close() { h.once.Do(func() { close(h.closed) }) }
 
 func (h *hub) publish(kind string) {
 	h.mu.Lock()
@@ -62,7 +67,7 @@ func (s *Server) handleEvents(c echo.Context) error {
 		select {
 		case <-c.Request().Context().Done():
 			return nil
-		case <-s.ctx.Done():
+		case <-s.events.closed:
 			return nil
 		case <-ping.C:
 			fmt.Fprint(w, ": ping\n\n")
@@ -72,3 +77,7 @@ func (s *Server) handleEvents(c echo.Context) error {
 		w.Flush()
 	}
 }
+
+// CloseStreams ends the dashboard's event streams; main registers it with
+// http.Server.RegisterOnShutdown so Shutdown does not wait for open browser tabs.
+func (s *Server) CloseStreams() { s.events.close() }

@@ -131,6 +131,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // Close stops the background work; in-flight callback attempts finish first. The store
 // is the caller's to close.
 func (s *Server) Close() error {
+	s.events.close()
 	s.cancel()
 	s.wg.Wait()
 	s.dispatcher.Close()
@@ -157,6 +158,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerAPIRoutes(e)
 	s.registerCheckoutRoutes(e)
 	s.registerAdminRoutes(e)
+	s.registerDashboardRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"status": "ok"})
 	})
