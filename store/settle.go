@@ -97,7 +97,8 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			// The fee charged may differ from the one reserved (a rule's charge): the
 			// difference goes back to the available balance.
 			err = s.setBalance(tx, bal, o.Reserved-(o.Amount+o.Charge), -o.Reserved, ReasonPayoutComplete, o.Kind, o.OrderID)
-		case o.Kind == gateway.KindWithdrawal && o.Status == gateway.StatusFail:
+		case o.Kind == gateway.KindWithdrawal && (o.Status == gateway.StatusFail || o.Status == gateway.StatusRejected):
+			// A payout the bank rejected never left either: its reserve comes back.
 			err = s.setBalance(tx, bal, o.Reserved, -o.Reserved, ReasonPayoutRelease, o.Kind, o.OrderID)
 		}
 		if err != nil {
