@@ -564,7 +564,7 @@ func TestGenerateOrders(t *testing.T) {
 	})
 	t.Run("ErrEmailIncorrect", func(t *testing.T) {
 		for _, em := range []string{"john", "john@", "@example.com", "john@example", "john doe@example.com", "John <john@example.com>",
-			"[email protected]"} {
+			"[email protected]", "[email\u00a0protected]"} {
 			f := merge(depositFields(tok, "gen-bademail"), map[string]string{"email": em})
 			assert.Equal(t, refusal(gateway.MsgEmailIncorrect), callRaw(t, e, pathGenerateOrders, f), "email %q", em)
 		}
