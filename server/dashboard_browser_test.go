@@ -1,0 +1,330 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/server"
+	"github.com/vpay88/vpay88-sandbox/store"
+)
+
+// chromiumPath finds the browser for the dashboard tests: $VPAY88_CHROMIUM, else
+// Debian's /usr/bin/chromium, else chromium on PATH.
+func chromiumPath() string {
+	if p := os.Getenv("VPAY88_CHROMIUM"); p != "" {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browser is a headless Chromium tab driven by one test; its helpers fail the test on
+// the first error, so a step reads as one line.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// mustBrowser starts a headless Chromium with a 1366x768 window (the laptop screen the
+// dashboard is laid out for); every step is bounded by timeout. The test is skipped,
+// saying why, when no browser is installed.
+func mustBrowser(t *testing.T, timeout time.Duration) *browser {
+	t.Helper()
+	exe := chromiumPath()
+	if exe == "" {
+		t.Skip("dashboard browser test skipped: no Chromium found (install Debian's chromium, or set VPAY88_CHROMIUM to a Chrome/Chromium binary)")
+	}
+	if _, err := os.Stat(exe); err != nil {
+		t.Skipf("dashboard browser test skipped: VPAY88_CHROMIUM=%s: %v", exe, err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelBrowser := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelBrowser()
+		cancelAlloc()
+	})
+	// The first Do starts the browser and must not carry the timeout (it would stop the
+	// browser); the steps after it run under the test's deadline.
+	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(1366, 768)), "start %s", exe)
+	ctx, cancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(cancel)
+	return &browser{t: t, ctx: ctx}
+}
+
+// do runs steps in order and fails the test at the first error.
+func (b *browser) do(steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, steps...))
+}
+
+// text is the visible text of the first element that matches a CSS selector.
+func (b *browser) text(css string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(css)))
+	require.NoError(b.t, err, "text of %s", css)
+	return s
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	require.NoError(b.t, err, "evaluate %s", expr)
+	return v
+}
+
+// shot saves a 1366x768 screenshot as $VPAY88_SHOTS/<name>.png when that variable names
+// a folder; without it, screenshots are not taken.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("VPAY88_SHOTS")
+	if dir == "" {
+		return
+	}
+	b.do(chromedp.Sleep(300 * time.Millisecond)) // let the row highlight and toasts settle
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	require.NoError(b.t, err)
+	require.NoError(b.t, os.MkdirAll(dir, 0o755))
+	require.NoError(b.t, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644))
+}
+
+// Short names for the steps, all by CSS selector.
+func visible(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(css))
+}
+func gone(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitNotVisible(chromedp.CSS(css))
+}
+func enabled(css string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitEnabled(chromedp.CSS(css))
+}
+func click(css string) chromedp.Action[chromedp.Void] { return chromedp.Click(chromedp.CSS(css)) }
+func keys(css, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS(css), v)
+}
+func setValue(css, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.SetValue(chromedp.CSS(css), v)
+}
+
+// callbackReceiver is a merchant endpoint answering "success" and keeping what it got.
+type callbackReceiver struct {
+	*httptest.Server
+	mu     sync.Mutex
+	bodies []map[string]any
+}
+
+func newCallbackReceiver(t *testing.T) *callbackReceiver {
+	r := &callbackReceiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		r.mu.Lock()
+		r.bodies = append(r.bodies, m)
+		r.mu.Unlock()
+		_, _ = io.WriteString(w, "success")
+	}))
+	t.Cleanup(r.Close)
+	return r
+}
+
+func (r *callbackReceiver) got() []map[string]any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]map[string]any(nil), r.bodies...)
+}
+
+// TestDashboardBrowser drives the dashboard in a real browser: an order made through the
+// vendor API appears without a reload, is settled from its drawer, and the callback's
+// attempt with the merchant's 200 shows up; then the other tabs do their jobs.
+func TestDashboardBrowser(t *testing.T) {
+	recv := newCallbackReceiver(t)
+	env := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = recv.URL })
+	b := mustBrowser(t, 90*time.Second)
+
+	b.do(chromedp.Navigate(env.URL+"/sandbox/"), visible(`#orders-empty`), visible(`#live[data-mode="live"]`))
+	// A reload would lose this; the orders below must appear without one.
+	eval[string](b, `window.__noReload = "same page"`)
+	b.shot("01-empty")
+
+	env.Deposit(t, "DASH-1001", map[string]string{"username": `<img src=x onerror="window.__xss=1">Ali`, "amount": "300"})
+	env.Withdraw(t, "PAYOUT-77", map[string]string{"holder_name": "SUK THAWAR", "amount": "25"})
+	env.Deposit(t, "DASH-1002", map[string]string{"amount": "25.5", "currency": "THB", "bank_id": "3"})
+	_, _ = env.PostMultipart(t, "/merchant/generate_orders", map[string]string{"username": "x"}) // Params missing.
+
+	row := `#orders-table tbody tr[data-order-id="DASH-1001"]`
+	b.do(visible(row), visible(`#orders-table tbody tr[data-order-id="PAYOUT-77"]`))
+	assert.Equal(t, "same page", eval[string](b, `window.__noReload`), "the order appeared through a reload")
+	assert.Equal(t, `<img src=x onerror="window.__xss=1">Ali`, b.text(row+` td:nth-child(8)`), "customer name shows as text")
+	assert.Zero(t, eval[int](b, `document.querySelectorAll("#orders-table img").length`), "markup in data became elements")
+	b.shot("02-orders")
+
+	// Open it, settle it, see the callback attempt with the merchant's 200.
+	b.do(click(row), visible(`#drawer`), visible(`#act-checkout`), enabled(`#act-settle`))
+	b.shot("03-drawer-pending")
+	attempt := `#drawer-callbacks tr.attempt[data-http-status="200"]`
+	b.do(keys(`#act-name`, "ALI BIN ABU"), click(`#act-settle`), visible(attempt))
+	assert.Equal(t, "completed", b.text(`#drawer-status`))
+	assert.Contains(t, b.text(`#drawer-fields`), "MYR 300.0000", "amounts show the four decimals the gateway sent")
+	assert.Contains(t, b.text(attempt+` td.answer`), "success", "the merchant's answer")
+	cb := b.text(`#drawer-callbacks`)
+	assert.Contains(t, cb, `"amount": 300.0000`, "callback body pretty-printed with the exact amount")
+	assert.Contains(t, cb, `"name": "ALI BIN ABU"`)
+	got := recv.got()
+	require.NotEmpty(t, got)
+	assert.Equal(t, "DASH-1001", got[0]["order_id"])
+	b.do(visible(row + ` .badge.s-completed`)) // the list follows too, without a reload
+	assert.Equal(t, "same page", eval[string](b, `window.__noReload`))
+	b.shot("04-drawer-settled")
+
+	// Withdrawal: name mismatch from the drawer.
+	b.do(click(`#orders-table tbody tr[data-order-id="PAYOUT-77"]`), visible(`#act-mismatch`), enabled(`#act-mismatch`),
+		click(`#act-mismatch`), visible(`#drawer-status.s-fail`), visible(`#drawer-callbacks tr.attempt[data-http-status="200"]`))
+	assert.Contains(t, b.text(`#drawer-callbacks`), "Account Holder Name Mismatch")
+	b.shot("05-withdrawal-mismatch")
+	b.do(click(`#drawer-close`), gone(`#drawer`))
+
+	// Journal: the vendor requests, newest first; a click shows the answer.
+	b.do(click(`#tab-journal`), visible(`#journal-table tbody tr[data-id]`), click(`#journal-table tbody tr[data-id]`),
+		visible(`#journal-table tr.detail pre.code`))
+	journal := b.text(`#journal-table`)
+	assert.Contains(t, journal, "/merchant/generate_orders")
+	assert.Contains(t, journal, "Params missing.")
+	assert.NotContains(t, journal, "Not Found", "the page's own requests (a favicon) must not land in the journal")
+	b.shot("06-journal")
+
+	// Callbacks log: the deliveries, one expanded.
+	b.do(click(`#tab-callbacks`), visible(`#callbacks-table tbody tr[data-id] .badge.s-delivered`),
+		click(`#callbacks-table tbody tr[data-id]`), visible(`#callbacks-table tr.detail tr.attempt[data-http-status="200"]`))
+	b.shot("07-callbacks")
+
+	// Balances: set MYR available from the page; the store agrees.
+	in := `input[aria-label="Available vpay88-test MYR"]`
+	b.do(click(`#tab-balances`), visible(in), setValue(in, "1234.5"), keys(in, "\r"))
+	myr := func() string {
+		bals, err := env.Store.Balances(testMerchant)
+		require.NoError(t, err)
+		for _, bal := range bals {
+			if bal.Currency == "MYR" {
+				return bal.Available.String()
+			}
+		}
+		return "no MYR balance"
+	}
+	require.Eventually(t, func() bool { return myr() == "1234.5000" }, 5*time.Second, 20*time.Millisecond, "MYR available: %s", myr())
+	b.do(visible(`#balances-table tr:first-child input.num-input:not(.edited)`))
+	b.shot("08-balances")
+
+	// Scenarios: a bad file shows the server's reason and changes nothing; a good one saves.
+	b.do(click(`#tab-scenarios`), visible(`#scenarios-yaml`),
+		setValue(`#scenarios-yaml`, "- name: broken\n  effect:\n    outcome: exploded\n"),
+		click(`#scenarios-save`), visible(`#scenarios-status.error`))
+	assert.Contains(t, b.text(`#scenarios-status`), "previous rules stay")
+	b.shot("09-scenarios-error")
+	b.do(setValue(`#scenarios-yaml`, "- name: big fail\n  match:\n    kind: deposit\n    amount_min: 5000\n  effect:\n    outcome: fail\n"),
+		click(`#scenarios-save`), visible(`#scenarios-status.ok`))
+	assert.Equal(t, "1 rule in force", b.text(`#scenarios-count`))
+	b.shot("10-scenarios-saved")
+
+	// Reset, after a confirm: the orders list empties.
+	b.do(click(`#tab-orders`), visible(row), click(`#reset-btn`), visible(`#reset-dialog`))
+	b.shot("11-reset-confirm")
+	b.do(click(`#reset-confirm`), visible(`#orders-empty`))
+	assert.False(t, eval[bool](b, `window.__xss === 1`), "data ran as script")
+	_, total, err := env.Store.ListOrders(store.OrderFilter{})
+	require.NoError(t, err)
+	assert.Zero(t, total, "reset left orders")
+}
+
+// TestDashboardBrowserAdminToken runs the sandbox with --admin-token: the page asks for
+// the token, then loads and goes live (the event stream takes it as ?token=).
+func TestDashboardBrowserAdminToken(t *testing.T) {
+	cfg := config.Default()
+	cfg.Callbacks.Schedule = config.FastSchedule
+	st, err := store.Open(filepath.Join(t.TempDir(), "sandbox.db"))
+	require.NoError(t, err)
+	srv, err := server.New(server.Options{Config: cfg, Store: st, Seed: 7, AdminToken: "s3cret-token"})
+	require.NoError(t, err)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); _ = srv.Close(); _ = st.Close() })
+	env := &testEnv{URL: hs.URL, Srv: srv, Store: st, Cfg: cfg}
+	b := mustBrowser(t, 60*time.Second)
+
+	b.do(chromedp.Navigate(hs.URL+"/sandbox"), visible(`#token-dialog`)) // through the redirect to /sandbox/
+	b.shot("12-token")
+	env.Deposit(t, "TOKEN-1", nil)
+	b.do(keys(`#token-input`, "s3cret-token"), click(`#token-save`),
+		visible(`#orders-table tbody tr[data-order-id="TOKEN-1"]`), visible(`#live[data-mode="live"]`))
+	assert.Equal(t, "Live", b.text(`#live`))
+	env.Deposit(t, "TOKEN-2", nil)
+	b.do(visible(`#orders-table tbody tr[data-order-id="TOKEN-2"]`))
+}
+
+// TestDashboardPage checks the page and its assets without a browser: the redirect, the
+// security headers, and the versioned static files.
+func TestDashboardPage(t *testing.T) {
+	env := MustOpenEnv(t)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	resp, err := noFollow.Get(env.URL + "/sandbox")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, "/sandbox/", resp.Header.Get("Location"))
+
+	resp, err = http.Get(env.URL + "/sandbox/")
+	require.NoError(t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
+	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
+	assert.NotContains(t, string(page), "https://", "no external CDN")
+
+	for _, asset := range []string{"dashboard.js", "dashboard.css"} {
+		i := strings.Index(string(page), "/sandbox/static/"+asset+"?v=")
+		require.GreaterOrEqual(t, i, 0, "page links %s with a version", asset)
+		u := string(page[i:])
+		u = u[:strings.IndexByte(u, '"')]
+		resp, err := http.Get(env.URL + u)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode, u)
+		assert.Contains(t, resp.Header.Get("Cache-Control"), "immutable", u)
+	}
+}
