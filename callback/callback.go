@@ -132,7 +132,14 @@ func (d *Dispatcher) loop() {
 			go func(del *store.Delivery) {
 				defer d.wg.Done()
 				defer func() { <-d.sem }()
-				d.attempt(del)
+				// The due list is a snapshot: while this loop waited for a free worker,
+				// an attempt already in flight for the same delivery may have finished
+				// (delivered, or rescheduled). Sending the stale copy would deliver twice
+				// and overwrite the attempt log, so only a delivery still pending with
+				// the same attempt count is tried.
+				if cur, err := d.o.Store.Delivery(del.ID); err == nil && cur.State == store.DeliveryPending && cur.Attempts == del.Attempts {
+					d.attempt(cur)
+				}
 				d.mu.Lock()
 				delete(d.inflight, del.ID)
 				d.mu.Unlock()

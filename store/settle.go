@@ -237,6 +237,21 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 	return out, err
 }
 
+// Delivery returns one delivery by id, as stored now (the dispatcher re-reads it
+// before an attempt, so a stale copy never causes a second send).
+func (s *Store) Delivery(id uint64) (*Delivery, error) {
+	var d Delivery
+	var ok bool
+	_ = s.db.View(func(tx *bolt.Tx) error {
+		ok = getJSON(tx.Bucket(bucketOutbox), u64(id), &d)
+		return nil
+	})
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return &d, nil
+}
+
 // Attempts returns the attempts of one delivery, in order.
 func (s *Store) Attempts(deliveryID uint64) ([]Attempt, error) {
 	var out []Attempt
