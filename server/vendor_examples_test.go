@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
 // vendorExample is one request example of the vendor document: the endpoint path of
@@ -215,4 +217,39 @@ func TestVendorExamplesMatchDocument(t *testing.T) {
 		total += len(sections[i])
 	}
 	assert.Equal(t, 28, total, "seven request examples in each of four sections")
+}
+
+// TestVendorMessages pins the error texts the API tests compare against: the
+// constants of gateway/messages.go must be the vendor's strings, byte for byte, and
+// every message the vendor document prints must be one of them.
+func TestVendorMessages(t *testing.T) {
+	pinned := map[string]string{
+		gateway.MsgParamsMissing:          "Params missing.",
+		gateway.MsgParamsIncorrect:        "Params incorrect",
+		gateway.MsgParamsIncorrectDot:     "Params incorrect.",
+		gateway.MsgCurrencyInvalid:        "Currency invalid.",
+		gateway.MsgInvalidAmount:          "Invalid Amount.",
+		gateway.MsgEmailIncorrect:         "email incorrect.",
+		gateway.MsgBankIDInvalid:          "bank_id invalid.",
+		gateway.MsgOrderIDExist:           "Order ID Exist.",
+		gateway.MsgAmountInvalid:          "Amount Invalid!",
+		gateway.MsgOrderIDExistWithdrawal: "Order id exist!",
+		gateway.MsgBalanceNotEnough:       "Balance not enough!",
+		gateway.MsgSuccess:                "Success",
+	}
+	for got, want := range pinned {
+		assert.Equal(t, want, got)
+	}
+	assert.Len(t, pinned, 12, "twelve distinct vendor messages")
+
+	doc, err := os.ReadFile(vendorDocPath())
+	if err != nil {
+		t.Skipf("vendor document not found (%v)", err)
+	}
+	seen := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"message":\s*"([^"]*)"`).FindAllStringSubmatch(string(doc), -1) {
+		seen[m[1]] = true
+		assert.Contains(t, pinned, m[1], "the vendor document prints %q", m[1])
+	}
+	assert.Len(t, seen, len(pinned), "every pinned message appears in the document")
 }
