@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/vpay88/vpay88-sandbox/sandboxtest"
+)
+
+func clientCLI(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(append([]string{"client"}, args...), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestClientCLI(t *testing.T) {
+	sb := sandboxtest.New(t)
+
+	t.Run("OK", func(t *testing.T) {
+		code, out, errOut := clientCLI("auth", "--base-url", sb.URL, "--field", "username="+sb.Username, "--field", "api_key="+sb.APIKey)
+		assert.Equal(t, 0, code, errOut)
+		assert.Regexp(t, `^HTTP/1\.1 200 OK\n\{"status":true,"auth":"[A-Za-z0-9]{20}"\}\n$`, out)
+	})
+	t.Run("PathFlagsFirstAndHeaders", func(t *testing.T) {
+		code, out, _ := clientCLI("--base-url", sb.URL+"/merchant", "--headers", "--urlencoded", "/wallet/withdraw_bank_list",
+			"--field", "username=vpay88_test", "--field", "currency=MYR")
+		assert.Equal(t, 0, code)
+		assert.Contains(t, out, "HTTP/1.1 200 OK\n")
+		assert.Contains(t, out, "Content-Type: application/json\n")
+		assert.Contains(t, out, `"bank_name":"Malayan Banking Berhad","id":"1"`)
+	})
+	t.Run("RefusalIsStillAnAnswer", func(t *testing.T) {
+		t.Setenv("VPAY88_CLIENT_BASE_URL", sb.URL)
+		code, out, _ := clientCLI("generate_orders", "--field", "username=john")
+		assert.Equal(t, 0, code)
+		assert.Equal(t, "HTTP/1.1 200 OK\n{\"status\":false,\"message\":\"Params missing.\"}\n", out)
+	})
+	for name, args := range map[string][]string{
+		"NoEndpoint":      {"--base-url", sb.URL},
+		"UnknownEndpoint": {"refund", "--base-url", sb.URL},
+		"BadField":        {"auth", "--base-url", sb.URL, "--field", "novalue"},
+		"ExtraArgument":   {"auth", "--base-url", sb.URL, "more"},
+		"Unreachable":     {"auth", "--base-url", "http://127.0.0.1:1", "--timeout", "2s"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			code, _, errOut := clientCLI(args...)
+			assert.Equal(t, 2, code)
+			assert.NotEmpty(t, errOut)
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/vpay88/vpay88-sandbox/client"
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/parity"
+)
+
+// parityFlags is the `parity` command line; each flag defaults to its
+// VPAY88_PARITY_<NAME> environment variable, so CI can keep credentials out of argv.
+type parityFlags struct {
+	Target, Username, APIKey, Secret string
+	Against, AgainstUser, AgainstKey string
+	Currency                         string
+	JSON, AllowPayouts               bool
+	Record, Replay                   string
+	Timeout                          time.Duration
+}
+
+// envFlag returns the environment variable prefix+name, or def.
+func envFlag(prefix, name, def string) string {
+	if v, ok := os.LookupEnv(prefix + name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(prefix, name string) bool {
+	b, _ := strconv.ParseBool(envFlag(prefix, name, "false"))
+	return b
+}
+
+func parseParityFlags(args []string, stderr io.Writer) (*parityFlags, error) {
+	const p = "VPAY88_PARITY_"
+	f := &parityFlags{}
+	fs := flag.NewFlagSet("vpay88-sandbox parity", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: vpay88-sandbox parity --target URL --username U --api-key K [flags]
+       vpay88-sandbox parity --replay FILE [flags]
+
+Runs one scripted conversation (happy paths and each documented error) against the
+target and against the sandbox (in process, or --against URL) and reports per step
+where they differ. Exit status: 0 no difference, 1 differences, 2 usage or network error.
+
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.Target, "target", envFlag(p, "TARGET", ""), "base URL of the gateway to check, e.g. Vpay88's test environment (VPAY88_PARITY_TARGET)")
+	fs.StringVar(&f.Username, "username", envFlag(p, "USERNAME", ""), "the target merchant's username (VPAY88_PARITY_USERNAME)")
+	fs.StringVar(&f.APIKey, "api-key", envFlag(p, "API_KEY", ""), "the target merchant's api_key (VPAY88_PARITY_API_KEY)")
+	fs.StringVar(&f.Secret, "secret", envFlag(p, "SECRET", ""), "the merchant's secret key: given to the in-process sandbox and masked in the output (VPAY88_PARITY_SECRET)")
+	fs.StringVar(&f.Against, "against", envFlag(p, "AGAINST", ""), "base URL of a running sandbox; empty: one in process on a temporary bbolt file (VPAY88_PARITY_AGAINST)")
+	fs.StringVar(&f.AgainstUser, "against-username", envFlag(p, "AGAINST_USERNAME", ""), "merchant username at --against; default --username (VPAY88_PARITY_AGAINST_USERNAME)")
+	fs.StringVar(&f.AgainstKey, "against-api-key", envFlag(p, "AGAINST_API_KEY", ""), "api_key at --against; default --api-key, else the sandbox's default (VPAY88_PARITY_AGAINST_API_KEY)")
+	fs.StringVar(&f.Currency, "currency", envFlag(p, "CURRENCY", "MYR"), "currency of the orders the conversation creates (VPAY88_PARITY_CURRENCY)")
+	fs.BoolVar(&f.JSON, "json", envBool(p, "JSON"), "write the report as JSON (VPAY88_PARITY_JSON)")
+	fs.StringVar(&f.Record, "record", envFlag(p, "RECORD", ""), "save the target's answers, secrets masked, to FILE (VPAY88_PARITY_RECORD)")
+	fs.StringVar(&f.Replay, "replay", envFlag(p, "REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline (VPAY88_PARITY_REPLAY)")
+	fs.BoolVar(&f.AllowPayouts, "allow-payouts", envBool(p, "ALLOW_PAYOUTS"), "also send a real withdrawal: it moves money on the target (VPAY88_PARITY_ALLOW_PAYOUTS)")
+	timeout, err := time.ParseDuration(envFlag(p, "TIMEOUT", "30s"))
+	if err != nil {
+		return nil, fmt.Errorf("VPAY88_PARITY_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&f.Timeout, "timeout", timeout, "bound on each request (VPAY88_PARITY_TIMEOUT)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	case f.Record != "" && f.Replay != "":
+		return nil, errors.New("--record and --replay exclude each other")
+	case f.Replay != "" && f.Target != "":
+		return nil, errors.New("--replay compares a recording: --target is not used with it")
+	case f.Replay == "" && f.Target == "":
+		return nil, errors.New("--target (or --replay) is required")
+	case f.Replay == "" && (f.Username == "" || f.APIKey == ""):
+		return nil, errors.New("--username and --api-key are required with --target")
+	case f.Timeout <= 0:
+		return nil, errors.New("--timeout must be positive")
+	}
+	f.Currency = strings.ToUpper(f.Currency)
+	return f, nil
+}
+
+// runParity is `vpay88-sandbox parity`.
+func runParity(args []string, stdout, stderr io.Writer) int {
+	f, err := parseParityFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox parity:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return parityMain(ctx, f, stdout, stderr)
+}
+
+func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "vpay88-sandbox parity:", err)
+		return 2
+	}
+	opts := parity.Options{Currency: f.Currency, AllowPayouts: f.AllowPayouts, Secrets: []string{f.Secret}}
+	username := f.Username
+	if f.Replay != "" {
+		rec, err := parity.ReadRecording(f.Replay)
+		if err != nil {
+			return fail(err)
+		}
+		opts.Replay = rec
+		if username == "" {
+			username = rec.Username
+		}
+	} else {
+		opts.Target = client.New(f.Target, client.WithCredentials(f.Username, f.APIKey), client.WithTimeout(f.Timeout))
+		opts.TargetAPIKey = f.APIKey
+	}
+
+	if f.Against != "" {
+		user, key := firstOf(f.AgainstUser, username), firstOf(f.AgainstKey, f.APIKey)
+		if user == "" || key == "" {
+			def := config.Default().Merchants[0]
+			user, key = firstOf(user, def.Username), firstOf(key, def.APIKey)
+		}
+		opts.Sandbox = client.New(f.Against, client.WithCredentials(user, key), client.WithTimeout(f.Timeout))
+		opts.SandboxAPIKey = key
+	} else {
+		// The in-process sandbox's merchant gets the target's credentials, so both
+		// sides hear the same conversation.
+		sb, err := parity.StartSandbox(username, f.APIKey, f.Secret, nil)
+		if err != nil {
+			return fail(fmt.Errorf("in-process sandbox: %w", err))
+		}
+		defer sb.Close()
+		opts.Sandbox = client.New(sb.URL, client.WithCredentials(sb.Username, sb.APIKey), client.WithTimeout(f.Timeout))
+		opts.SandboxAPIKey = sb.APIKey
+	}
+
+	rep, runErr := parity.Run(ctx, opts)
+	if rep != nil {
+		if rep.Sandbox == opts.Sandbox.BaseURL() && f.Against == "" {
+			rep.Sandbox = "in process (" + rep.Sandbox + ", temporary bbolt file)"
+		}
+		var err error
+		if f.JSON {
+			err = rep.WriteJSON(stdout)
+		} else {
+			err = rep.WriteTable(stdout)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if runErr != nil {
+		if f.Record != "" {
+			runErr = fmt.Errorf("%w (no recording written)", runErr)
+		}
+		return fail(runErr)
+	}
+	if f.Record != "" {
+		if err := rep.Recording.WriteFile(f.Record); err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(stderr, "vpay88-sandbox parity: recorded %d answers to %s\n", len(rep.Recording.Steps), f.Record)
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

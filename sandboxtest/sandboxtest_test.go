@@ -1,0 +1,109 @@
+package sandboxtest_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vpay88/vpay88-sandbox/client"
+	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/sandboxtest"
+)
+
+func deposit(orderID, email string) client.DepositRequest {
+	return client.DepositRequest{Username: "john", Amount: gateway.MustMoney("300"), Currency: "MYR",
+		OrderID: orderID, Email: email, PhoneNumber: "601012456789"}
+}
+
+func TestSandbox_DepositCallback(t *testing.T) {
+	sb := sandboxtest.New(t)
+	ctx := context.Background()
+	assert.Equal(t, "vpay88-test", sb.Username)
+	assert.Equal(t, "vpay88-test-secret", sb.SecretKey)
+
+	res, err := sb.Client.GenerateOrder(ctx, deposit("dep-1", "success@example.com"))
+	require.NoError(t, err)
+	assert.Contains(t, res.PURL, sb.URL+"/checkout/order-pay/")
+
+	cb, err := sb.Recorder.Wait("dep-1", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, gateway.StatusCompleted, cb.OrderStatus)
+	assert.Equal(t, gateway.MustMoney("300"), cb.Amount)
+	assert.Equal(t, "9.0000", cb.Charge)
+	assert.Equal(t, gateway.KindDeposit, cb.Type)
+	assert.Equal(t, gateway.Token(sb.SecretKey, "dep-1"), cb.Token)
+
+	st, err := sb.Client.CheckStatus(ctx, "dep-1")
+	require.NoError(t, err)
+	assert.Equal(t, gateway.StatusCompleted, st.OrderStatus)
+}
+
+func TestSandbox_WithdrawalCompletesFast(t *testing.T) {
+	sb := sandboxtest.New(t)
+	ctx := context.Background()
+	_, err := sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
+		OrderID: "wd-1", BankID: "1", HolderName: "John Doe", AccountNo: "12332343432"})
+	require.NoError(t, err)
+	cb, err := sb.Recorder.Wait("wd-1", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, gateway.StatusCompleted, cb.OrderStatus)
+	assert.Equal(t, "Success", cb.Remarks)
+	assert.Equal(t, "5.00", cb.Charge)
+}
+
+func TestSandbox_RecorderRetries(t *testing.T) {
+	sb := sandboxtest.New(t)
+	sb.Recorder.FailNext(2)
+	_, err := sb.Client.GenerateOrder(context.Background(), deposit("dep-retry", "fail@example.com"))
+	require.NoError(t, err)
+	cb, err := sb.Recorder.Wait("dep-retry", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, gateway.StatusFail, cb.OrderStatus)
+	ds := sb.Recorder.Deliveries()
+	require.Len(t, ds, 3, "two refused attempts, then the acknowledged one")
+	assert.Equal(t, http.StatusServiceUnavailable, ds[0].Answered)
+	assert.Equal(t, http.StatusOK, ds[2].Answered)
+	assert.Len(t, sb.Recorder.Callbacks("dep-retry"), 3)
+}
+
+func TestSandbox_WaitTimesOut(t *testing.T) {
+	sb := sandboxtest.New(t)
+	_, err := sb.Recorder.Wait("never", 50*time.Millisecond)
+	assert.ErrorIs(t, err, sandboxtest.ErrTimeout)
+}
+
+func TestSandbox_WithConfig(t *testing.T) {
+	sb := sandboxtest.New(t, sandboxtest.WithConfig(func(c *config.Config) {
+		c.Merchants[0].Username = "acme"
+		c.Merchants[0].APIKey = "acme-key"
+		c.Merchants[0].SecretKey = "acme-secret"
+	}), sandboxtest.WithSeed(7))
+	assert.Equal(t, "acme", sb.Username)
+	ctx := context.Background()
+	_, err := sb.Client.Auth(ctx)
+	require.NoError(t, err)
+
+	bad := client.New(sb.URL, client.WithCredentials("acme", "wrong"))
+	_, err = bad.Auth(ctx)
+	assert.ErrorIs(t, err, client.ErrParamsIncorrect)
+	var ae *client.APIError
+	require.True(t, errors.As(err, &ae))
+	assert.Equal(t, "Params incorrect", ae.Message)
+}
+
+func TestStart_Close(t *testing.T) {
+	sb, err := sandboxtest.Start()
+	require.NoError(t, err)
+	_, err = sb.Client.Currency(context.Background())
+	require.NoError(t, err)
+	sb.Close()
+	sb.Close() // twice is fine
+	_, err = sb.Client.Currency(context.Background())
+	require.Error(t, err, "closed sandbox no longer answers")
+}
