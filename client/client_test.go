@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -157,30 +158,40 @@ type fakeGateway struct {
 	body        string
 	delay       time.Duration
 
+	mu        sync.Mutex // requests may overlap: a timed-out one is still being served
 	gotType   string
 	gotFields url.Values
 	gotPath   string
 }
 
+// last returns the last request's media type, path and fields.
+func (f *fakeGateway) last() (string, string, url.Values) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.gotType, f.gotPath, f.gotFields
+}
+
 func (f *fakeGateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.gotType, _, _ = mime.ParseMediaType(r.Header.Get("Content-Type"))
-	f.gotPath = r.URL.Path
-	if f.gotType == "multipart/form-data" {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
 		_ = r.ParseMultipartForm(1 << 20)
 	} else {
 		_ = r.ParseForm()
 	}
-	f.gotFields = r.PostForm
-	if f.delay > 0 {
+	f.mu.Lock()
+	f.gotType, f.gotPath, f.gotFields = mt, r.URL.Path, r.PostForm
+	status, contentType, body, delay := f.status, f.contentType, f.body, f.delay
+	f.mu.Unlock()
+	if delay > 0 {
 		select {
-		case <-time.After(f.delay):
+		case <-time.After(delay):
 		case <-r.Context().Done():
 			return
 		}
 	}
-	w.Header().Set("Content-Type", f.contentType)
-	w.WriteHeader(f.status)
-	_, _ = io.WriteString(w, f.body)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 func TestClient_VendorQuirks(t *testing.T) {
@@ -194,20 +205,23 @@ func TestClient_VendorQuirks(t *testing.T) {
 		OrderID: "o", BankID: "1", HolderName: "A", AccountNo: "1"})
 	require.NoError(t, err, "trailing comma and text/html are tolerated")
 	assert.Equal(t, "Success", w.Message)
-	assert.Equal(t, "/merchant/withdraw_orders", f.gotPath, "a base URL ending in /merchant is the host")
-	assert.Equal(t, "multipart/form-data", f.gotType, "as the vendor's PHP sends")
-	assert.Equal(t, "25.5", f.gotFields.Get("amount"))
-	assert.Empty(t, f.gotFields.Get("bank_branch"), "optional fields are left out when empty")
+	mt, path, fields := f.last()
+	assert.Equal(t, "/merchant/withdraw_orders", path, "a base URL ending in /merchant is the host")
+	assert.Equal(t, "multipart/form-data", mt, "as the vendor's PHP sends")
+	assert.Equal(t, "25.5", fields.Get("amount"))
+	assert.Empty(t, fields.Get("bank_branch"), "optional fields are left out when empty")
 
 	_, err = c.WithdrawBankList(ctx, "")
 	require.NoError(t, err)
-	assert.Equal(t, "/wallet/withdraw_bank_list", f.gotPath)
-	assert.Equal(t, url.Values{"username": {"vpay88-test"}}, f.gotFields)
+	_, path, fields = f.last()
+	assert.Equal(t, "/wallet/withdraw_bank_list", path)
+	assert.Equal(t, url.Values{"username": {"vpay88-test"}}, fields)
 
 	ue := client.New(srv.URL, client.WithURLEncodedForms())
 	_, _ = ue.Do(ctx, client.EndpointAuth, url.Values{"username": {"u"}})
-	assert.Equal(t, "application/x-www-form-urlencoded", f.gotType)
-	assert.Equal(t, "u", f.gotFields.Get("username"))
+	mt, _, fields = f.last()
+	assert.Equal(t, "application/x-www-form-urlencoded", mt)
+	assert.Equal(t, "u", fields.Get("username"))
 }
 
 func TestClient_UnexpectedResponses(t *testing.T) {
@@ -220,7 +234,9 @@ func TestClient_UnexpectedResponses(t *testing.T) {
 		status int
 		body   string
 	}{{502, "<h1>Bad Gateway</h1>"}, {200, "<html>maintenance</html>"}, {200, `{"auth":"x"}`}, {200, `[]`}} {
+		f.mu.Lock()
 		f.status, f.body = tc.status, tc.body
+		f.mu.Unlock()
 		_, err := c.Auth(ctx)
 		require.ErrorIs(t, err, client.ErrUnexpectedResponse, tc.body)
 		var re *client.ResponseError
