@@ -79,6 +79,7 @@ type APIError struct {
 	Response *Response
 }
 
+// Error is "vpay88: <endpoint>: <vendor message>".
 func (e *APIError) Error() string {
 	return fmt.Sprintf("vpay88: %s: %s", e.Endpoint, e.Message)
 }
@@ -107,6 +108,7 @@ type ResponseError struct {
 	Err      error
 }
 
+// Error names the endpoint and the reason.
 func (e *ResponseError) Error() string {
 	return fmt.Sprintf("vpay88: %s: %v", e.Response.Endpoint, e.Err)
 }

@@ -38,6 +38,7 @@ type Diff struct {
 	Sandbox string `json:"sandbox"`
 }
 
+// String is the report line: "message: value: target \"…\", sandbox \"…\"".
 func (d Diff) String() string {
 	where := d.Path
 	if where == "" {

@@ -102,6 +102,7 @@ type NetworkError struct {
 	Err  error
 }
 
+// Error names the step and the side.
 func (e *NetworkError) Error() string { return fmt.Sprintf("%s: %s: %v", e.Step, e.Side, e.Err) }
 
 // Unwrap returns the transport error.
