@@ -81,7 +81,7 @@ func Load(path string) (*Config, error) {
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
 	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
-		return nil, decodeError(name, b, err)
+		return nil, decodeError("config "+name, b, err)
 	}
 	if err := c.validate(); err != nil {
 		var fe *scenarios.FieldError
@@ -93,10 +93,11 @@ func Parse(name string, b []byte) (*Config, error) {
 	return &c, nil
 }
 
-// decodeError words a YAML decoding error as "config FILE:LINE: message", followed by
+// decodeError words a YAML decoding error as "LABEL:LINE: message" (the label is
+// "config FILE" at start-up, "rules" for the admin API), followed by
 // the lines around it. goccy's own errors carry their position; the errors of a value's
 // UnmarshalText (a bad amount or duration) carry none, so the value is looked for.
-func decodeError(name string, b []byte, err error) error {
+func decodeError(label string, b []byte, err error) error {
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		text := yaml.FormatError(err, false, true)
@@ -106,12 +107,12 @@ func decodeError(name string, b []byte, err error) error {
 				text = text[i+2:]
 			}
 		}
-		return fmt.Errorf("config %s:%d: %s", name, ye.GetToken().Position.Line, text)
+		return fmt.Errorf("%s:%d: %s", label, ye.GetToken().Position.Line, text)
 	}
 	if path, line, ok := badValue(b); ok {
-		return fmt.Errorf("config %s:%d: %s: %s", name, line, path, err)
+		return fmt.Errorf("%s:%d: %s: %s", label, line, path, err)
 	}
-	return fmt.Errorf("config %s: %s", name, yaml.FormatError(err, false, true))
+	return fmt.Errorf("%s: %s", label, yaml.FormatError(err, false, true))
 }
 
 // The keys whose values are gateway.Money or gateway.Duration, wherever they appear.
@@ -314,7 +315,7 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 	prefix := "$"
 	if err := yaml.UnmarshalWithOptions(b, &rules, yaml.Strict()); err != nil {
 		if err2 := yaml.UnmarshalWithOptions(b, &doc, yaml.Strict()); err2 != nil {
-			return nil, fmt.Errorf("%s: %s", name, yaml.FormatError(err, false, true))
+			return nil, decodeError(name, b, err)
 		}
 		rules, prefix = doc.Scenarios, "$.scenarios"
 	}

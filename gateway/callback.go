@@ -44,7 +44,7 @@ func CallbackBody(o *Order, secretKey string) []byte {
 		}
 	} else {
 		charge := o.Charge.Format(2)
-		if o.Status == StatusFail {
+		if o.Status != StatusCompleted { // fail and rejected: the vendor's "0"
 			charge = "0"
 		}
 		v = WithdrawalCallback{

@@ -392,3 +392,12 @@ func startHTTP(t *testing.T, h http.Handler) string {
 	t.Cleanup(hs.Close)
 	return hs.URL
 }
+
+func TestAdminScenariosBadValueNamesLine(t *testing.T) {
+	e := MustOpenEnv(t)
+	code, m := adminDo(t, e, http.MethodPut, "/sandbox/api/scenarios", "application/yaml",
+		"- name: slow\n  match: {kind: deposit}\n  effect:\n    outcome: completed\n    delay: soon\n", "")
+	assert.Equal(t, 400, code)
+	assert.Contains(t, m["error"], "rules:5:")
+	assert.Contains(t, m["error"], "not a duration")
+}
