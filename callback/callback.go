@@ -150,8 +150,9 @@ func (d *Dispatcher) loop() {
 		if at, ok := d.o.Store.NextDelivery(); ok {
 			wait = time.Until(at)
 			if wait <= 0 && started == 0 {
-				// Only attempts in flight are due: each one wakes the loop when done.
-				wait = time.Second
+				// Only attempts in flight are due: each one wakes the loop when done;
+				// the short poll keeps other deliveries due meanwhile on time.
+				wait = 100 * time.Millisecond
 			} else if wait < 0 {
 				wait = 0
 			}
