@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,11 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -174,7 +177,11 @@ func (r *callbackReceiver) got() []map[string]any {
 // attempt with the merchant's 200 shows up; then the other tabs do their jobs.
 func TestDashboardBrowser(t *testing.T) {
 	recv := newCallbackReceiver(t)
-	env := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = recv.URL })
+	env := MustOpenEnv(t, func(c *config.Config) {
+		c.Merchants[0].CallbackURL = recv.URL
+		// The withdrawal must still be pending when the test settles it from the page.
+		c.WithdrawalDelay = scenarios.Duration(time.Hour)
+	})
 	b := mustBrowser(t, 90*time.Second)
 
 	b.do(chromedp.Navigate(env.URL+"/sandbox/"), visible(`#orders-empty`), visible(`#live[data-mode="live"]`))
@@ -255,7 +262,12 @@ func TestDashboardBrowser(t *testing.T) {
 		setValue(`#scenarios-yaml`, "- name: broken\n  effect:\n    outcome: exploded\n"),
 		click(`#scenarios-save`), visible(`#scenarios-status.error`))
 	assert.Contains(t, b.text(`#scenarios-status`), "previous rules stay")
+	b.do(visible(`#scenarios-gutter .err-line`)) // the line the server names
+	assert.Equal(t, "3", b.text(`#scenarios-gutter .err-line`))
 	b.shot("09-scenarios-error")
+	// YAML that does not parse: the reason names its line too.
+	b.do(setValue(`#scenarios-yaml`, "- name: x\n  match: [\n"), click(`#scenarios-save`), visible(`#scenarios-gutter .err-line`))
+	b.shot("09b-scenarios-yaml-error")
 	b.do(setValue(`#scenarios-yaml`, "- name: big fail\n  match:\n    kind: deposit\n    amount_min: 5000\n  effect:\n    outcome: fail\n"),
 		click(`#scenarios-save`), visible(`#scenarios-status.ok`))
 	assert.Equal(t, "1 rule in force", b.text(`#scenarios-count`))
@@ -295,6 +307,25 @@ func TestDashboardBrowserAdminToken(t *testing.T) {
 	b.do(visible(`#orders-table tbody tr[data-order-id="TOKEN-2"]`))
 }
 
+// TestDashboardBrowserPolling takes EventSource away from the page: it falls back to
+// polling every 2 s, says so, and still shows new orders and settlements without a reload.
+func TestDashboardBrowserPolling(t *testing.T) {
+	recv := newCallbackReceiver(t)
+	env := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = recv.URL })
+	b := mustBrowser(t, 60*time.Second)
+	_, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.EventSource = undefined;`})
+	require.NoError(t, err)
+
+	b.do(chromedp.Navigate(env.URL+"/sandbox/"), visible(`#live[data-mode="polling"]`), visible(`#orders-empty`))
+	assert.Equal(t, "Polling every 2 s", b.text(`#live`))
+	env.Deposit(t, "POLL-1", nil)
+	row := `#orders-table tbody tr[data-order-id="POLL-1"]`
+	b.do(visible(row), click(row), enabled(`#act-settle`))
+	env.PostForm(t, "/sandbox/api/deposits/POLL-1/settle", map[string]string{"outcome": "fail", "remarks": "declined"})
+	b.do(visible(`#drawer-status.s-fail`), visible(`#drawer-callbacks tr.attempt[data-http-status="200"]`), visible(row+` .badge.s-fail`))
+}
+
 // TestDashboardPage checks the page and its assets without a browser: the redirect, the
 // security headers, and the versioned static files.
 func TestDashboardPage(t *testing.T) {
@@ -315,6 +346,19 @@ func TestDashboardPage(t *testing.T) {
 	assert.Contains(t, resp.Header.Get("Content-Type"), "text/html")
 	assert.Contains(t, resp.Header.Get("Content-Security-Policy"), "script-src 'self'")
 	assert.NotContains(t, string(page), "https://", "no external CDN")
+
+	// The example rules the Scenarios tab shows are rules the sandbox accepts.
+	_, after, ok := strings.Cut(string(page), "<h4>Example</h4>\n<pre>")
+	require.True(t, ok, "the page shows example rules")
+	example, _, _ := strings.Cut(after, "</pre>")
+	req, err := http.NewRequest(http.MethodPut, env.URL+"/sandbox/api/scenarios", strings.NewReader(html.UnescapeString(example)))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "text/yaml")
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "example rules refused: %s", body)
 
 	for _, asset := range []string{"dashboard.js", "dashboard.css"} {
 		i := strings.Index(string(page), "/sandbox/static/"+asset+"?v=")

@@ -191,8 +191,8 @@
     recentToasts.set(key, now);
     const el = h('div', { class: 'toast ' + (kind || 'info') }, msg);
     $('#toasts').append(el);
-    setTimeout(() => el.classList.add('gone'), kind === 'error' ? 6000 : 3000);
-    setTimeout(() => el.remove(), kind === 'error' ? 6600 : 3600);
+    setTimeout(() => el.classList.add('gone'), kind === 'error' ? 6000 : 2500);
+    setTimeout(() => el.remove(), kind === 'error' ? 6600 : 3100);
   }
 
   // ---------------------------------------------------------------- API
@@ -268,9 +268,16 @@
     const v = views[name];
     if (!v || !visible(name)) return Promise.resolve();
     if (v.busy) { v.again = true; return v.busy; }
+    const started = performance.now();
     v.busy = Promise.resolve().then(v.load).catch(report).finally(() => {
-      v.busy = null;
-      if (v.again) { v.again = false; refresh(name); }
+      // A busy sandbox (a load test) sends notices faster than a list can be read: wait
+      // at least as long as the last fetch took, so the page never takes more than about
+      // half of the server's time.
+      const took = performance.now() - started;
+      setTimeout(() => {
+        v.busy = null;
+        if (v.again) { v.again = false; refresh(name); }
+      }, Math.min(Math.max(0, took), 5000));
     });
     return v.busy;
   }
@@ -279,7 +286,7 @@
   let debounceTimer = null;
   function changed(names) {
     names.forEach((n) => pending.add(n));
-    if (debounceTimer) return;
+    if (debounceTimer || document.hidden) return; // a background tab catches up when shown
     debounceTimer = setTimeout(() => {
       debounceTimer = null;
       const list = Array.from(pending);
@@ -380,6 +387,7 @@
 
   function showTab(name) {
     if (!TABS.includes(name)) name = 'orders';
+    if (name !== activeTab && drawer.open && name !== 'orders' && name !== 'callbacks') closeDrawer();
     activeTab = name;
     for (const t of TABS) {
       $('#panel-' + t).hidden = t !== name;
@@ -493,6 +501,8 @@
     const who = o.kind === 'withdrawal' ? o.holder_name : o.customer;
     return h('tr', {
       class: 'clickable' + (fresh ? ' fresh' : ''),
+      // Once only: a panel shown again would replay the animation.
+      onanimationend: (e) => e.currentTarget.classList.remove('fresh'),
       tabindex: '0',
       dataset: { kind: o.kind, merchant: o.merchant, orderId: o.order_id },
       onclick: () => openDrawer(o),
@@ -606,6 +616,7 @@
       known.add(k);
       const val = v[k];
       if (val === undefined || val === null || val === '') continue;
+      if (k === 'charge' && pendingOrder) continue; // set when the order settles
       let shown;
       if (k === 'amount') shown = v.currency + ' ' + money(val);
       else shown = fmt ? fmt(val) : (typeof val === 'object' && !(val instanceof Raw) ? prettyJSON(val) : numText(val));
@@ -668,7 +679,8 @@
     }
     const url = h('div', { class: 'cb-url mono', title: d.url }, 'POST ' + (d.url || ''));
     if (wide) return h('div', { class: 'cb-card wide' }, head, url, h('div', { class: 'cb-cols' }, h('div', null, sent), h('div', null, tries)));
-    return h('div', { class: 'cb-card' }, head, url, sent, tries);
+    // In the drawer the answers come first: "did the merchant take it?" is the question.
+    return h('div', { class: 'cb-card' }, head, url, tries, sent);
   }
 
   function fmtMS(v) {
@@ -913,7 +925,7 @@
   }
 
   // ---------------------------------------------------------------- scenarios
-  const scen = { loaded: false, saved: '' };
+  const scen = { loaded: false, saved: '', errLine: 0 };
 
   async function loadScenarios() {
     const st = $('#scenarios-status');
@@ -926,6 +938,8 @@
       setRuleCount((data && data.rules) || []);
       st.className = 'status';
       st.textContent = '';
+      st.hidden = true;
+      scen.errLine = 0;
       scenDirty();
     } catch (err) {
       report(err);
@@ -937,7 +951,35 @@
     $('#scenarios-count').textContent = n === 0 ? 'none in force' : n + (n === 1 ? ' rule' : ' rules') + ' in force';
   }
 
+  // The gutter numbers the lines, because the server's reasons name a line ("rules:3: …").
+  function renderGutter() {
+    const ta = $('#scenarios-yaml');
+    const n = ta.value.split('\n').length;
+    const g = $('#scenarios-gutter');
+    if (g.childElementCount !== n || g.dataset.err !== String(scen.errLine)) {
+      const lines = [];
+      for (let i = 1; i <= n; i++) lines.push(h('div', { class: i === scen.errLine ? 'err-line' : null }, String(i)));
+      g.replaceChildren(...lines);
+      g.dataset.err = String(scen.errLine);
+    }
+    g.scrollTop = ta.scrollTop;
+  }
+
+  function goToLine(n) {
+    const ta = $('#scenarios-yaml');
+    const lines = ta.value.split('\n');
+    const line = Math.min(Math.max(n, 1), lines.length);
+    let start = 0;
+    for (let i = 0; i < line - 1; i++) start += lines[i].length + 1;
+    ta.focus();
+    ta.setSelectionRange(start, start + lines[line - 1].length);
+    const lh = parseFloat(getComputedStyle(ta).lineHeight) || 19;
+    ta.scrollTop = Math.max(0, (line - 4) * lh);
+    renderGutter();
+  }
+
   function scenDirty() {
+    renderGutter();
     const dirty = $('#scenarios-yaml').value !== scen.saved;
     $('#scenarios-save').classList.toggle('attention', dirty);
     $('#panel-scenarios').classList.toggle('dirty', dirty);
@@ -953,13 +995,22 @@
       scen.saved = text;
       const rules = (data && data.rules) || [];
       setRuleCount(rules);
+      scen.errLine = 0;
+      st.hidden = false;
       st.className = 'status ok';
       st.textContent = 'Saved at ' + fmtTime(new Date().toISOString()) + ': ' +
         (rules.length === 0 ? 'no rules in force.' : rules.length + (rules.length === 1 ? ' rule' : ' rules') + ' in force, first match wins.');
     } catch (err) {
       if (err.status === 401) return;
+      // "rules:3: …" (a rule that fails validation) or "[3:5] …" (YAML that does not parse).
+      const m = /\brules:(\d+)/.exec(err.message) || /\[(\d+):\d+\]/.exec(err.message);
+      scen.errLine = m ? Number(m[1]) : 0;
+      st.hidden = false;
       st.className = 'status error';
-      st.replaceChildren(h('strong', null, 'Not saved; the previous rules stay in force. '), h('span', { class: 'mono' }, err.message));
+      st.replaceChildren(
+        h('div', { class: 'status-head' }, h('strong', null, 'Not saved; the previous rules stay in force.'),
+          scen.errLine ? h('button', { type: 'button', class: 'small ghost', onclick: () => goToLine(scen.errLine) }, 'Go to line ' + scen.errLine) : null),
+        h('div', { class: 'mono status-msg' }, err.message));
     } finally {
       btn.disabled = false;
       scenDirty();
@@ -1034,6 +1085,7 @@
       $('#tab-' + activeTab).focus();
     });
     window.addEventListener('hashchange', () => showTab(location.hash.slice(1)));
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) changed([]); });
     ['orders', 'journal', 'callbacks', 'balances'].forEach(wireFilters);
 
     $('#drawer-close').addEventListener('click', closeDrawer);
@@ -1045,6 +1097,7 @@
 
     const ta = $('#scenarios-yaml');
     ta.addEventListener('input', scenDirty);
+    ta.addEventListener('scroll', () => { $('#scenarios-gutter').scrollTop = ta.scrollTop; });
     ta.addEventListener('keydown', (e) => {
       if ((e.ctrlKey || e.metaKey) && e.key === 's') { e.preventDefault(); saveScenarios(); }
       if (e.key === 'Tab' && !e.shiftKey && !e.ctrlKey && !e.altKey) { // YAML indents with spaces
