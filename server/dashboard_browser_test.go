@@ -48,6 +48,9 @@ func chromiumPath() string {
 type browser struct {
 	t   *testing.T
 	ctx context.Context
+
+	mu       sync.Mutex
+	jsErrors []string // uncaught exceptions and console.error calls of the page
 }
 
 // mustBrowser starts a headless Chromium with a 1366x768 window (the laptop screen the
@@ -86,7 +89,31 @@ func mustBrowser(t *testing.T, timeout time.Duration) *browser {
 	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(1366, 768)), "start %s", exe)
 	ctx, cancel := context.WithTimeout(bctx, timeout)
 	t.Cleanup(cancel)
-	return &browser{t: t, ctx: ctx}
+	b := &browser{t: t, ctx: ctx}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			// Log entries (a 401 the page expects, say) have no Args; a script's own
+			// console.error and an uncaught exception are bugs.
+			if m.IsException() || (m.Type == chromedp.ConsoleError && len(m.Args) > 0) {
+				b.mu.Lock()
+				b.jsErrors = append(b.jsErrors, m.String())
+				b.mu.Unlock()
+			}
+		}
+	}()
+	return b
+}
+
+// noScriptErrors fails the test if the page threw or logged an error so far.
+func (b *browser) noScriptErrors() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	assert.Empty(b.t, b.jsErrors, "the dashboard's script failed")
 }
 
 // do runs steps in order and fails the test at the first error.
@@ -281,6 +308,7 @@ func TestDashboardBrowser(t *testing.T) {
 	_, total, err := env.Store.ListOrders(store.OrderFilter{})
 	require.NoError(t, err)
 	assert.Zero(t, total, "reset left orders")
+	b.noScriptErrors()
 }
 
 // TestDashboardBrowserAdminToken runs the sandbox with --admin-token: the page asks for
@@ -305,6 +333,7 @@ func TestDashboardBrowserAdminToken(t *testing.T) {
 	assert.Equal(t, "Live", b.text(`#live`))
 	env.Deposit(t, "TOKEN-2", nil)
 	b.do(visible(`#orders-table tbody tr[data-order-id="TOKEN-2"]`))
+	b.noScriptErrors()
 }
 
 // TestDashboardBrowserPolling takes EventSource away from the page: it falls back to
@@ -324,6 +353,7 @@ func TestDashboardBrowserPolling(t *testing.T) {
 	b.do(visible(row), click(row), enabled(`#act-settle`))
 	env.PostForm(t, "/sandbox/api/deposits/POLL-1/settle", map[string]string{"outcome": "fail", "remarks": "declined"})
 	b.do(visible(`#drawer-status.s-fail`), visible(`#drawer-callbacks tr.attempt[data-http-status="200"]`), visible(row+` .badge.s-fail`))
+	b.noScriptErrors()
 }
 
 // TestDashboardPage checks the page and its assets without a browser: the redirect, the
