@@ -16,42 +16,35 @@ type DepositCallback struct {
 	Type        Kind   `json:"type"`
 }
 
-// WithdrawalCallback is the body for a settled withdrawal; it adds remarks.
+// WithdrawalCallback is the body for a settled withdrawal: the deposit's fields, then
+// remarks (encoding/json writes an embedded struct's fields in place, keeping the order).
 type WithdrawalCallback struct {
-	OrderID     string `json:"order_id"`
-	Amount      Money  `json:"amount"`
-	Currency    string `json:"currency"`
-	OrderStatus Status `json:"order_status"`
-	Status      bool   `json:"status"`
-	Charge      string `json:"charge"`
-	Token       string `json:"token"`
-	Name        string `json:"name"`
-	Type        Kind   `json:"type"`
-	Remarks     string `json:"remarks"`
+	DepositCallback
+	Remarks string `json:"remarks"`
 }
 
 // CallbackBody builds the callback JSON for a settled order. The deposit charge keeps
 // four decimals ("9.0000"); the payout fee has two ("5.00"), and "0" on a failed
 // payout, as the vendor's withdrawal examples print them.
 func CallbackBody(o *Order, secretKey string) []byte {
-	token := Token(secretKey, o.OrderID)
-	var v any
-	if o.Kind == KindDeposit {
-		v = DepositCallback{
-			OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
-			OrderStatus: o.Status, Status: true, Charge: o.Charge.String(),
-			Token: token, Name: o.PayerName, Type: KindDeposit,
-		}
-	} else {
-		charge := o.Charge.Format(2)
+	return CallbackBodyWithToken(o, Token(secretKey, o.OrderID))
+}
+
+// CallbackBodyWithToken builds the callback JSON with a given token (a scenario's
+// wrong_token fault sends one that does not verify).
+func CallbackBodyWithToken(o *Order, token string) []byte {
+	d := DepositCallback{
+		OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
+		OrderStatus: o.Status, Status: true, Charge: o.Charge.String(),
+		Token: token, Name: o.PayerName, Type: o.Kind,
+	}
+	var v any = d
+	if o.Kind == KindWithdrawal {
+		d.Charge = o.Charge.Format(2)
 		if o.Status != StatusCompleted { // fail and rejected: the vendor's "0"
-			charge = "0"
+			d.Charge = "0"
 		}
-		v = WithdrawalCallback{
-			OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
-			OrderStatus: o.Status, Status: true, Charge: charge,
-			Token: token, Name: o.PayerName, Type: KindWithdrawal, Remarks: o.Remarks,
-		}
+		v = WithdrawalCallback{DepositCallback: d, Remarks: o.Remarks}
 	}
 	b, _ := json.Marshal(v) // plain structs of strings and Money: cannot fail
 	return b

@@ -118,21 +118,35 @@ func (s *Server) orderView(o *gateway.Order) (orderView, error) {
 	return v, nil
 }
 
+// adminOrder finds the order the path names, for the merchant the request names.
+func (s *Server) adminOrder(c echo.Context, kind gateway.Kind) (*gateway.Merchant, *gateway.Order, error) {
+	m, err := s.adminMerchant(c)
+	if m == nil {
+		return nil, nil, err
+	}
+	o, err := s.store.Order(kind, m.Username, c.Param("orderid"))
+	if err != nil {
+		return nil, nil, adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+c.Param("orderid")+" for merchant "+m.Username)
+	}
+	return m, o, nil
+}
+
+// writeOrderView answers an order with its callbacks and their attempts.
+func (s *Server) writeOrderView(c echo.Context, o *gateway.Order) error {
+	v, err := s.orderView(o)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
 func (s *Server) handleAdminOrder(kind gateway.Kind) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		m, err := s.adminMerchant(c)
-		if m == nil {
-			return err
-		}
-		o, err := s.store.Order(kind, m.Username, c.Param("orderid"))
-		if err != nil {
-			return adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+c.Param("orderid")+" for merchant "+m.Username)
-		}
-		v, err := s.orderView(o)
+		_, o, err := s.adminOrder(c, kind)
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, v)
+		return s.writeOrderView(c, o)
 	}
 }
 
@@ -185,23 +199,15 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		case err != nil:
 			return err
 		}
-		v, err := s.orderView(o)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, v)
+		return s.writeOrderView(c, o)
 	}
 }
 
 func (s *Server) handleAdminResend(kind gateway.Kind) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		m, err := s.adminMerchant(c)
-		if m == nil {
-			return err
-		}
-		o, err := s.store.Order(kind, m.Username, c.Param("orderid"))
+		m, o, err := s.adminOrder(c, kind)
 		if err != nil {
-			return adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+c.Param("orderid")+" for merchant "+m.Username)
+			return err
 		}
 		if !o.Settled() {
 			return adminFail(c, http.StatusConflict, "order is pending: callbacks are sent when it settles")

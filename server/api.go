@@ -84,17 +84,25 @@ func missing(f url.Values, names ...string) bool {
 	return false
 }
 
-func (s *Server) handleCurrency(c echo.Context) error {
-	f, err := form(c)
-	if err != nil {
-		return err
+// merchantRequest reads a request that names a merchant by `username` (currency and
+// the bank lists); m is nil when the request was refused and answered.
+func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merchant, err error) {
+	if f, err = form(c); err != nil {
+		return nil, nil, err
 	}
 	if missing(f, "username") {
-		return refuse(c, gateway.MsgParamsMissing)
+		return nil, nil, refuse(c, gateway.MsgParamsMissing)
 	}
-	m := s.merchant(f.Get("username"))
+	if m = s.merchant(f.Get("username")); m == nil {
+		return nil, nil, refuse(c, gateway.MsgParamsIncorrect)
+	}
+	return f, m, nil
+}
+
+func (s *Server) handleCurrency(c echo.Context) error {
+	_, m, err := s.merchantRequest(c)
 	if m == nil {
-		return refuse(c, gateway.MsgParamsIncorrect)
+		return err
 	}
 	type rate struct {
 		Currency string        `json:"currency"`
@@ -361,16 +369,9 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 }
 
 func (s *Server) handleBankList(c echo.Context) error {
-	f, err := form(c)
-	if err != nil {
-		return err
-	}
-	if missing(f, "username") {
-		return refuse(c, gateway.MsgParamsMissing)
-	}
-	m := s.merchant(f.Get("username"))
+	f, m, err := s.merchantRequest(c)
 	if m == nil {
-		return refuse(c, gateway.MsgParamsIncorrect)
+		return err
 	}
 	filter := f.Get("currency")
 	if _, ok := m.Currency(filter); filter != "" && !ok {

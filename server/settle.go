@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"time"
 
@@ -130,7 +129,7 @@ func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Deli
 		return []*store.Delivery{d}
 	}
 	if f.WrongToken {
-		d.Body = withToken(body, gateway.Token(m.SecretKey+"-wrong", o.OrderID))
+		d.Body = gateway.CallbackBodyWithToken(o, gateway.Token(m.SecretKey+"-wrong", o.OrderID))
 		d.Note = "wrong token by scenario " + o.Rule
 	}
 	hold := time.Duration(f.Delay)
@@ -145,23 +144,6 @@ func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Deli
 		out = append(out, &dup)
 	}
 	return out
-}
-
-// withToken rewrites the token of a callback body, keeping the field order.
-func withToken(body []byte, token string) []byte {
-	var dc gateway.WithdrawalCallback
-	if json.Unmarshal(body, &dc) != nil {
-		return body
-	}
-	if dc.Type == gateway.KindDeposit {
-		v := gateway.DepositCallback{OrderID: dc.OrderID, Amount: dc.Amount, Currency: dc.Currency, OrderStatus: dc.OrderStatus,
-			Status: dc.Status, Charge: dc.Charge, Token: token, Name: dc.Name, Type: dc.Type}
-		b, _ := json.Marshal(v)
-		return b
-	}
-	dc.Token = token
-	b, _ := json.Marshal(dc)
-	return b
 }
 
 // kick wakes the settlement scheduler after a new timer was stored.
