@@ -88,6 +88,7 @@ func (s *Store) setBalance(tx *bolt.Tx, bal Balance, dAvail, dRes gateway.Money,
 		return err
 	}
 	lb := tx.Bucket(bucketLedger)
+	lb.FillPercent = appendFill
 	seq, _ := lb.NextSequence()
 	return putJSON(lb, u64(seq), LedgerEntry{Seq: seq, Time: s.Now().UTC(), Merchant: bal.Merchant, Currency: bal.Currency,
 		Reason: reason, Kind: kind, OrderID: orderID, Available: dAvail, Reserved: dRes})
@@ -213,9 +214,9 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 
 func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) error {
 	return s.write(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOrders)
+		idx := tx.Bucket(bucketOrders)
 		key := OrderKey(o.Kind, o.Merchant, o.OrderID)
-		if ob.Get(key) != nil {
+		if idx.Get(key) != nil {
 			return ErrOrderExists
 		}
 		if also != nil {
@@ -223,28 +224,22 @@ func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) erro
 				return err
 			}
 		}
-		meta := tx.Bucket(bucketMeta)
-		n := uint64(0)
-		if v := meta.Get(keyOrderSequence); v != nil {
-			n = beU64(v)
-		}
-		n++
-		if err := meta.Put(keyOrderSequence, u64(n)); err != nil {
+		// The bucket's own sequence numbers orders: no separate counter page to rewrite.
+		n, err := tx.Bucket(bucketNumbers).NextSequence()
+		if err != nil {
 			return err
 		}
 		o.Number = n
-		if err := tx.Bucket(bucketNumbers).Put(u64(n), key); err != nil {
-			return err
-		}
-		if err := tx.Bucket(bucketByID).Put(byIDKey(o.Kind, o.OrderID, o.Merchant), nil); err != nil {
+		if err := idx.Put(key, u64(n)); err != nil {
 			return err
 		}
 		if !o.SettleAt.IsZero() {
-			if err := tx.Bucket(bucketTimers).Put(timerKey(o.SettleAt, key), nil); err != nil {
+			tb := tx.Bucket(bucketTimers)
+			if err := tb.Put(timerKey(o.SettleAt, key), nil); err != nil {
 				return err
 			}
 		}
-		return putJSON(ob, key, o)
+		return putOrder(tx, o)
 	})
 }
 
@@ -261,16 +256,15 @@ func timerKey(at time.Time, orderKey []byte) []byte {
 
 // Order returns an order by kind, merchant and merchant order id.
 func (s *Store) Order(kind gateway.Kind, merchant, orderID string) (*gateway.Order, error) {
-	var o gateway.Order
-	var ok bool
+	var o *gateway.Order
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		ok = getJSON(tx.Bucket(bucketOrders), OrderKey(kind, merchant, orderID), &o)
+		o, _ = getOrder(tx, OrderKey(kind, merchant, orderID))
 		return nil
 	})
-	if !ok {
+	if o == nil {
 		return nil, ErrNotFound
 	}
-	return &o, nil
+	return o, nil
 }
 
 // OrderByNumber returns an order by its gateway number (the checkout page's id).
@@ -278,10 +272,7 @@ func (s *Store) OrderByNumber(n uint64) (*gateway.Order, error) {
 	var o gateway.Order
 	var ok bool
 	_ = s.db.View(func(tx *bolt.Tx) error {
-		key := tx.Bucket(bucketNumbers).Get(u64(n))
-		if key != nil {
-			ok = getJSON(tx.Bucket(bucketOrders), key, &o)
-		}
+		ok = getJSON(tx.Bucket(bucketNumbers), u64(n), &o)
 		return nil
 	})
 	if !ok {
@@ -290,22 +281,16 @@ func (s *Store) OrderByNumber(n uint64) (*gateway.Order, error) {
 	return &o, nil
 }
 
-// byIDKey indexes orders by kind and merchant order id first, for lookups that name no
-// merchant (check_status by the customer's username).
-func byIDKey(kind gateway.Kind, orderID, merchant string) []byte {
-	return []byte(string(kind[0]) + "\x00" + orderID + "\x00" + merchant)
-}
-
 // FindOrders returns the orders of a kind with the given merchant order id, across
 // merchants.
 func (s *Store) FindOrders(kind gateway.Kind, orderID string) ([]*gateway.Order, error) {
 	var out []*gateway.Order
 	err := s.db.View(func(tx *bolt.Tx) error {
-		prefix := byIDKey(kind, orderID, "")
-		c := tx.Bucket(bucketByID).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		prefix := OrderKey(kind, "", orderID)
+		c := tx.Bucket(bucketOrders).Cursor()
+		for k, n := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, n = c.Next() {
 			var o gateway.Order
-			if getJSON(tx.Bucket(bucketOrders), OrderKey(kind, string(k[len(prefix):]), orderID), &o) {
+			if getJSON(tx.Bucket(bucketNumbers), n, &o) {
 				out = append(out, &o)
 			}
 		}
@@ -333,17 +318,13 @@ func (s *Store) ListOrders(f OrderFilter) ([]*gateway.Order, int, error) {
 		f.Limit = 50
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOrders)
 		c := tx.Bucket(bucketNumbers).Cursor()
-		for k, key := c.Last(); k != nil; k, key = c.Prev() {
-			if f.Kind != "" && key[0] != f.Kind[0] {
-				continue
-			}
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var o gateway.Order
-			if !getJSON(ob, key, &o) {
+			if json.Unmarshal(v, &o) != nil {
 				continue
 			}
-			if (f.Status != "" && o.Status != f.Status) || (f.Merchant != "" && o.Merchant != f.Merchant) ||
+			if (f.Kind != "" && o.Kind != f.Kind) || (f.Status != "" && o.Status != f.Status) || (f.Merchant != "" && o.Merchant != f.Merchant) ||
 				(f.Currency != "" && o.Currency != f.Currency) || (f.Prefix != "" && !bytes.HasPrefix([]byte(o.OrderID), []byte(f.Prefix))) {
 				continue
 			}
@@ -362,12 +343,10 @@ func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
 	var out []*gateway.Order
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTimers).Cursor()
-		ob := tx.Bucket(bucketOrders)
 		limit := uint64(now.UnixNano())
 		for k, _ := c.First(); k != nil && beU64(k[:8]) <= limit; k, _ = c.Next() {
-			var o gateway.Order
-			if getJSON(ob, k[8:], &o) {
-				out = append(out, &o)
+			if o, _ := getOrder(tx, k[8:]); o != nil {
+				out = append(out, o)
 			}
 		}
 		return nil
@@ -394,10 +373,9 @@ func (s *Store) NextDue() (time.Time, bool) {
 func (s *Store) Reset(merchant string, opening []Balance) error {
 	err := s.write(func(tx *bolt.Tx) error {
 		if merchant == "" {
+			// Order numbers keep counting, so an old checkout tab never opens a new order.
+			seq := tx.Bucket(bucketNumbers).Sequence()
 			for _, name := range allBuckets {
-				if bytes.Equal(name, bucketMeta) {
-					continue
-				}
 				if err := tx.DeleteBucket(name); err != nil {
 					return err
 				}
@@ -405,7 +383,7 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 					return err
 				}
 			}
-			return nil
+			return tx.Bucket(bucketNumbers).SetSequence(seq)
 		}
 		mk := []byte(merchant)
 		// Keys that carry the merchant between NUL separators, bucket by bucket.
@@ -425,10 +403,7 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 			}
 			return nil
 		}
-		orderOf := func(key []byte) bool { // kind 0 merchant 0 id
-			parts := bytes.SplitN(key, []byte{0}, 3)
-			return len(parts) == 3 && bytes.Equal(parts[1], mk)
-		}
+		orderOf := func(key []byte) bool { return bytes.Equal(orderKeyMerchant(key), mk) }
 		jsonMerchant := func(v []byte) bool {
 			var x struct {
 				Merchant string `json:"merchant"`
@@ -445,8 +420,7 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 		})
 		steps := []error{
 			del(bucketOrders, func(k, _ []byte) bool { return orderOf(k) }),
-			del(bucketNumbers, func(_, v []byte) bool { return orderOf(v) }),
-			del(bucketByID, func(k, _ []byte) bool { return bytes.HasSuffix(k, append([]byte{0}, mk...)) }),
+			del(bucketNumbers, func(_, v []byte) bool { return jsonMerchant(v) }),
 			del(bucketTimers, func(k, _ []byte) bool { return len(k) > 8 && orderOf(k[8:]) }),
 			del(bucketTokens, func(_, v []byte) bool { return jsonMerchant(v) }),
 			del(bucketBalances, func(k, _ []byte) bool { return bytes.HasPrefix(k, append(mk, 0)) }),

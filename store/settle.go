@@ -63,12 +63,12 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 	var out *gateway.Order
 	var dels []*Delivery
 	err := s.write(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOrders)
 		key := OrderKey(kind, merchant, orderID)
-		var o gateway.Order
-		if !getJSON(ob, key, &o) {
+		found, _ := getOrder(tx, key)
+		if found == nil {
 			return ErrNotFound
 		}
+		o := *found
 		if o.Settled() {
 			out = &o
 			return ErrAlreadySettled
@@ -86,7 +86,7 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 				}
 				o.SettleAt, o.SettleOutcome = time.Time{}, nil
 			}
-			return putJSON(ob, key, &o)
+			return putOrder(tx, &o)
 		}
 		o.SettledAt = s.Now().UTC()
 		bal := getBalance(tx, o.Merchant, o.Currency)
@@ -110,7 +110,7 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			}
 		}
 		o.SettleAt, o.SettleOutcome = time.Time{}, nil
-		if err := putJSON(ob, key, &o); err != nil {
+		if err := putOrder(tx, &o); err != nil {
 			return err
 		}
 		if err := s.enqueue(tx, d); err != nil {
@@ -129,6 +129,7 @@ func (s *Store) Enqueue(d []*Delivery) error {
 
 func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 	b := tx.Bucket(bucketOutbox)
+	b.FillPercent = appendFill
 	for _, d := range dels {
 		id, _ := b.NextSequence()
 		d.ID = id

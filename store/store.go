@@ -5,6 +5,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -27,22 +28,27 @@ var (
 )
 
 var (
-	bucketOrders     = []byte("orders")
-	bucketNumbers    = []byte("numbers")
-	bucketTokens     = []byte("tokens")
-	bucketBalances   = []byte("balances")
-	bucketLedger     = []byte("ledger")
-	bucketOutbox     = []byte("outbox")
-	bucketAttempts   = []byte("attempts")
-	bucketTimers     = []byte("timers")
-	bucketMeta       = []byte("meta")
-	bucketQueue      = []byte("queue")
-	bucketByOrder    = []byte("deliveries_by_order")
-	bucketByID       = []byte("orders_by_id")
-	allBuckets       = [][]byte{bucketOrders, bucketNumbers, bucketTokens, bucketBalances, bucketLedger, bucketOutbox, bucketAttempts, bucketTimers, bucketMeta, bucketQueue, bucketByOrder, bucketByID}
-	maxBatch         = 512
-	keyOrderSequence = []byte("order_number")
+	// bucketNumbers holds the orders themselves under their gateway number: keys only
+	// grow, so writes append at the right edge and the file stays dense.
+	bucketNumbers = []byte("orders_by_number")
+	// bucketOrders is the unique index OrderKey → number; its entries are small, so the
+	// pages that scattered order ids touch are few.
+	bucketOrders   = []byte("orders_index")
+	bucketTokens   = []byte("tokens")
+	bucketBalances = []byte("balances")
+	bucketLedger   = []byte("ledger")
+	bucketOutbox   = []byte("outbox")
+	bucketAttempts = []byte("attempts")
+	bucketTimers   = []byte("timers")
+	bucketQueue    = []byte("queue")
+	bucketByOrder  = []byte("deliveries_by_order")
+	allBuckets     = [][]byte{bucketNumbers, bucketOrders, bucketTokens, bucketBalances, bucketLedger, bucketOutbox, bucketAttempts, bucketTimers, bucketQueue, bucketByOrder}
+	maxBatch       = 512
 )
+
+// appendFill is the fill percent of buckets whose keys only grow: pages are filled
+// before a new one starts, instead of bbolt's half-full default.
+const appendFill = 0.95
 
 // Store is the sandbox's state over one bbolt file.
 type Store struct {
@@ -198,12 +204,42 @@ func getJSON(b *bolt.Bucket, key []byte, v any) bool {
 	return json.Unmarshal(data, v) == nil
 }
 
-// OrderKey is the bbolt key of an order: kind, merchant and merchant order id, so ids
-// are unique per merchant and per kind.
+// OrderKey is the index key of an order: kind, merchant order id, merchant. Ids are
+// unique per merchant and per kind; putting the order id before the merchant lets a
+// lookup that names no merchant (check_status by a customer's username) scan a prefix.
 func OrderKey(kind gateway.Kind, merchant, orderID string) []byte {
-	k := make([]byte, 0, 2+len(merchant)+len(orderID))
+	k := make([]byte, 0, 3+len(merchant)+len(orderID))
 	k = append(k, kind[0], 0)
-	k = append(k, merchant...)
+	k = append(k, orderID...)
 	k = append(k, 0)
-	return append(k, orderID...)
+	return append(k, merchant...)
+}
+
+// orderKeyMerchant returns the merchant part of an OrderKey.
+func orderKeyMerchant(key []byte) []byte {
+	parts := bytes.SplitN(key, []byte{0}, 3)
+	if len(parts) != 3 {
+		return nil
+	}
+	return parts[2]
+}
+
+// getOrder reads the order an index key names, with its number key.
+func getOrder(tx *bolt.Tx, key []byte) (*gateway.Order, []byte) {
+	n := tx.Bucket(bucketOrders).Get(key)
+	if n == nil {
+		return nil, nil
+	}
+	var o gateway.Order
+	if !getJSON(tx.Bucket(bucketNumbers), n, &o) {
+		return nil, nil
+	}
+	return &o, append([]byte(nil), n...)
+}
+
+// putOrder writes an order under its number.
+func putOrder(tx *bolt.Tx, o *gateway.Order) error {
+	b := tx.Bucket(bucketNumbers)
+	b.FillPercent = appendFill
+	return putJSON(b, u64(o.Number), o)
 }
