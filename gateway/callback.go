@@ -16,6 +16,20 @@ type DepositCallback struct {
 	Type        Kind   `json:"type"`
 }
 
+// FailedDepositCallback is the body for a failed deposit. The vendor's "创建订单 - 失败"
+// example differs from the success one: no name, token before charge, and a charge
+// with two decimals; the sandbox copies that shape (README, guessed behaviours).
+type FailedDepositCallback struct {
+	OrderID     string `json:"order_id"`
+	Amount      Money  `json:"amount"`
+	Currency    string `json:"currency"`
+	OrderStatus Status `json:"order_status"`
+	Status      bool   `json:"status"`
+	Token       string `json:"token"`
+	Charge      string `json:"charge"`
+	Type        Kind   `json:"type"`
+}
+
 // WithdrawalCallback is the body for a settled withdrawal: the deposit's fields, then
 // remarks (encoding/json writes an embedded struct's fields in place, keeping the order).
 type WithdrawalCallback struct {
@@ -39,6 +53,10 @@ func CallbackBodyWithToken(o *Order, token string) []byte {
 		Token: token, Name: o.PayerName, Type: o.Kind,
 	}
 	var v any = d
+	if o.Kind == KindDeposit && o.Status != StatusCompleted {
+		v = FailedDepositCallback{OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
+			OrderStatus: o.Status, Status: true, Token: token, Charge: o.Charge.Format(2), Type: KindDeposit}
+	}
 	if o.Kind == KindWithdrawal {
 		d.Charge = o.Charge.Format(2)
 		if o.Status != StatusCompleted { // fail and rejected: the vendor's "0"

@@ -308,8 +308,9 @@ func TestCallbackBodies(t *testing.T) {
 		e.Deposit(t, "Example_123", map[string]string{"amount": "25"})
 		e.mustSettle(t, gateway.KindDeposit, "Example_123", map[string]string{"outcome": "fail", "name": "Ali"})
 		h := rc.wait(t, 1, 5*time.Second)[0]
+		// The vendor's fail example: no name, token before charge, two decimals.
 		assert.Equal(t, `{"order_id":"Example_123","amount":25.0000,"currency":"MYR","order_status":"fail","status":true,`+
-			`"charge":"0.0000","token":"`+md5hex(testSecret+"Example_123")+`","name":"Ali","type":"deposit"}`, string(h.Body))
+			`"token":"`+md5hex(testSecret+"Example_123")+`","charge":"0.00","type":"deposit"}`, string(h.Body))
 		after, _ := e.available(t, "MYR")
 		assert.Equal(t, before, after, "a failed deposit credits nothing")
 	})

@@ -84,7 +84,9 @@ func TestMagicValues(t *testing.T) {
 			cb := decode(t, rc.wait(t, 1, 5*time.Second)[0].Body)
 			assert.Equal(t, id, cb["order_id"])
 			assert.Equal(t, d.status, cb["order_status"])
-			assert.NotEmpty(t, cb["name"], "a generated payer name")
+			if d.status == "completed" { // the vendor's fail example has no name
+				assert.NotEmpty(t, cb["name"], "a generated payer name")
+			}
 		}
 	}
 
