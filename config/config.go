@@ -80,7 +80,7 @@ func Load(path string) (*Config, error) {
 // Unknown fields are errors: a typo in a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
-	if err := yaml.UnmarshalWithOptions(b, &c, yaml.Strict()); err != nil {
+	if err := unmarshal(b, &c); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
 	if err := c.validate(); err != nil {
@@ -313,8 +313,8 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 		Scenarios []scenarios.Rule `yaml:"scenarios"`
 	}
 	prefix := "$"
-	if err := yaml.UnmarshalWithOptions(b, &rules, yaml.Strict()); err != nil {
-		if err2 := yaml.UnmarshalWithOptions(b, &doc, yaml.Strict()); err2 != nil {
+	if err := unmarshal(b, &rules); err != nil {
+		if err2 := unmarshal(b, &doc); err2 != nil {
 			return nil, decodeError(name, b, err)
 		}
 		rules, prefix = doc.Scenarios, "$.scenarios"
@@ -331,4 +331,16 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 		return nil, err
 	}
 	return rules, nil
+}
+
+// unmarshal decodes strictly (unknown fields are errors) and turns a panic of the YAML
+// decoder into an error: fuzzing found inputs ("! 00" into a list) that crash it, and
+// the admin API feeds it whatever a client sends.
+func unmarshal(b []byte, v any) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("not a YAML document this sandbox can read (%v)", p)
+		}
+	}()
+	return yaml.UnmarshalWithOptions(b, v, yaml.Strict())
 }

@@ -237,3 +237,19 @@ func TestParseAcceptsScenarios(t *testing.T) {
 	assert.Equal(t, config.Duration(1500*time.Millisecond), r.Effect.Delay)
 	assert.Equal(t, 2, r.Effect.Callback.Duplicate)
 }
+
+// FuzzParse feeds arbitrary documents to the config parser: it refuses or accepts,
+// never panics, and what it accepts passes validation.
+func FuzzParse(f *testing.F) {
+	f.Add(string(config.DefaultYAML()))
+	f.Add("token_lifetime: 30m\nfoo: 1\n")
+	f.Add("merchants:\n  - username: a\n    currencies: [{code: MYR, min: 5, max: 1}]\n")
+	f.Add("scenarios:\n  - match: {orderid: '('}\n    effect: {outcome: fail}\n")
+	f.Fuzz(func(t *testing.T, doc string) {
+		c, err := config.Parse("fuzz.yaml", []byte(doc))
+		if err == nil && len(c.Merchants) == 0 {
+			t.Fatalf("accepted a document without merchants: %q", doc)
+		}
+		_, _ = config.ParseRules("rules", []byte(doc))
+	})
+}

@@ -289,6 +289,7 @@ func TestAdminScenarios(t *testing.T) {
 		{"- match: {}\n  effect: {}\n", "no effect"},
 		{"- match: {kind: deposit}\n  effect: {outcome: name_mismatch}\n", "withdrawals only"},
 		{"- matc: {}\n", "unknown field"},
+		{"! 00", "not a YAML document"}, // crashed the YAML decoder before (found by FuzzParse)
 		{"scenarios:\n  - match: {kind: deposit}\n    effect: {outcome: rejected}\n", "rules:3: scenarios[0].effect.outcome"},
 	} {
 		code, m := adminDo(t, e, http.MethodPut, "/sandbox/api/scenarios", "application/yaml", tc.body, "")

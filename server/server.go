@@ -14,6 +14,7 @@ import (
 
 	"github.com/brianvoe/gofakeit/v6"
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/vpay88/vpay88-sandbox/callback"
 	"github.com/vpay88/vpay88-sandbox/config"
@@ -154,7 +155,9 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.limitBody)
+	// Recover turns a handler's panic into the generic JSON 500 of handleError (logged),
+	// instead of a dropped connection.
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}), s.requestID, s.limitBody)
 	s.registerAPIRoutes(e)
 	s.registerCheckoutRoutes(e)
 	s.registerAdminRoutes(e)
