@@ -26,6 +26,7 @@ const (
 // APIError is a refusal answered with the vendor's `{"status":false,"message":…}`.
 type APIError struct{ Message string }
 
+// Error returns the vendor message.
 func (e *APIError) Error() string { return e.Message }
 
 // Refuse wraps a vendor message as an error.

@@ -106,6 +106,7 @@ type FieldError struct {
 	Msg  string
 }
 
+// Error names the path and the reason.
 func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
 
 // Decide returns what the rules, then the magic values, say about order o. Rules must
