@@ -29,10 +29,10 @@ type JournalEntry struct {
 	// rawFields is how the ring keeps the fields: one url-encoded string instead of a
 	// map, which more than halves the journal's memory (2000 entries stay resident).
 	rawFields string
-	HTTP      int               `json:"http_status"`
-	Message   string            `json:"message"`
-	Response  string            `json:"response"`
-	LatencyMS float64           `json:"latency_ms"`
+	HTTP      int     `json:"http_status"`
+	Message   string  `json:"message"`
+	Response  string  `json:"response"`
+	LatencyMS float64 `json:"latency_ms"`
 }
 
 // journal keeps the last n vendor-API requests in memory: it is a debugging aid, not
