@@ -26,7 +26,7 @@ import (
 //
 //	go test ./server -run '^$' -bench CallbackDelivery -benchtime 2000x
 func BenchmarkCallbackDelivery(b *testing.B) {
-	for _, c := range []struct{ workers, clients int }{{8, 16}, {32, 16}, {8, 1}} {
+	for _, c := range []struct{ workers, clients int }{{8, 16}, {16, 16}, {32, 16}, {16, 1}} {
 		b.Run(fmt.Sprintf("concurrency=%d/clients=%d", c.workers, c.clients), func(b *testing.B) {
 			benchDelivery(b, c.workers, c.clients)
 		})
