@@ -171,7 +171,7 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 			return edit(t, "{code: SGD,", "{code: EUR,")
 		}, "{code: EUR,", "code"},
 		{"BadConcurrency", func(t *testing.T) []byte {
-			return edit(t, "concurrency: 8", "concurrency: 0")
+			return edit(t, "concurrency: 16", "concurrency: 0")
 		}, "concurrency: 0", "concurrency"},
 		{"SyntaxError", func(t *testing.T) []byte {
 			return edit(t, "token_lifetime: 30m", "token_lifetime: [30m")
