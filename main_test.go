@@ -484,7 +484,7 @@ func TestBadConfigRefused(t *testing.T) {
 		{"UnknownField", "withdrawal_delay: 2s", "withdrawal_delay: 2s\nwithdrawl_delay: 1s", "withdrawl_delay:", "withdrawl_delay", false},
 		{"MinAboveMax", "{code: SGD, min: 1, max: 15000", "{code: SGD, min: 20000, max: 15000", "code: SGD", "merchants[0].currencies[1].max", false},
 		{"BadDuration", "token_lifetime: 30m", "token_lifetime: half an hour", "token_lifetime:", "token_lifetime", false},
-		{"ViaEnvironment", "concurrency: 8", "concurrency: 0", "concurrency: 0", "callbacks.concurrency", true},
+		{"ViaEnvironment", "concurrency: 16", "concurrency: 0", "concurrency: 0", "callbacks.concurrency", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -30,11 +30,20 @@ type FailedDepositCallback struct {
 	Type        Kind   `json:"type"`
 }
 
-// WithdrawalCallback is the body for a settled withdrawal: the deposit's fields, then
-// remarks (encoding/json writes an embedded struct's fields in place, keeping the order).
+// WithdrawalCallback is the body for a settled withdrawal. Its amount is written plain
+// ("amount": 1 in the vendor's payout examples, where deposits print 300.0000), its fee
+// with two places, and remarks come last.
 type WithdrawalCallback struct {
-	DepositCallback
-	Remarks string `json:"remarks"`
+	OrderID     string     `json:"order_id"`
+	Amount      PlainMoney `json:"amount"`
+	Currency    string     `json:"currency"`
+	OrderStatus Status     `json:"order_status"`
+	Status      bool       `json:"status"`
+	Charge      string     `json:"charge"`
+	Token       string     `json:"token"`
+	Name        string     `json:"name"`
+	Type        Kind       `json:"type"`
+	Remarks     string     `json:"remarks"`
 }
 
 // CallbackBody builds the callback JSON for a settled order. The deposit charge keeps
@@ -58,11 +67,13 @@ func CallbackBodyWithToken(o *Order, token string) []byte {
 			OrderStatus: o.Status, Status: true, Token: token, Charge: o.Charge.Format(2), Type: KindDeposit}
 	}
 	if o.Kind == KindWithdrawal {
-		d.Charge = o.Charge.Format(2)
+		charge := o.Charge.Format(2)
 		if o.Status != StatusCompleted { // fail and rejected: the vendor's "0"
-			d.Charge = "0"
+			charge = "0"
 		}
-		v = WithdrawalCallback{DepositCallback: d, Remarks: o.Remarks}
+		v = WithdrawalCallback{OrderID: o.OrderID, Amount: PlainMoney(o.Amount), Currency: o.Currency,
+			OrderStatus: o.Status, Status: true, Charge: charge, Token: token, Name: o.PayerName,
+			Type: KindWithdrawal, Remarks: o.Remarks}
 	}
 	b, _ := json.Marshal(v) // plain structs of strings and Money: cannot fail
 	return b

@@ -137,3 +137,20 @@ func (m Money) Percent(pct Money) Money {
 	}
 	return Money(q.Int64())
 }
+
+// Plain writes the amount with as few decimals as it needs ("1", "100.5"): the vendor's
+// payout callbacks print "amount": 1 where every other answer prints four places.
+func (m Money) Plain() string {
+	s := m.String()
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// PlainMoney is a Money that marshals to JSON with as few decimals as it needs.
+type PlainMoney Money
+
+// MarshalJSON writes the plain form as a JSON number.
+func (m PlainMoney) MarshalJSON() ([]byte, error) { return []byte(Money(m).Plain()), nil }
+
+// UnmarshalJSON accepts what Money accepts.
+func (m *PlainMoney) UnmarshalJSON(b []byte) error { return (*Money)(m).UnmarshalJSON(b) }

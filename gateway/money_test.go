@@ -212,3 +212,12 @@ func FuzzParseMoney(f *testing.F) {
 		}
 	})
 }
+
+func TestMoneyPlain(t *testing.T) {
+	for in, want := range map[string]string{"1": "1", "100": "100", "100.5": "100.5", "0.0001": "0.0001", "25.50": "25.5", "0": "0", "10.1000": "10.1"} {
+		assert.Equal(t, want, gateway.MustMoney(in).Plain(), in)
+		b, err := json.Marshal(gateway.PlainMoney(gateway.MustMoney(in)))
+		require.NoError(t, err)
+		assert.Equal(t, want, string(b), in)
+	}
+}

@@ -323,7 +323,7 @@ func TestCallbackBodies(t *testing.T) {
 		assert.Equal(t, gateway.MustMoney("6"), reserved)
 		e.mustSettle(t, gateway.KindWithdrawal, "Testpayout008", map[string]string{"outcome": "completed"})
 		h := rc.wait(t, 1, 5*time.Second)[0]
-		assert.Equal(t, `{"order_id":"Testpayout008","amount":1.0000,"currency":"MYR","order_status":"completed","status":true,`+
+		assert.Equal(t, `{"order_id":"Testpayout008","amount":1,"currency":"MYR","order_status":"completed","status":true,`+
 			`"charge":"5.00","token":"`+md5hex(testSecret+"Testpayout008")+`","name":"John Doe","type":"withdrawal","remarks":"Success"}`, string(h.Body))
 		after, reserved := e.available(t, "MYR")
 		assert.Equal(t, held, after, "a completed withdrawal spends the reservation")
@@ -335,7 +335,7 @@ func TestCallbackBodies(t *testing.T) {
 		e.Withdraw(t, "CB-WD-FAIL", map[string]string{"amount": "50"})
 		e.mustSettle(t, gateway.KindWithdrawal, "CB-WD-FAIL", map[string]string{"outcome": "fail"})
 		h := rc.wait(t, 1, 5*time.Second)[0]
-		assert.Equal(t, `{"order_id":"CB-WD-FAIL","amount":50.0000,"currency":"MYR","order_status":"fail","status":true,`+
+		assert.Equal(t, `{"order_id":"CB-WD-FAIL","amount":50,"currency":"MYR","order_status":"fail","status":true,`+
 			`"charge":"0","token":"`+md5hex(testSecret+"CB-WD-FAIL")+`","name":"John Doe","type":"withdrawal","remarks":"Transaction Failed"}`, string(h.Body))
 		after, reserved := e.available(t, "MYR")
 		assert.Equal(t, before, after, "a failed withdrawal releases its reservation")
@@ -349,7 +349,7 @@ func TestCallbackBodies(t *testing.T) {
 		h := rc.wait(t, 1, 5*time.Second)[0]
 		// The vendor's example: name is the holder_name sent, remarks put the bank's
 		// record first ("MR SUK THA != SUK THAWAR").
-		assert.Equal(t, `{"order_id":"CB-WD-NM","amount":100.0000,"currency":"MYR","order_status":"fail","status":true,`+
+		assert.Equal(t, `{"order_id":"CB-WD-NM","amount":100,"currency":"MYR","order_status":"fail","status":true,`+
 			`"charge":"0","token":"`+md5hex(testSecret+"CB-WD-NM")+`","name":"John Doe","type":"withdrawal",`+
 			`"remarks":"Account Holder Name Mismatch (MR JOHN != John Doe)"}`, string(h.Body))
 		after, _ := e.available(t, "MYR")
