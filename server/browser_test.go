@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -23,54 +22,19 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
-// checkoutChromium finds the browser: $VPAY88_CHROMIUM, Debian's /usr/bin/chromium, or
-// chromium on PATH. Without one the browser tests skip and say how to get one
-// (.ci/run installs Debian's chromium).
-func checkoutChromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("VPAY88_CHROMIUM"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Skipf("checkout browser test skipped: VPAY88_CHROMIUM=%s: %v", p, err)
-		}
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	t.Skip("checkout browser test skipped: no Chromium binary (apt-get install chromium, or set VPAY88_CHROMIUM)")
-	return ""
-}
-
 // checkoutBrowser starts one headless Chromium for a test, with a fresh profile, and
 // returns its first tab; the browser closes with the test. The browser context has no
 // timeout (a timeout on the first Run would bound the whole browser); each step gets
 // its own through step.
 func checkoutBrowser(t *testing.T) context.Context {
 	t.Helper()
-	exe := checkoutChromium(t)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumOptions(t)...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {
 		cancelBrowser()
 		cancelAlloc()
 	})
-	require.NoError(t, chromedp.Do(bctx), "start %s", exe)
+	require.NoError(t, chromedp.Do(bctx), "start Chromium")
 	return bctx
 }
 

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -26,23 +25,6 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// chromiumPath finds the browser for the dashboard tests: $VPAY88_CHROMIUM, else
-// Debian's /usr/bin/chromium, else chromium on PATH.
-func chromiumPath() string {
-	if p := os.Getenv("VPAY88_CHROMIUM"); p != "" {
-		return p
-	}
-	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
-		return "/usr/bin/chromium"
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
 // browser is a headless Chromium tab driven by one test; its helpers fail the test on
 // the first error, so a step reads as one line.
 type browser struct {
@@ -58,26 +40,7 @@ type browser struct {
 // saying why, when no browser is installed.
 func mustBrowser(t *testing.T, timeout time.Duration) *browser {
 	t.Helper()
-	exe := chromiumPath()
-	if exe == "" {
-		t.Skip("dashboard browser test skipped: no Chromium found (install Debian's chromium, or set VPAY88_CHROMIUM to a Chrome/Chromium binary)")
-	}
-	if _, err := os.Stat(exe); err != nil {
-		t.Skipf("dashboard browser test skipped: VPAY88_CHROMIUM=%s: %v", exe, err)
-	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 768),
-	}
+	opts := append(chromiumOptions(t), chromedp.WindowSize(1366, 768))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
 	t.Cleanup(func() {
@@ -86,7 +49,7 @@ func mustBrowser(t *testing.T, timeout time.Duration) *browser {
 	})
 	// The first Do starts the browser and must not carry the timeout (it would stop the
 	// browser); the steps after it run under the test's deadline.
-	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(1366, 768)), "start %s", exe)
+	require.NoError(t, chromedp.Do(bctx, chromedp.EmulateViewport(1366, 768)), "start Chromium")
 	ctx, cancel := context.WithTimeout(bctx, timeout)
 	t.Cleanup(cancel)
 	b := &browser{t: t, ctx: ctx}
