@@ -7,7 +7,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"regexp"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -59,23 +57,7 @@ func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 // (setting env.Store.Now afterwards would race with the scheduler that reads it).
 func mustOpenEnvClock(tb testing.TB, clock *testClock, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
-	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule
-	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
-	for _, c := range changes {
-		c(cfg)
-	}
-	path := filepath.Join(tb.TempDir(), "sandbox.db")
-	st, err := store.Open(path)
-	require.NoError(tb, err)
-	st.Now = clock.Now
-	opts := server.Options{Config: cfg, Store: st, Seed: 42}
-	srv, err := server.New(opts)
-	require.NoError(tb, err)
-	hs := httptest.NewServer(srv)
-	e := &testEnv{URL: hs.URL, Srv: srv, Store: st, Cfg: cfg, HTTP: hs, Path: path, Opts: opts}
-	tb.Cleanup(e.Close)
-	return e
+	return openEnv(tb, filepath.Join(tb.TempDir(), "sandbox.db"), clock.Now, changes...)
 }
 
 // withAcme adds a second merchant with MYR only (limits 10 to 1000, balance 500).

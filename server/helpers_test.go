@@ -48,6 +48,13 @@ func MustOpenEnv(tb testing.TB, changes ...func(*config.Config)) *testEnv {
 // MustOpenEnvAt is MustOpenEnv over a given bbolt path (restart tests reuse one file).
 func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
+	return openEnv(tb, path, nil, changes...)
+}
+
+// openEnv starts the sandbox; now, when set, is the store's clock from the start (set
+// later, it would race with the scheduler).
+func openEnv(tb testing.TB, path string, now func() time.Time, changes ...func(*config.Config)) *testEnv {
+	tb.Helper()
 	cfg := config.Default()
 	cfg.Callbacks.Schedule = config.FastSchedule
 	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
@@ -56,6 +63,9 @@ func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) 
 	}
 	st, err := store.Open(path)
 	require.NoError(tb, err)
+	if now != nil {
+		st.Now = now
+	}
 	opts := server.Options{Config: cfg, Store: st, Seed: 42}
 	srv, err := server.New(opts)
 	require.NoError(tb, err)
