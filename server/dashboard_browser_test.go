@@ -256,7 +256,11 @@ func TestDashboardBrowser(t *testing.T) {
 	assert.Equal(t, "3", b.text(`#scenarios-gutter .err-line`))
 	b.shot("09-scenarios-error")
 	// YAML that does not parse: the reason names its line too.
-	b.do(setValue(`#scenarios-yaml`, "- name: x\n  match: [\n"), click(`#scenarios-save`), visible(`#scenarios-gutter .err-line`))
+	// The previous error marked line 3; wait for this answer's line 2, and for the save
+	// button to be enabled again, or the next click lands on a disabled button while
+	// this request is still in flight (a flake seen under load).
+	b.do(setValue(`#scenarios-yaml`, "- name: x\n  match: [\n"), click(`#scenarios-save`),
+		visible(`#scenarios-gutter[data-err="2"] .err-line`), enabled(`#scenarios-save`))
 	b.shot("09b-scenarios-yaml-error")
 	b.do(setValue(`#scenarios-yaml`, "- name: big fail\n  match:\n    kind: deposit\n    amount_min: 5000\n  effect:\n    outcome: fail\n"),
 		click(`#scenarios-save`), visible(`#scenarios-status.ok`))
