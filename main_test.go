@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +54,11 @@ func sandboxBinary(t *testing.T) string {
 		}
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			// Not on PATH (a CI shell without it): where this machine installs Go.
+			goTool = "/usr/local/go/bin/go"
+			if root := os.Getenv("GOROOT"); root != "" {
+				goTool = filepath.Join(root, "bin", "go")
+			}
 		}
 		binPath = filepath.Join(binDir, "vpay88-sandbox")
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
