@@ -46,6 +46,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/callbacks", s.handleAdminCallbacks)
 	g.GET("/balances", s.handleAdminBalances)
 	g.PUT("/balances/:merchant/:currency", s.handleAdminSetBalance)
+	g.GET("/ledger", s.handleAdminLedger)
 	g.GET("/merchants", s.handleAdminMerchants)
 	g.GET("/scenarios", s.handleAdminScenarios)
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
@@ -361,6 +362,39 @@ func (s *Server) handleAdminSetBalance(c echo.Context) error {
 	}
 	s.events.publish("order")
 	return c.JSON(http.StatusOK, bal)
+}
+
+// handleAdminLedger lists balance changes, newest first: every credit, reservation,
+// release and admin edit, with the order that caused it.
+func (s *Server) handleAdminLedger(c echo.Context) error {
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	name, cur := c.QueryParam("merchant"), strings.ToUpper(c.QueryParam("currency"))
+	if name != "" {
+		m := s.merchant(name)
+		if m == nil {
+			return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+		}
+		name = m.Username
+	}
+	all, err := s.store.Ledger(name)
+	if err != nil {
+		return err
+	}
+	out := []store.LedgerEntry{}
+	total := 0
+	for i := len(all) - 1; i >= 0; i-- {
+		if cur != "" && all[i].Currency != cur {
+			continue
+		}
+		total++
+		if total > offset && len(out) < limit {
+			out = append(out, all[i])
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": out})
 }
 
 func (s *Server) handleAdminMerchants(c echo.Context) error {

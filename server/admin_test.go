@@ -402,3 +402,29 @@ func TestAdminScenariosBadValueNamesLine(t *testing.T) {
 	assert.Contains(t, m["error"], "rules:5:")
 	assert.Contains(t, m["error"], "not a duration")
 }
+
+func TestAdminLedger(t *testing.T) {
+	e := MustOpenEnv(t)
+	e.Deposit(t, "L-1", map[string]string{"email": "success@example.com"})              // credit 97
+	e.Withdraw(t, "L-W", map[string]string{"account_no": "4000000002", "amount": "10"}) // reserve 15, release 15
+
+	code, m := adminGet(t, e, "/sandbox/api/ledger?currency=myr")
+	require.Equal(t, 200, code)
+	assert.EqualValues(t, 4, m["total"], "opening, deposit_credit, payout_reserve, payout_release")
+	entries := m["entries"].([]any)
+	var reasons []string
+	for _, en := range entries {
+		reasons = append(reasons, en.(map[string]any)["reason"].(string))
+	}
+	assert.Equal(t, []string{"payout_release", "payout_reserve", "deposit_credit", "opening"}, reasons, "newest first")
+	assert.EqualValues(t, 97, entries[2].(map[string]any)["available"])
+	assert.Equal(t, "L-1", entries[2].(map[string]any)["order_id"])
+
+	_, m = adminGet(t, e, "/sandbox/api/ledger?merchant=vpay88_test&limit=1&offset=1")
+	assert.EqualValues(t, 8, m["total"], "four openings of the other currencies too")
+	assert.Len(t, m["entries"], 1)
+	code, _ = adminGet(t, e, "/sandbox/api/ledger?merchant=ghost")
+	assert.Equal(t, 404, code)
+	code, _ = adminGet(t, e, "/sandbox/api/ledger?limit=0")
+	assert.Equal(t, 400, code)
+}
