@@ -192,7 +192,7 @@ func (m *Main) Run(ctx context.Context) error {
 			m.log.Error("serve", "err", err)
 		}
 	}()
-	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "data", m.DataPath, "config", orDefault(m.ConfigPath), "version", version)
+	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath), "version", version)
 	return nil
 }
 
