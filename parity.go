@@ -143,7 +143,7 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 	} else {
 		// The in-process sandbox's merchant gets the target's credentials, so both
 		// sides hear the same conversation.
-		sb, err := parity.StartSandbox(username, f.APIKey, f.Secret, nil)
+		sb, err := parity.StartSandbox(username, f.APIKey, f.Secret)
 		if err != nil {
 			return fail(fmt.Errorf("in-process sandbox: %w", err))
 		}

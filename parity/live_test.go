@@ -24,7 +24,7 @@ func TestLive_Parity(t *testing.T) {
 		t.Skip("set VPAY88_REAL_BASE_URL, VPAY88_REAL_USERNAME and VPAY88_REAL_API_KEY to run against the real gateway")
 	}
 	secret := os.Getenv("VPAY88_REAL_SECRET")
-	sb, err := parity.StartSandbox(user, key, secret, nil)
+	sb, err := parity.StartSandbox(user, key, secret)
 	require.NoError(t, err)
 	defer sb.Close()
 	rep, err := parity.Run(context.Background(), parity.Options{

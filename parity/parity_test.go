@@ -29,7 +29,7 @@ const (
 // MustStartSandbox starts the in-process parity sandbox with the fake's credentials.
 func MustStartSandbox(tb testing.TB) *parity.Sandbox {
 	tb.Helper()
-	sb, err := parity.StartSandbox(fakeUser, fakeKey, fakeSecret, nil)
+	sb, err := parity.StartSandbox(fakeUser, fakeKey, fakeSecret)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { require.NoError(tb, sb.Close()) })
 	return sb
@@ -199,7 +199,7 @@ func TestRun_SandboxAgainstItself(t *testing.T) {
 	// a's payouts stay pending for the run, as b's do (2 s default delay), so
 	// check_withdraw_status cannot race a settlement.
 	a := sandboxtest.New(t, sandboxtest.WithConfig(func(c *config.Config) { c.WithdrawalDelay = config.Duration(time.Minute) }))
-	b, err := parity.StartSandbox("", "", "", nil)
+	b, err := parity.StartSandbox("", "", "")
 	require.NoError(t, err)
 	defer b.Close()
 	rep, err := parity.Run(context.Background(), parity.Options{Target: a.Client, TargetAPIKey: a.APIKey,
