@@ -233,6 +233,20 @@ func (s *Server) handleOpenAPI(c echo.Context) error {
 	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDoc)
 }
 
+// merchantFilter reads the optional ?merchant= of a list route: "" for all merchants,
+// else the merchant's username (an alias names the same merchant), or a 404 refusal.
+func (s *Server) merchantFilter(c echo.Context) (string, error) {
+	name := c.QueryParam("merchant")
+	if name == "" {
+		return "", nil
+	}
+	m := s.merchant(name)
+	if m == nil {
+		return "", adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+	}
+	return m.Username, nil
+}
+
 // paging reads offset and limit (default 50, at most 500).
 func paging(c echo.Context) (offset, limit int, err error) {
 	offset, limit = 0, 50
@@ -254,8 +268,12 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	merchant, err := s.merchantFilter(c)
+	if err != nil {
+		return err
+	}
 	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
-		Merchant: c.QueryParam("merchant"), Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
+		Merchant: merchant, Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
 		Offset: offset, Limit: limit}
 	switch f.Kind {
 	case "", gateway.KindDeposit, gateway.KindWithdrawal:
@@ -266,9 +284,6 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
 	default:
 		return adminFail(c, http.StatusBadRequest, "status must be pending, completed, fail or rejected")
-	}
-	if f.Merchant != "" && s.merchant(f.Merchant) == nil {
-		return adminFail(c, http.StatusNotFound, "unknown merchant "+f.Merchant)
 	}
 	orders, total, err := s.store.ListOrders(f)
 	if err != nil {
@@ -303,7 +318,11 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 	default:
 		return adminFail(c, http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
 	}
-	dels, total, err := s.store.ListDeliveries(c.QueryParam("merchant"), state, offset, limit)
+	merchant, err := s.merchantFilter(c)
+	if err != nil {
+		return err
+	}
+	dels, total, err := s.store.ListDeliveries(merchant, state, offset, limit)
 	if err != nil {
 		return err
 	}
@@ -322,12 +341,9 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 }
 
 func (s *Server) handleAdminBalances(c echo.Context) error {
-	m := c.QueryParam("merchant")
-	if m != "" && s.merchant(m) == nil {
-		return adminFail(c, http.StatusNotFound, "unknown merchant "+m)
-	}
-	if mm := s.merchant(m); mm != nil {
-		m = mm.Username
+	m, err := s.merchantFilter(c)
+	if err != nil {
+		return err
 	}
 	bals, err := s.store.Balances(m)
 	if err != nil {
@@ -371,14 +387,11 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	name, cur := c.QueryParam("merchant"), strings.ToUpper(c.QueryParam("currency"))
-	if name != "" {
-		m := s.merchant(name)
-		if m == nil {
-			return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
-		}
-		name = m.Username
+	name, err := s.merchantFilter(c)
+	if err != nil {
+		return err
 	}
+	cur := strings.ToUpper(c.QueryParam("currency"))
 	all, err := s.store.Ledger(name)
 	if err != nil {
 		return err

@@ -68,6 +68,7 @@ func TestAdminOrders(t *testing.T) {
 	}{
 		{"kind=deposit", 3}, {"kind=withdrawal", 1}, {"currency=VND", 1}, {"currency=vnd", 1},
 		{"prefix=A-", 2}, {"status=pending", 4}, {"status=completed", 0}, {"merchant=vpay88-test", 4},
+		{"merchant=vpay88_test", 4}, // an alias names the same merchant
 		{"kind=deposit&limit=1", 3}, {"kind=deposit&offset=2", 3},
 	} {
 		t.Run("Filter "+tc.query, func(t *testing.T) {
@@ -145,6 +146,10 @@ func TestAdminOrderSettleResend(t *testing.T) {
 
 	_, m = adminGet(t, e, "/sandbox/api/callbacks")
 	assert.EqualValues(t, 2, m["total"])
+	_, m = adminGet(t, e, "/sandbox/api/callbacks?merchant=vpay88_test")
+	assert.EqualValues(t, 2, m["total"], "an alias names the same merchant")
+	code, _ = adminGet(t, e, "/sandbox/api/callbacks?merchant=ghost")
+	assert.Equal(t, 404, code)
 	_, m = adminGet(t, e, "/sandbox/api/callbacks?state=pending")
 	assert.EqualValues(t, 0, m["total"])
 	code, _ = adminGet(t, e, "/sandbox/api/callbacks?state=lost")
