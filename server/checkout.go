@@ -75,11 +75,16 @@ func (s *Server) pageData(o *gateway.Order) pageData {
 		Title: "Pay " + o.Currency + " " + o.Amount.Format(2), Order: o, Amount: o.Amount.Format(2),
 		Created: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Settled: o.Settled(),
 		ActionURL: "/checkout/order-pay/" + num + "/",
-		ResultURL: "/checkout/order-received/" + num + "/?key=" + url.QueryEscape(o.Key),
+		ResultURL: resultURL(o),
 		PayURL:    "/checkout/order-pay/" + num + "/" + q,
 	}
 	d.MethodTitle, d.Options = s.paymentOptions(o)
 	return d
+}
+
+// resultURL is the page a payment lands on when the order has no redirect_url.
+func resultURL(o *gateway.Order) string {
+	return "/checkout/order-received/" + strconv.FormatUint(o.Number, 10) + "/?key=" + url.QueryEscape(o.Key)
 }
 
 // paymentOptions lists the ways to pay that fit the order, as the vendor's flows
@@ -149,7 +154,7 @@ func (s *Server) handleCheckoutSubmit(c echo.Context) error {
 	if o.RedirectURL != "" && validRedirect(o.RedirectURL) {
 		return c.Redirect(http.StatusSeeOther, o.RedirectURL)
 	}
-	return c.Redirect(http.StatusSeeOther, s.pageData(o).ResultURL)
+	return c.Redirect(http.StatusSeeOther, resultURL(o))
 }
 
 // validRedirect only follows http(s) URLs, so a javascript: URL sent as redirect_url
