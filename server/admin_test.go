@@ -99,7 +99,7 @@ func TestAdminOrders(t *testing.T) {
 }
 
 func TestAdminOrderSettleResend(t *testing.T) {
-	rec := newAdminReceiver(t)
+	rec := newReceiver(t, nil)
 	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = rec.URL })
 	e.Deposit(t, "S-1", nil)
 
@@ -112,7 +112,7 @@ func TestAdminOrderSettleResend(t *testing.T) {
 	require.Equal(t, 200, code, "%v", m)
 	assert.Equal(t, "completed", m["status"])
 	assert.Equal(t, "Ali Bin Abu", m["name"])
-	rec.wait(t, 1)
+	rec.wait(t, 1, 5*time.Second)
 
 	code, m = adminForm(t, e, http.MethodPost, "/sandbox/api/deposits/S-1/settle", url.Values{"outcome": {"fail"}})
 	assert.Equal(t, 409, code)
@@ -121,7 +121,7 @@ func TestAdminOrderSettleResend(t *testing.T) {
 	code, m = adminDo(t, e, http.MethodPost, "/sandbox/api/deposits/S-1/callback", "", "", "")
 	assert.Equal(t, 202, code)
 	assert.Equal(t, "resend", m["note"])
-	rec.wait(t, 1)
+	rec.wait(t, 1, 5*time.Second)
 
 	// The receiver has answered; the attempt is recorded just after.
 	var cbs []any
@@ -362,34 +362,6 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	sort.Strings(documented)
 	sort.Strings(routed)
 	assert.Equal(t, routed, documented)
-}
-
-// adminReceiver is a callback endpoint that answers "success" and counts requests.
-type adminReceiver struct {
-	URL string
-	got chan []byte
-}
-
-func newAdminReceiver(t *testing.T) *adminReceiver {
-	r := &adminReceiver{got: make(chan []byte, 64)}
-	r.URL = startHTTP(t, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		r.got <- b
-		_, _ = io.WriteString(w, "success")
-	}))
-	return r
-}
-
-// wait blocks until n more callbacks have arrived (bounded at 5 s).
-func (r *adminReceiver) wait(t *testing.T, n int) {
-	t.Helper()
-	for i := 0; i < n; i++ {
-		select {
-		case <-r.got:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("callback %d of %d did not arrive", i+1, n)
-		}
-	}
 }
 
 // startHTTP serves h on 127.0.0.1 until the test ends.

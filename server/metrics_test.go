@@ -28,7 +28,7 @@ func scrape(t *testing.T, e *testEnv) string {
 
 // TestMetricsCounts runs a known sequence of requests and checks every count.
 func TestMetricsCounts(t *testing.T) {
-	rec := newAdminReceiver(t)
+	rec := newReceiver(t, nil)
 	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = rec.URL })
 
 	e.Deposit(t, "M-1", map[string]string{"email": "success@example.com"}) // auth + order, completes at once
@@ -38,7 +38,7 @@ func TestMetricsCounts(t *testing.T) {
 	e.Call(t, "/merchant/auth", map[string]string{"username": testMerchant, "api_key": "bad"})
 	e.Call(t, "/merchant/check_status", map[string]string{"username": testMerchant, "id": "M-1"})
 	e.Call(t, "/merchant/check_status", map[string]string{"username": testMerchant})
-	rec.wait(t, 2)
+	rec.wait(t, 2, 5*time.Second)
 
 	want := []string{
 		`vpay88_requests_total{endpoint="/merchant/auth",message="OK"} 4`,
