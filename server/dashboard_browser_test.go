@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"html"
 	"io"
 	"net/http"
@@ -134,39 +133,11 @@ func setValue(css, v string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetValue(chromedp.CSS(css), v)
 }
 
-// callbackReceiver is a merchant endpoint answering "success" and keeping what it got.
-type callbackReceiver struct {
-	*httptest.Server
-	mu     sync.Mutex
-	bodies []map[string]any
-}
-
-func newCallbackReceiver(t *testing.T) *callbackReceiver {
-	r := &callbackReceiver{}
-	r.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		b, _ := io.ReadAll(req.Body)
-		var m map[string]any
-		_ = json.Unmarshal(b, &m)
-		r.mu.Lock()
-		r.bodies = append(r.bodies, m)
-		r.mu.Unlock()
-		_, _ = io.WriteString(w, "success")
-	}))
-	t.Cleanup(r.Close)
-	return r
-}
-
-func (r *callbackReceiver) got() []map[string]any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]map[string]any(nil), r.bodies...)
-}
-
 // TestDashboardBrowser drives the dashboard in a real browser: an order made through the
 // vendor API appears without a reload, is settled from its drawer, and the callback's
 // attempt with the merchant's 200 shows up; then the other tabs do their jobs.
 func TestDashboardBrowser(t *testing.T) {
-	recv := newCallbackReceiver(t)
+	recv := newReceiver(t, nil)
 	env := MustOpenEnv(t, func(c *config.Config) {
 		c.Merchants[0].CallbackURL = recv.URL
 		// The withdrawal must still be pending when the test settles it from the page.
@@ -202,9 +173,7 @@ func TestDashboardBrowser(t *testing.T) {
 	cb := b.text(`#drawer-callbacks`)
 	assert.Contains(t, cb, `"amount": 300.0000`, "callback body pretty-printed with the exact amount")
 	assert.Contains(t, cb, `"name": "ALI BIN ABU"`)
-	got := recv.got()
-	require.NotEmpty(t, got)
-	assert.Equal(t, "DASH-1001", got[0]["order_id"])
+	assert.Equal(t, "DASH-1001", decode(t, recv.wait(t, 1, 5*time.Second)[0].Body)["order_id"])
 	b.do(visible(row + ` .badge.s-completed`)) // the list follows too, without a reload
 	assert.Equal(t, "same page", eval[string](b, `window.__noReload`))
 	b.shot("04-drawer-settled")
@@ -306,7 +275,7 @@ func TestDashboardBrowserAdminToken(t *testing.T) {
 // TestDashboardBrowserPolling takes EventSource away from the page: it falls back to
 // polling every 2 s, says so, and still shows new orders and settlements without a reload.
 func TestDashboardBrowserPolling(t *testing.T) {
-	recv := newCallbackReceiver(t)
+	recv := newReceiver(t, nil)
 	env := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = recv.URL })
 	b := mustBrowser(t, 60*time.Second)
 	_, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,
