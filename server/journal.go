@@ -89,30 +89,38 @@ func (j *journal) list(endpoint, message, field string, offset, limit int) ([]Jo
 		if message != "" && e.Message != message {
 			continue
 		}
-		fields := map[string]string{}
-		if v, err := url.ParseQuery(e.rawFields); err == nil {
-			for k := range v {
-				fields[k] = v.Get(k)
-			}
-		}
-		if field != "" {
-			hit := false
-			for _, v := range fields {
-				if strings.Contains(v, field) {
-					hit = true
-				}
-			}
-			if !hit {
-				continue
-			}
+		if field != "" && !fieldContains(e.rawFields, field) {
+			continue
 		}
 		total++
 		if total > offset && len(out) < limit {
-			e.Fields = fields
+			e.Fields = decodeFields(e.rawFields)
 			out = append(out, e)
 		}
 	}
 	return out, total
+}
+
+// decodeFields turns the ring's encoded fields back into the map the API shows; only
+// the entries on the page asked for pay for it.
+func decodeFields(raw string) map[string]string {
+	fields := map[string]string{}
+	if v, err := url.ParseQuery(raw); err == nil {
+		for k := range v {
+			fields[k] = v.Get(k)
+		}
+	}
+	return fields
+}
+
+// fieldContains reports whether any field value contains s.
+func fieldContains(raw, s string) bool {
+	for _, v := range decodeFields(raw) {
+		if strings.Contains(v, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // requestID gives every request an id (X-Request-Id, kept if the caller sent one),
