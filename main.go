@@ -68,10 +68,55 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runParity(args, stdout, stderr)
 	case "client":
 		return runClient(args, stdout, stderr)
+	case "compact":
+		return runCompact(args, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
 	default:
-		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q (serve, parity, client, version, healthcheck)\n", cmd)
+		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
+}
+
+// usage lists the subcommands, one line each (`help`, and after the flags of --help).
+const usage = `Usage: vpay88-sandbox [command] [flags]
+
+Commands:
+  serve        run the sandbox (the default when no command is given)
+  parity       compare a target gateway's answers with the sandbox's
+  client       send one vendor API request and print the answer
+  compact      rewrite a stopped sandbox's state file to its live size (--data FILE)
+  healthcheck  ask a local sandbox's /healthz (exit 0 when healthy)
+  version      print the version
+  help         print this list
+
+Run "vpay88-sandbox serve --help" for the server's flags.
+`
+
+// runCompact rewrites a state file offline (bbolt's compact): what retention and
+// resets deleted is given back to the file system.
+func runCompact(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("vpay88-sandbox compact", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	def := "vpay88-sandbox.db"
+	if v, ok := os.LookupEnv("VPAY88_DATA"); ok {
+		def = v
+	}
+	data := fs.String("data", def, "the bbolt state file to compact; the sandbox using it must be stopped (VPAY88_DATA)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	before, after, err := store.Compact(*data)
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox compact:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "compacted %s: %d → %d bytes\n", *data, before, after)
+	return 0
 }
 
 // Main is the server program: flags and VPAY88_* environment into a configuration,
@@ -87,6 +132,8 @@ type Main struct {
 	LogFormat   string
 	LogLevel    string
 	FastRetries bool
+	// Retention overrides the config file's retention when set ("30d", "12h").
+	Retention string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -124,8 +171,20 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn, error (VPAY88_LOG_LEVEL)")
 	fast := env("FAST_RETRIES", "") == "1" || env("FAST_RETRIES", "") == "true"
 	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
+	fs.StringVar(&m.Retention, "retention", env("RETENTION", ""), "delete orders older than this (e.g. 30d); empty: the config's retention (VPAY88_RETENTION)")
+	fs.Usage = func() {
+		fmt.Fprint(m.stderr, usage)
+		fmt.Fprintln(m.stderr, "\nFlags of serve:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if m.Retention != "" {
+		var d config.Duration
+		if err := d.UnmarshalText([]byte(m.Retention)); err != nil {
+			return fmt.Errorf("--retention: %w", err)
+		}
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -163,7 +222,10 @@ func (m *Main) Run(ctx context.Context) error {
 		cfg.Merchants[0].CallbackURL = m.CallbackURL
 	}
 	if m.FastRetries {
-		cfg.Callbacks.Schedule = config.FastSchedule
+		cfg.Callbacks.Schedule = config.FastSchedule()
+	}
+	if m.Retention != "" {
+		_ = cfg.Retention.UnmarshalText([]byte(m.Retention)) // checked by ParseFlags
 	}
 	st, err := store.Open(m.DataPath)
 	if err != nil {
@@ -177,8 +239,11 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.ln = ln
+	// The listener's own address decides, so "localhost:8088" counts as loopback and
+	// ":8088" or "0.0.0.0:8088" (Docker) does not: there any Host is served.
+	tcp, _ := ln.Addr().(*net.TCPAddr)
 	srv, err := server.New(server.Options{Config: cfg, Store: st, PublicURL: m.PublicURL, Logger: m.log,
-		Seed: m.Seed, AdminToken: m.AdminToken})
+		Seed: m.Seed, AdminToken: m.AdminToken, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback()})
 	if err != nil {
 		ln.Close()
 		st.Close()

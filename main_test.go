@@ -445,6 +445,59 @@ func TestSecondInstanceRefused(t *testing.T) {
 	require.True(t, errors.As(err, &ee), "second instance: %v\n%s", err, out)
 	assert.Equal(t, 1, ee.ExitCode())
 	assert.Contains(t, string(out), data)
+	assert.Contains(t, string(out), "in use by another process")
+}
+
+// TestDamagedFileRefused: the binary on a state file cut short or overwritten exits 1
+// with one line that names the file and what to do, never a stack trace.
+func TestDamagedFileRefused(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sandbox.db")
+	p := startSandbox(t, data)
+	tok := p.Auth(t)
+	for i := 0; i < 300; i++ {
+		require.Equal(t, true, p.Post(t, "/merchant/generate_orders", depositFields(tok, fmt.Sprintf("dmg-%d", i)))["status"])
+	}
+	require.Equal(t, 0, p.Terminate(t))
+	good, err := os.ReadFile(data)
+	require.NoError(t, err)
+	junk := make([]byte, 256<<10)
+	for i := range junk {
+		junk[i] = byte(i*7 + 3)
+	}
+	for name, content := range map[string][]byte{"8KiB": good[:8<<10], "half": good[:len(good)/2], "junk": junk} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "damaged.db")
+			require.NoError(t, os.WriteFile(path, content, 0o600))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, sandboxBinary(t), "--addr", "127.0.0.1:0", "--data", path)
+			cmd.Env = cleanEnv()
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			require.True(t, errors.As(err, &ee), "damaged file: %v\n%s", err, out)
+			assert.Equal(t, 1, ee.ExitCode())
+			text := strings.TrimSpace(string(out))
+			assert.NotContains(t, text, "\n", "one line")
+			assert.NotContains(t, text, "goroutine")
+			assert.Contains(t, text, path)
+			assert.Contains(t, text, "restore a copy")
+		})
+	}
+}
+
+// TestCompactCommand: `compact` rewrites a stopped sandbox's file, which then starts
+// with every order.
+func TestCompactCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sandbox.db")
+	p := startSandbox(t, data)
+	tok := p.Auth(t)
+	require.Equal(t, true, p.Post(t, "/merchant/generate_orders", depositFields(tok, "kept"))["status"])
+	require.Equal(t, 0, p.Terminate(t))
+	var stdout, stderr strings.Builder
+	require.Equal(t, 0, run([]string{"compact", "--data", data}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "compacted "+data)
+	p2 := startSandbox(t, data)
+	assert.Equal(t, "pending", p2.status(t, gateway.KindDeposit, "kept")["order_status"])
 }
 
 func TestVersion(t *testing.T) {

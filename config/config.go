@@ -27,14 +27,18 @@ func DefaultYAML() []byte { return defaultYAML }
 
 // Config is the whole sandbox configuration.
 type Config struct {
-	TokenLifetime   scenarios.Duration  `yaml:"token_lifetime"`
-	AutoSettle      string              `yaml:"auto_settle"`
-	AutoSettleDelay scenarios.Duration  `yaml:"auto_settle_delay"`
-	WithdrawalDelay scenarios.Duration  `yaml:"withdrawal_delay"`
-	Callbacks       Callbacks           `yaml:"callbacks"`
-	Merchants       []MerchantConfig    `yaml:"merchants"`
-	Banks           map[string][]string `yaml:"banks"`
-	Scenarios       []scenarios.Rule    `yaml:"scenarios"`
+	TokenLifetime   scenarios.Duration `yaml:"token_lifetime"`
+	AutoSettle      string             `yaml:"auto_settle"`
+	AutoSettleDelay scenarios.Duration `yaml:"auto_settle_delay"`
+	WithdrawalDelay scenarios.Duration `yaml:"withdrawal_delay"`
+	// Retention, when set, deletes orders older than it (settled, or deposits left
+	// pending with nothing scheduled) with their callbacks, and folds the ledger
+	// entries older than it; 0 keeps everything.
+	Retention scenarios.Duration  `yaml:"retention"`
+	Callbacks Callbacks           `yaml:"callbacks"`
+	Merchants []MerchantConfig    `yaml:"merchants"`
+	Banks     map[string][]string `yaml:"banks"`
+	Scenarios []scenarios.Rule    `yaml:"scenarios"`
 }
 
 // Callbacks tunes the callback dispatcher.
@@ -43,10 +47,28 @@ type Callbacks struct {
 	Schedule    []scenarios.Duration `yaml:"schedule"`
 	Timeout     scenarios.Duration   `yaml:"timeout"`
 	Concurrency int                  `yaml:"concurrency"`
+	// PerHost caps the attempts in flight to one receiver (host:port), so that a hung
+	// receiver holds at most this many of the Concurrency workers; 0 means a quarter
+	// of Concurrency (at least 1).
+	PerHost int `yaml:"per_host"`
 }
 
-// FastSchedule is the retry schedule for CI and tests: five attempts within 1.5 s.
-var FastSchedule = []scenarios.Duration{0, scenarios.Duration(100 * time.Millisecond), scenarios.Duration(200 * time.Millisecond), scenarios.Duration(400 * time.Millisecond), scenarios.Duration(800 * time.Millisecond)}
+// PerHostLimit returns the per-receiver cap in force (PerHost, or its default).
+func (c Callbacks) PerHostLimit() int {
+	if c.PerHost > 0 {
+		return c.PerHost
+	}
+	return max(1, c.Concurrency/4)
+}
+
+// FastSchedule returns the retry schedule for CI and tests: quick first retries, yet
+// nine attempts spread over 33.8 s, so a receiver restarted during a test run (an
+// outage of up to 30 s) still gets its callbacks. A fresh slice each call: callers
+// may change their copy.
+func FastSchedule() []scenarios.Duration {
+	ms := func(n int) scenarios.Duration { return scenarios.Duration(time.Duration(n) * time.Millisecond) }
+	return []scenarios.Duration{0, ms(100), ms(200), ms(500), ms(1000), ms(2000), ms(5000), ms(10000), ms(15000)}
+}
 
 // MerchantConfig is one merchant as the YAML file writes it.
 type MerchantConfig struct {
@@ -118,7 +140,7 @@ func decodeError(label string, b []byte, err error) error {
 // The keys whose values are gateway.Money or gateway.Duration, wherever they appear.
 var (
 	moneyKeys    = map[string]bool{"min": true, "max": true, "deposit_charge_percent": true, "payout_fee": true, "start_balance": true, "amount": true, "amount_min": true, "amount_max": true, "charge": true}
-	durationKeys = map[string]bool{"token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
+	durationKeys = map[string]bool{"retention": true, "token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
 )
 
 // badValue finds the first amount or duration in the document that does not parse, and
@@ -227,6 +249,9 @@ func (c *Config) validate() error {
 	if c.Callbacks.Concurrency < 1 || c.Callbacks.Concurrency > 256 {
 		return fieldErr("callbacks.concurrency", "must be between 1 and 256")
 	}
+	if c.Callbacks.PerHost < 0 || c.Callbacks.PerHost > c.Callbacks.Concurrency {
+		return fieldErr("callbacks.per_host", "must be between 0 (a quarter of concurrency) and concurrency (%d)", c.Callbacks.Concurrency)
+	}
 	if len(c.Merchants) == 0 {
 		return fieldErr("merchants", "at least one merchant is needed")
 	}
@@ -266,6 +291,11 @@ func (c *Config) validate() error {
 			}
 			if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
 				return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")
+			}
+			// Payout callbacks print the fee with two places ("5.00"); a finer fee would
+			// be spent in the ledger as one amount and reported as another.
+			if cur.PayoutFee < 0 || cur.PayoutFee.Places() > 2 {
+				return fieldErr(cat+".payout_fee", "must be a non-negative amount with at most two decimals (the payout callback writes \"5.00\"), not %s", cur.PayoutFee)
 			}
 			if len(c.Banks[cur.Code]) == 0 {
 				return fieldErr(cat+".code", "no banks are listed for %s under banks:", cur.Code)

@@ -73,6 +73,25 @@ func TestDefaultYAMLParses(t *testing.T) {
 	assert.Equal(t, config.Default(), c)
 	assert.Equal(t, config.Duration(2*time.Second), c.WithdrawalDelay)
 	assert.Len(t, c.Callbacks.Schedule, 8)
+	assert.Equal(t, 4, c.Callbacks.PerHostLimit(), "a quarter of the 16 workers per receiver")
+	c.Callbacks.PerHost = 2
+	assert.Equal(t, 2, c.Callbacks.PerHostLimit())
+	c.Callbacks.PerHost, c.Callbacks.Concurrency = 0, 3
+	assert.Equal(t, 1, c.Callbacks.PerHostLimit(), "at least one")
+}
+
+// TestFastScheduleOutlastsRestart: the CI schedule keeps retrying through a receiver
+// outage of 30 s, and each call returns a copy that callers may change.
+func TestFastScheduleOutlastsRestart(t *testing.T) {
+	s := config.FastSchedule()
+	var total time.Duration
+	for _, d := range s {
+		total += time.Duration(d)
+	}
+	assert.Greater(t, total, 30*time.Second)
+	assert.Equal(t, config.Duration(0), s[0], "the first attempt goes at once")
+	s[0] = config.Duration(time.Hour)
+	assert.Equal(t, config.Duration(0), config.FastSchedule()[0])
 }
 
 func TestLoad(t *testing.T) {
@@ -173,6 +192,12 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 		{"BadConcurrency", func(t *testing.T) []byte {
 			return edit(t, "concurrency: 16", "concurrency: 0")
 		}, "concurrency: 0", "concurrency"},
+		{"PerHostAboveConcurrency", func(t *testing.T) []byte {
+			return edit(t, "per_host: 0", "per_host: 17")
+		}, "per_host: 17", "per_host"},
+		{"NegativePerHost", func(t *testing.T) []byte {
+			return edit(t, "per_host: 0", "per_host: -1")
+		}, "per_host: -1", "per_host"},
 		{"SyntaxError", func(t *testing.T) []byte {
 			return edit(t, "token_lifetime: 30m", "token_lifetime: [30m")
 		}, "", ""},

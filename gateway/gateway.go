@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -201,11 +202,18 @@ func BankRecordName(holder string) string {
 // Duration is a time.Duration written as "1.5s" or "2m" in YAML and JSON.
 type Duration time.Duration
 
-// UnmarshalText reads a Go duration string.
+// UnmarshalText reads a Go duration string, or a whole number of days ("30d", the
+// natural unit of a retention period, which Go's durations do not have).
 func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
+	s := string(b)
+	if days, ok := strings.CutSuffix(s, "d"); ok && days != "" && strings.Trim(days, "0123456789") == "" && len(days) <= 5 {
+		n, _ := strconv.Atoi(days)
+		*d = Duration(time.Duration(n) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
 	if err != nil {
-		return fmt.Errorf("not a duration (use 500ms, 2s, 1m): %q", b)
+		return fmt.Errorf("not a duration (use 500ms, 2s, 1m, 30d): %q", b)
 	}
 	if v < 0 {
 		return fmt.Errorf("negative duration %q", b)

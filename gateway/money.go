@@ -80,9 +80,10 @@ func allDigits(s string) bool {
 // String writes the amount with four decimals, the vendor's format ("300.0000").
 func (m Money) String() string { return m.Format(4) }
 
-// Format writes the amount with the given number of decimals (0 to 4), truncating
-// nothing: the callers only ask for fewer places where the value has none (the vendor's
-// payout fee "5.00").
+// Format writes the amount with the given number of decimals (0 to 4) and drops the
+// places beyond them: a caller that asks for fewer than four must know the value has
+// none there (the vendor's payout fee "5.00", which config and rules keep to two
+// places). Text for people uses Exact, which never drops a digit.
 func (m Money) Format(places int) string {
 	neg := m < 0
 	u := int64(m)
@@ -99,6 +100,32 @@ func (m Money) Format(places int) string {
 		s = "-" + s
 	}
 	return s
+}
+
+// Places is the number of decimals the amount needs (0 to 4): 5 has none, 2.5 one,
+// 49999.9999 four.
+func (m Money) Places() int {
+	u := int64(m)
+	if u < 0 {
+		u = -u
+	}
+	frac := u % moneyScale
+	if frac == 0 {
+		return 0
+	}
+	n := 4
+	for frac%10 == 0 {
+		frac /= 10
+		n--
+	}
+	return n
+}
+
+// Exact writes the amount with at least min decimals and as many more as it needs, so
+// the text shown is the amount booked: Exact(2) gives "100.00", "2.50", "49999.9999"
+// where Format(2) would print 49999.99 for an order of 49999.9999.
+func (m Money) Exact(min int) string {
+	return m.Format(max(min, m.Places()))
 }
 
 // MarshalJSON writes the amount as a JSON number with four decimals, as the vendor's

@@ -108,7 +108,7 @@ func Start(opts ...Option) (*Sandbox, error) {
 		sb.dir, sb.ownDir = d, true
 	}
 	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule
+	cfg.Callbacks.Schedule = config.FastSchedule()
 	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
 	sb.Recorder = newRecorder(func() string { return sb.SecretKey })

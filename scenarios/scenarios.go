@@ -90,6 +90,11 @@ func Validate(rules []Rule) error {
 		if (e.Outcome == OutcomeNameMismatch || e.Outcome == OutcomeInsufficientBalance || e.Outcome == OutcomeRejected) && m.Kind != gateway.KindWithdrawal {
 			return &FieldError{Path: at("effect.outcome"), Msg: e.Outcome + " applies to withdrawals only: set match.kind: withdrawal"}
 		}
+		// A charge that can reach a payout is printed with two places in its callback
+		// ("5.00"); a finer one would be spent in the ledger and reported rounded.
+		if e.Charge != nil && m.Kind != gateway.KindDeposit && e.Charge.Places() > 2 {
+			return &FieldError{Path: at("effect.charge"), Msg: fmt.Sprintf("charge %s has more than two decimals, which a withdrawal callback cannot carry (it writes \"5.00\"); set match.kind: deposit for a four-decimal deposit charge", *e.Charge)}
+		}
 		if e.Callback.Duplicate < 0 || e.Callback.Duplicate > 10 {
 			return &FieldError{Path: at("effect.callback.duplicate"), Msg: "duplicate must be between 0 and 10"}
 		}

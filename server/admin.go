@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	}
 	g.GET("/journal", s.handleAdminJournal)
 	g.GET("/callbacks", s.handleAdminCallbacks)
+	g.POST("/callbacks/retry", s.handleAdminRetryCallbacks)
 	g.GET("/balances", s.handleAdminBalances)
 	g.PUT("/balances/:merchant/:currency", s.handleAdminSetBalance)
 	g.GET("/ledger", s.handleAdminLedger)
@@ -119,15 +121,35 @@ func (s *Server) orderView(o *gateway.Order) (orderView, error) {
 	return v, nil
 }
 
+// orderIDParam is the order id the path names, decoded. Echo routes on the escaped
+// path whenever it differs from the decoded one (an id with "/" must come as %2F) and
+// then hands its parameters over still escaped; otherwise they arrive decoded, so
+// decoding again would turn an id "a%2Fb" into "a/b".
+func orderIDParam(c echo.Context) (string, error) {
+	id := c.Param("orderid")
+	if c.Request().URL.RawPath == "" {
+		return id, nil
+	}
+	v, err := url.PathUnescape(id)
+	if err != nil {
+		return "", adminFail(c, http.StatusBadRequest, "the order id in the path is not validly escaped: use encodeURIComponent")
+	}
+	return v, nil
+}
+
 // adminOrder finds the order the path names, for the merchant the request names.
 func (s *Server) adminOrder(c echo.Context, kind gateway.Kind) (*gateway.Merchant, *gateway.Order, error) {
 	m, err := s.adminMerchant(c)
 	if m == nil {
 		return nil, nil, err
 	}
-	o, err := s.store.Order(kind, m.Username, c.Param("orderid"))
+	id, err := orderIDParam(c)
 	if err != nil {
-		return nil, nil, adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+c.Param("orderid")+" for merchant "+m.Username)
+		return nil, nil, err
+	}
+	o, err := s.store.Order(kind, m.Username, id)
+	if err != nil {
+		return nil, nil, adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
 	}
 	return m, o, nil
 }
@@ -161,6 +183,15 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		id, err := orderIDParam(c)
+		if err != nil {
+			return err
+		}
+		for _, field := range []string{"name", "remarks"} {
+			if err := gateway.CheckField(field, f.Get(field)); err != nil {
+				return adminFail(c, http.StatusBadRequest, err.Error())
+			}
+		}
 		out := gateway.Outcome{Remarks: f.Get("remarks"), Name: f.Get("name"), Source: "admin"}
 		switch f.Get("outcome") {
 		case "completed":
@@ -187,12 +218,17 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			if err != nil {
 				return adminFail(c, http.StatusBadRequest, "charge is not a plain decimal")
 			}
+			// The payout callback prints the fee with two places ("5.00"), so a
+			// finer charge would be booked as one amount and reported as another.
+			if kind == gateway.KindWithdrawal && ch.Places() > 2 {
+				return adminFail(c, http.StatusBadRequest, "charge of a withdrawal has at most two decimals: its callback writes the fee as \"5.00\"")
+			}
 			out.Charge = &ch
 		}
-		o, err := s.settle(kind, m.Username, c.Param("orderid"), out)
+		o, err := s.settle(kind, m.Username, id, out)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+c.Param("orderid")+" for merchant "+m.Username)
+			return adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
 		case errors.Is(err, store.ErrAlreadySettled):
 			return adminFail(c, http.StatusConflict, "order is already "+string(o.Status)+": a settled order never changes")
 		case errors.Is(err, errBadOutcome):
@@ -247,7 +283,9 @@ func (s *Server) merchantFilter(c echo.Context) (string, error) {
 	return m.Username, nil
 }
 
-// paging reads offset and limit (default 50, at most 500).
+// paging reads offset and limit (default 50, at most 500). Lists also take a cursor,
+// ?before=<next from the previous page>, which costs a page however deep it goes;
+// an offset costs the entries it skips.
 func paging(c echo.Context) (offset, limit int, err error) {
 	offset, limit = 0, 50
 	if v := c.QueryParam("offset"); v != "" {
@@ -263,6 +301,28 @@ func paging(c echo.Context) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
+// cursor reads ?before=, the "next" of the previous page.
+func cursor(c echo.Context) (uint64, error) {
+	v := c.QueryParam("before")
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n == 0 {
+		return 0, adminFail(c, http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+	}
+	return n, nil
+}
+
+// nextCursor is the "next" of a list answer: the ?before= of the next page, or null
+// on the last page. It is a string so that no client's number parsing can round it.
+func nextCursor(n uint64) any {
+	if n == 0 {
+		return nil
+	}
+	return strconv.FormatUint(n, 10)
+}
+
 func (s *Server) handleAdminOrders(c echo.Context) error {
 	offset, limit, err := paging(c)
 	if err != nil {
@@ -272,9 +332,13 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	before, err := cursor(c)
+	if err != nil {
+		return err
+	}
 	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
 		Merchant: merchant, Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
-		Offset: offset, Limit: limit}
+		Before: before, Offset: offset, Limit: limit}
 	switch f.Kind {
 	case "", gateway.KindDeposit, gateway.KindWithdrawal:
 	default:
@@ -285,14 +349,14 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	default:
 		return adminFail(c, http.StatusBadRequest, "status must be pending, completed, fail or rejected")
 	}
-	orders, total, err := s.store.ListOrders(f)
+	page, err := s.store.ListOrders(f)
 	if err != nil {
 		return err
 	}
-	if orders == nil {
-		orders = []*gateway.Order{}
+	if page.Orders == nil {
+		page.Orders = []*gateway.Order{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "orders": orders})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "orders": page.Orders, "next": nextCursor(page.Next)})
 }
 
 func (s *Server) handleAdminJournal(c echo.Context) error {
@@ -304,7 +368,8 @@ func (s *Server) handleAdminJournal(c echo.Context) error {
 	if entries == nil {
 		entries = []JournalEntry{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries})
+	_, bytes := s.journal.usage()
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries, "bytes": bytes, "max_bytes": s.journal.maxBytes})
 }
 
 func (s *Server) handleAdminCallbacks(c echo.Context) error {
@@ -322,12 +387,16 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	dels, total, err := s.store.ListDeliveries(merchant, state, offset, limit)
+	before, err := cursor(c)
 	if err != nil {
 		return err
 	}
-	out := make([]deliveryView, 0, len(dels))
-	for _, d := range dels {
+	page, err := s.store.ListDeliveries(store.DeliveryFilter{Merchant: merchant, State: state, Before: before, Offset: offset, Limit: limit})
+	if err != nil {
+		return err
+	}
+	out := make([]deliveryView, 0, len(page.Deliveries))
+	for _, d := range page.Deliveries {
 		as, err := s.store.Attempts(d.ID)
 		if err != nil {
 			return err
@@ -337,7 +406,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		}
 		out = append(out, deliveryView{Delivery: d, AttemptLog: as})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "callbacks": out})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next)})
 }
 
 func (s *Server) handleAdminBalances(c echo.Context) error {
@@ -391,23 +460,19 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur := strings.ToUpper(c.QueryParam("currency"))
-	all, err := s.store.Ledger(name)
+	before, err := cursor(c)
 	if err != nil {
 		return err
 	}
-	out := []store.LedgerEntry{}
-	total := 0
-	for i := len(all) - 1; i >= 0; i-- {
-		if cur != "" && all[i].Currency != cur {
-			continue
-		}
-		total++
-		if total > offset && len(out) < limit {
-			out = append(out, all[i])
-		}
+	page, err := s.store.LedgerPage(store.LedgerFilter{Merchant: name, Currency: strings.ToUpper(c.QueryParam("currency")),
+		Before: before, Offset: offset, Limit: limit})
+	if err != nil {
+		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": out})
+	if page.Entries == nil {
+		page.Entries = []store.LedgerEntry{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next)})
 }
 
 func (s *Server) handleAdminMerchants(c echo.Context) error {

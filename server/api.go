@@ -75,6 +75,19 @@ func form(c echo.Context) (url.Values, error) {
 	return v, nil
 }
 
+// badField reports whether a named field breaks its limit or carries invalid UTF-8 or
+// a control character (gateway.CheckField). Each endpoint answers such a value with the
+// message it gives for a wrong value of that field, so a merchant sees nothing the
+// vendor does not print (README, guessed behaviours).
+func badField(f url.Values, names ...string) bool {
+	for _, n := range names {
+		if gateway.CheckField(n, f.Get(n)) != nil {
+			return true
+		}
+	}
+	return false
+}
+
 func missing(f url.Values, names ...string) bool {
 	for _, n := range names {
 		if f.Get(n) == "" {
@@ -93,7 +106,7 @@ func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merch
 	if missing(f, "username") {
 		return nil, nil, refuse(c, gateway.MsgParamsMissing)
 	}
-	if m = s.merchant(f.Get("username")); m == nil {
+	if m = s.merchant(f.Get("username")); m == nil || badField(f, "username") {
 		return nil, nil, refuse(c, gateway.MsgParamsIncorrect)
 	}
 	return f, m, nil
@@ -141,7 +154,7 @@ func (s *Server) handleAuth(c echo.Context) error {
 		return refuse(c, gateway.MsgParamsMissing)
 	}
 	m := s.merchant(f.Get("username"))
-	if m == nil || m.APIKey != f.Get("api_key") {
+	if m == nil || m.APIKey != f.Get("api_key") || badField(f, "username", "api_key") {
 		return refuse(c, gateway.MsgParamsIncorrect)
 	}
 	tok := randomString(20)
@@ -242,6 +255,9 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 		(needsBank(cur) && f.Get("bank_id") == "") {
 		return refuse(c, gateway.MsgParamsMissing)
 	}
+	if badField(f, "auth") {
+		return refuse(c, gateway.MsgParamsIncorrectDot)
+	}
 	mname, live := s.store.TokenMerchant(f.Get("auth"))
 	if !live {
 		return refuse(c, gateway.MsgParamsIncorrectDot)
@@ -251,15 +267,20 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 		return refuse(c, gateway.MsgParamsIncorrectDot)
 	}
 	cc, enabled := m.Currency(cur)
-	if !enabled {
+	if !enabled || badField(f, "currency") {
 		return refuse(c, gateway.MsgCurrencyInvalid)
 	}
 	amount, err := gateway.ParseMoney(f.Get("amount"))
-	if err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max {
+	if err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount") {
 		return refuse(c, gateway.MsgInvalidAmount)
 	}
-	if !gateway.ValidEmail(f.Get("email")) {
+	if !gateway.ValidEmail(f.Get("email")) || badField(f, "email") {
 		return refuse(c, gateway.MsgEmailIncorrect)
+	}
+	// The customer's name and phone have no message of their own; "Params incorrect."
+	// is the one generate_orders gives for a field whose value it does not take (mode).
+	if badField(f, "username", "phone_number") {
+		return refuse(c, gateway.MsgParamsIncorrectDot)
 	}
 	o := &gateway.Order{
 		Kind: gateway.KindDeposit, Merchant: m.Username, OrderID: f.Get("orderid"),
@@ -270,6 +291,9 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if cur == "MYR" {
 		// mode and redirect_url are MYR-only in the vendor document; elsewhere they
 		// are unknown fields and ignored.
+		if badField(f, "redirect_url") {
+			return refuse(c, gateway.MsgParamsIncorrectDot)
+		}
 		if mode := f.Get("mode"); mode != "" {
 			if !slices.Contains(gateway.TelcoModes, mode) {
 				return refuse(c, gateway.MsgParamsIncorrectDot)
@@ -284,6 +308,11 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 			return refuse(c, gateway.MsgBankIDInvalid)
 		}
 		o.BankID, o.BankName = b.ID, b.Name
+	}
+	// The vendor answers "Order ID Exist." "when the merchant order id is wrong or
+	// already exists" (当代理商订单号错误或已存在): an id over its limit is wrong.
+	if badField(f, "orderid") {
+		return refuse(c, gateway.MsgOrderIDExist)
 	}
 	d := s.decide(c, o)
 	if d.Error != "" {
@@ -321,9 +350,14 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	if missing(f, "auth", "amount", "currency", "orderid", "bank_id", "holder_name", "account_no") {
 		return refuse(c, gateway.MsgParamsMissing)
 	}
+	if badField(f, "auth") {
+		return refuse(c, gateway.MsgParamsIncorrect)
+	}
 	mname, live := s.store.TokenMerchant(f.Get("auth"))
 	m := s.merchant(mname)
-	if !live || m == nil {
+	// The payee's fields have no message of their own; "Params incorrect" is the one
+	// withdraw_orders gives for a request it does not take.
+	if !live || m == nil || badField(f, "holder_name", "account_no", "bank_branch") {
 		return refuse(c, gateway.MsgParamsIncorrect)
 	}
 	cur := f.Get("currency")
@@ -331,12 +365,17 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	amount, err := gateway.ParseMoney(f.Get("amount"))
 	// The vendor has no "Currency invalid." for payouts: a currency the merchant does
 	// not have makes the amount invalid against its (absent) limits.
-	if !enabled || err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max {
+	if !enabled || err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount", "currency") {
 		return refuse(c, gateway.MsgAmountInvalid)
 	}
 	b, ok := s.bank(cur, f.Get("bank_id"))
-	if !ok {
+	if !ok || badField(f, "bank_id") {
 		return refuse(c, gateway.MsgBankIDInvalid)
+	}
+	// As for deposits (当代理商订单号错误或已存在), a wrong order id shares the
+	// duplicate's message: here the payout's "Order id exist!".
+	if badField(f, "orderid") {
+		return refuse(c, gateway.MsgOrderIDExistWithdrawal)
 	}
 	o := &gateway.Order{
 		Kind: gateway.KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"),
@@ -374,7 +413,7 @@ func (s *Server) handleBankList(c echo.Context) error {
 		return err
 	}
 	filter := f.Get("currency")
-	if _, ok := m.Currency(filter); filter != "" && !ok {
+	if _, ok := m.Currency(filter); filter != "" && (!ok || badField(f, "currency")) {
 		return refuse(c, gateway.MsgCurrencyInvalid)
 	}
 	data := []gateway.Bank{}
@@ -420,13 +459,26 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 // customer of a deposit with that id. A withdrawal has no customer, yet the vendor's
 // check_withdraw_status example sends "john": there any non-merchant name finds the
 // withdrawal by its id alone (README, guessed behaviours).
+//
+// A username or id over its limit (or badly encoded) is answered like one that is
+// unknown: no order can carry it.
 func (s *Server) lookup(kind gateway.Kind, username, id string) (*gateway.Order, string) {
+	if gateway.CheckField("username", username) != nil {
+		return nil, gateway.MsgParamsIncorrect
+	}
+	idOK := gateway.CheckField("id", id) == nil
 	if m := s.merchant(username); m != nil {
+		if !idOK {
+			return nil, gateway.MsgOrderNotFound
+		}
 		o, err := s.store.Order(kind, m.Username, id)
 		if err != nil {
 			return nil, gateway.MsgOrderNotFound
 		}
 		return o, ""
+	}
+	if !idOK {
+		return nil, gateway.MsgParamsIncorrect
 	}
 	found, _ := s.store.FindOrders(kind, id)
 	for _, o := range found {

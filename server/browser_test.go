@@ -160,7 +160,7 @@ func TestCheckoutBrowser(t *testing.T) {
 			chromedp.Click(chromedp.ID("fail")),
 			chromedp.WaitVisible(chromedp.CSS(`[data-testid=status]`)),
 		)
-		assert.Equal(t, "Payment fail", value(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid=status]`))))
+		assert.Equal(t, "Payment failed", value(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid=status]`))))
 		assert.Contains(t, value(t, ctx, chromedp.Location()), "/checkout/order-received/")
 		cb := decode(t, rc.wait(t, 1, 5*time.Second)[0].Body)
 		assert.Equal(t, "BR-FAIL-1", cb["order_id"])

@@ -370,9 +370,14 @@ func TestCallbackBodies(t *testing.T) {
 // follow the schedule, and the delivery ends delivered or failed.
 func TestCallbackRetries(t *testing.T) {
 	t.Parallel()
-	sched := make([]time.Duration, len(config.FastSchedule))
-	for i, d := range config.FastSchedule {
-		sched[i] = time.Duration(d)
+	// The former fast schedule: five attempts within 1.5 s, so that the tests of a
+	// delivery that ends failed stay quick (config.FastSchedule now lasts 34 s).
+	sched := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond, 800 * time.Millisecond}
+	short := func(c *config.Config) {
+		c.Callbacks.Schedule = make([]config.Duration, len(sched))
+		for i, d := range sched {
+			c.Callbacks.Schedule[i] = config.Duration(d)
+		}
 	}
 	// checkSpacing asserts that attempt i+1 started at least schedule[i+1] after attempt i.
 	checkSpacing := func(t *testing.T, log []attemptView) {
@@ -394,7 +399,7 @@ func TestCallbackRetries(t *testing.T) {
 			}
 			_, _ = io.WriteString(w, "OK")
 		})
-		e := MustOpenEnv(t, withCallback(rc.URL))
+		e := MustOpenEnv(t, withCallback(rc.URL), short)
 		e.Deposit(t, "RT-500", nil)
 		e.mustSettle(t, gateway.KindDeposit, "RT-500", map[string]string{"outcome": "completed"})
 		hits := rc.wait(t, 3, 5*time.Second)
@@ -416,7 +421,7 @@ func TestCallbackRetries(t *testing.T) {
 		rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
 			w.WriteHeader(http.StatusBadGateway)
 		})
-		e := MustOpenEnv(t, withCallback(rc.URL))
+		e := MustOpenEnv(t, withCallback(rc.URL), short)
 		e.Deposit(t, "RT-FAIL", nil)
 		e.mustSettle(t, gateway.KindDeposit, "RT-FAIL", map[string]string{"outcome": "fail"})
 		rc.wait(t, len(sched), 6*time.Second)
@@ -444,7 +449,7 @@ func TestCallbackRetries(t *testing.T) {
 			}
 			_, _ = io.WriteString(w, "success")
 		})
-		e := MustOpenEnv(t, withCallback(rc.URL), func(c *config.Config) { c.Callbacks.Timeout = config.Duration(200 * time.Millisecond) })
+		e := MustOpenEnv(t, withCallback(rc.URL), short, func(c *config.Config) { c.Callbacks.Timeout = config.Duration(200 * time.Millisecond) })
 		e.Deposit(t, "RT-SLOW", nil)
 		e.mustSettle(t, gateway.KindDeposit, "RT-SLOW", map[string]string{"outcome": "completed"})
 		rc.wait(t, 3, 5*time.Second)
@@ -475,7 +480,7 @@ func TestCallbackRetries(t *testing.T) {
 			}
 			w.WriteHeader(http.StatusNoContent) // any 2xx acknowledges, whatever the body
 		})
-		e := MustOpenEnv(t, withCallback(rc.URL))
+		e := MustOpenEnv(t, withCallback(rc.URL), short)
 		e.Deposit(t, "RT-HANG", nil)
 		e.mustSettle(t, gateway.KindDeposit, "RT-HANG", map[string]string{"outcome": "completed"})
 		rc.wait(t, 2, 5*time.Second)
@@ -493,7 +498,7 @@ func TestCallbackRetries(t *testing.T) {
 
 	t.Run("ConnectionRefused", func(t *testing.T) {
 		t.Parallel()
-		e := MustOpenEnv(t, withCallback(deadURL(t)))
+		e := MustOpenEnv(t, withCallback(deadURL(t)), short)
 		e.Deposit(t, "RT-DEAD", nil)
 		e.mustSettle(t, gateway.KindDeposit, "RT-DEAD", map[string]string{"outcome": "completed"})
 		v := e.waitOrder(t, gateway.KindDeposit, "RT-DEAD", 6*time.Second, func(v orderJSON) bool {
@@ -632,8 +637,8 @@ func TestAdminSettleErrors(t *testing.T) {
 	})
 }
 
-// TestSlowReceiverDoesNotSlowAPI: with every dispatcher worker stuck on a receiver
-// that never answers, the vendor API and the admin API still answer at once.
+// TestSlowReceiverDoesNotSlowAPI: with a receiver that never answers holding its whole
+// share of the workers, the vendor API and the admin API still answer at once.
 func TestSlowReceiverDoesNotSlowAPI(t *testing.T) {
 	t.Parallel()
 	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request, release <-chan struct{}) {
@@ -643,7 +648,9 @@ func TestSlowReceiverDoesNotSlowAPI(t *testing.T) {
 		}
 	})
 	e := MustOpenEnv(t, withCallback(rc.URL), func(c *config.Config) { c.Callbacks.Timeout = config.Duration(10 * time.Second) })
-	workers := e.Cfg.Callbacks.Concurrency
+	// One receiver holds at most its per-host share of the workers; fill that share
+	// and queue two more.
+	workers := e.Cfg.Callbacks.PerHostLimit()
 	for i := 0; i < workers+2; i++ {
 		id := "SLOW-" + string(rune('A'+i))
 		e.Deposit(t, id, nil)
@@ -651,7 +658,7 @@ func TestSlowReceiverDoesNotSlowAPI(t *testing.T) {
 		e.mustSettle(t, gateway.KindDeposit, id, map[string]string{"outcome": "completed"})
 		assert.Less(t, time.Since(start), time.Second, "settling does not wait for the callback")
 	}
-	rc.wait(t, workers, 5*time.Second) // every worker is now blocked on the receiver
+	rc.wait(t, workers, 5*time.Second) // the receiver's whole share is now blocked on it
 
 	auth := e.Auth(t)
 	start := time.Now()

@@ -40,6 +40,24 @@ type pageData struct {
 	ActionURL   string
 	ResultURL   string
 	PayURL      string
+	// Outcome is the settled status in words: "completed", "failed", "pending".
+	Outcome string
+	// SettledLine says on the payment page that the order is settled already.
+	SettledLine string
+}
+
+// outcomeWords are the statuses as a sentence says them; the vendor's status "fail"
+// reads badly in "Payment fail".
+var outcomeWords = map[gateway.Status]string{
+	gateway.StatusCompleted: "completed", gateway.StatusFail: "failed",
+	gateway.StatusRejected: "rejected", gateway.StatusPending: "pending",
+}
+
+// settledLines is what the payment page says about an order settled already.
+var settledLines = map[gateway.Status]string{
+	gateway.StatusCompleted: "This order is already completed.",
+	gateway.StatusFail:      "This order has already failed.",
+	gateway.StatusRejected:  "This order has already been rejected.",
 }
 
 // checkoutOrder finds a deposit by number and key; anything else is a 404 page.
@@ -71,8 +89,11 @@ func (s *Server) notFoundPage(c echo.Context) error {
 func (s *Server) pageData(o *gateway.Order) pageData {
 	num := strconv.FormatUint(o.Number, 10)
 	q := "?pay_for_order=true&key=" + url.QueryEscape(o.Key)
+	// Exact: an order of 49999.9999 is shown as that, not as 49999.99.
+	amount := o.Amount.Exact(2)
 	d := pageData{
-		Title: "Pay " + o.Currency + " " + o.Amount.Format(2), Order: o, Amount: o.Amount.Format(2),
+		Title: "Pay " + o.Currency + " " + amount, Order: o, Amount: amount,
+		Outcome: outcomeWords[o.Status], SettledLine: settledLines[o.Status],
 		Created: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Settled: o.Settled(),
 		ActionURL: "/checkout/order-pay/" + num + "/",
 		ResultURL: resultURL(o),
@@ -143,6 +164,9 @@ func (s *Server) handleCheckoutSubmit(c echo.Context) error {
 	}
 	if status != "" {
 		name := strings.TrimSpace(f.Get("name"))
+		if err := gateway.CheckField("name", name); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, "The name on the account is not accepted: "+err.Error())
+		}
 		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Status: status, Name: name, Source: "checkout"})
 		if err != nil && !errors.Is(err, store.ErrAlreadySettled) {
 			return err
@@ -170,6 +194,6 @@ func (s *Server) handleCheckoutResult(c echo.Context) error {
 		return s.notFoundPage(c)
 	}
 	d := s.pageData(o)
-	d.Title = "Payment " + string(o.Status)
+	d.Title = "Payment " + d.Outcome
 	return s.render(c, http.StatusOK, "result", d)
 }

@@ -241,7 +241,8 @@ func TestDashboardBrowser(t *testing.T) {
 	b.shot("11-reset-confirm")
 	b.do(click(`#reset-confirm`), visible(`#orders-empty`))
 	assert.False(t, eval[bool](b, `window.__xss === 1`), "data ran as script")
-	_, total, err := env.Store.ListOrders(store.OrderFilter{})
+	page, err := env.Store.ListOrders(store.OrderFilter{})
+	total := page.Total
 	require.NoError(t, err)
 	assert.Zero(t, total, "reset left orders")
 	b.noScriptErrors()
@@ -251,7 +252,7 @@ func TestDashboardBrowser(t *testing.T) {
 // the token, then loads and goes live (the event stream takes it as ?token=).
 func TestDashboardBrowserAdminToken(t *testing.T) {
 	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule
+	cfg.Callbacks.Schedule = config.FastSchedule()
 	st, err := store.Open(filepath.Join(t.TempDir(), "sandbox.db"))
 	require.NoError(t, err)
 	srv, err := server.New(server.Options{Config: cfg, Store: st, Seed: 7, AdminToken: "s3cret-token"})

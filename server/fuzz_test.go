@@ -20,6 +20,10 @@ func FuzzVendorRequest(f *testing.F) {
 	f.Add(uint8(3), "application/json", `{"auth":"x"}`)
 	f.Add(uint8(6), "multipart/form-data", "garbage")
 	f.Add(uint8(7), "application/x-www-form-urlencoded", "username=%zz&id=%00")
+	// Values past their limits, control characters and invalid UTF-8 (gateway/limits.go).
+	f.Add(uint8(3), "application/x-www-form-urlencoded", "auth=x&amount=1&currency=MYR&bank_id=1&holder_name=a&account_no=1&orderid="+strings.Repeat("x", 40000))
+	f.Add(uint8(6), "application/x-www-form-urlencoded", "username=vpay88-test&id="+strings.Repeat("%ff", 300))
+	f.Add(uint8(1), "multipart/form-data; boundary=X", "--X\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\nvpay88-test\t\x00\r\n--X--\r\n")
 	e := MustOpenEnv(f)
 	f.Fuzz(func(t *testing.T, which uint8, contentType, body string) {
 		req := httptest.NewRequest(http.MethodPost, paths[int(which)%len(paths)], strings.NewReader(body))

@@ -56,7 +56,7 @@ func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) 
 func openEnv(tb testing.TB, path string, now func() time.Time, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
 	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule
+	cfg.Callbacks.Schedule = config.FastSchedule()
 	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
 	for _, c := range changes {
 		c(cfg)

@@ -6,9 +6,12 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -35,33 +38,67 @@ type JournalEntry struct {
 	LatencyMS float64 `json:"latency_ms"`
 }
 
+// Journal bounds. A request body may be 1 MiB, and 200 check_status calls with a 1 MB
+// id once took the process from 5 MB to 943 MB: the journal keeps a cut copy of each
+// value, so any entry stays a few KiB and the whole journal a few MiB.
+const (
+	// journalValueBytes cuts each field value (and field name, and unknown path).
+	journalValueBytes = 2 << 10
+	// journalFieldsBytes bounds an entry's fields together: 1 MiB of tiny fields
+	// would otherwise pass every per-value cut.
+	journalFieldsBytes = 16 << 10
+	// journalResponseBytes cuts the recorded answer; the longest vendor answer, the
+	// full bank list, is about 4 KiB.
+	journalResponseBytes = 8 << 10
+	// journalMaxBytes bounds the whole journal; the oldest entries go first.
+	journalMaxBytes = 16 << 20
+	// journalEntryOverhead is what an entry costs beyond its strings (the struct, the
+	// time, the slice slot), for the accounting.
+	journalEntryOverhead = 256
+)
+
 // journal keeps the last n vendor-API requests in memory: it is a debugging aid, not
 // state, so it costs no disk write on the request path (README, guessed behaviours).
+// It is bounded twice: at most size entries, and at most maxBytes of them.
 type journal struct {
 	mu sync.Mutex
-	// entries is a ring: it grows to size, then each add overwrites the oldest entry
-	// at start. Shifting the slice instead cost a 2000-entry copy per request, a
-	// quarter of the CPU of check_status (bench/README.md).
-	entries []JournalEntry
-	start   int
-	next    uint64
-	size    int
-	onAdd   func()
+	// entries[head:] are the live entries, oldest first. Evicting advances head and
+	// the slice is compacted once head passes half of it, so an add costs O(1)
+	// amortised; shifting the slice on every add cost a 2000-entry copy per request,
+	// a quarter of the CPU of check_status (bench/README.md).
+	entries  []JournalEntry
+	head     int
+	next     uint64
+	size     int
+	bytes    int
+	maxBytes int
+	onAdd    func()
 }
 
 func newJournal(size int) *journal {
-	return &journal{size: size}
+	return &journal{size: size, maxBytes: journalMaxBytes}
+}
+
+// entryBytes is what an entry is counted for in the journal's bound.
+func entryBytes(e *JournalEntry) int {
+	return journalEntryOverhead + len(e.RequestID) + len(e.Endpoint) + len(e.rawFields) + len(e.Message) + len(e.Response)
 }
 
 func (j *journal) add(e JournalEntry) {
 	j.mu.Lock()
 	j.next++
 	e.ID = j.next
-	if len(j.entries) < j.size {
-		j.entries = append(j.entries, e)
-	} else {
-		j.entries[j.start] = e
-		j.start = (j.start + 1) % len(j.entries)
+	j.entries = append(j.entries, e)
+	j.bytes += entryBytes(&e)
+	for n := len(j.entries) - j.head; n > j.size || (j.bytes > j.maxBytes && n > 1); n-- {
+		j.bytes -= entryBytes(&j.entries[j.head])
+		j.entries[j.head] = JournalEntry{} // let the evicted strings go
+		j.head++
+	}
+	if j.head > 0 && j.head*2 >= len(j.entries) {
+		n := copy(j.entries, j.entries[j.head:])
+		clear(j.entries[n:])
+		j.entries, j.head = j.entries[:n], 0
 	}
 	j.mu.Unlock()
 	if j.onAdd != nil {
@@ -71,8 +108,60 @@ func (j *journal) add(e JournalEntry) {
 
 func (j *journal) reset() {
 	j.mu.Lock()
-	j.entries, j.start = nil, 0
+	j.entries, j.head, j.bytes = nil, 0, 0
 	j.mu.Unlock()
+}
+
+// usage returns the number of entries and the bytes they are counted for.
+func (j *journal) usage() (entries, bytes int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return len(j.entries) - j.head, j.bytes
+}
+
+// cut shortens s to at most max bytes (at a rune boundary) and says how much it left
+// out, so a cut value never passes for the value that was sent.
+func cut(s string, max int) string { return cutKept(s, len(s), max) }
+
+// cutKept is cut for a value of which only the first bytes, s, were kept: total is
+// the length of the whole value.
+func cutKept(s string, total, max int) string {
+	if total <= max {
+		return s
+	}
+	keep := min(max, len(s))
+	for keep > 0 && keep < len(s) && !utf8.RuneStart(s[keep]) {
+		keep--
+	}
+	return s[:keep] + "…[cut " + strconv.Itoa(total-keep) + " bytes]"
+}
+
+// journalFields encodes the request's fields as the ring keeps them, each name and
+// value cut, and the fields past journalFieldsBytes left out with a note saying how
+// many.
+func journalFields(v url.Values) string {
+	if len(v) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if b.Len() >= journalFieldsBytes {
+			b.WriteString("&" + url.QueryEscape("…") + "=" + url.QueryEscape("["+strconv.Itoa(len(keys)-i)+" more fields cut]"))
+			break
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(cut(k, journalValueBytes)))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(cut(v.Get(k), journalValueBytes)))
+	}
+	return b.String()
 }
 
 // list returns entries newest first that match the filters.
@@ -81,8 +170,8 @@ func (j *journal) list(endpoint, message, field string, offset, limit int) ([]Jo
 	defer j.mu.Unlock()
 	var out []JournalEntry
 	total := 0
-	for i := len(j.entries) - 1; i >= 0; i-- {
-		e := j.entries[(j.start+i)%len(j.entries)]
+	for i := len(j.entries) - 1; i >= j.head; i-- {
+		e := j.entries[i]
 		if endpoint != "" && !strings.Contains(e.Endpoint, endpoint) {
 			continue
 		}
@@ -138,17 +227,26 @@ func (s *Server) requestID(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// teeWriter keeps a copy of a (small) vendor response for the journal.
+// teeWriter keeps a copy of the start of a vendor response for the journal, and counts
+// the rest, so the journal can say how much it cut.
 type teeWriter struct {
 	http.ResponseWriter
-	buf bytes.Buffer
+	buf   bytes.Buffer
+	total int
 }
 
 func (t *teeWriter) Write(b []byte) (int, error) {
-	if t.buf.Len() < 4096 {
-		t.buf.Write(b)
+	t.total += len(b)
+	// One byte past the cut is kept, to find the rune boundary there.
+	if room := journalResponseBytes + 1 - t.buf.Len(); room > 0 {
+		t.buf.Write(b[:min(len(b), room)])
 	}
 	return t.ResponseWriter.Write(b)
+}
+
+// response is the recorded answer, cut like a field value.
+func (t *teeWriter) response() string {
+	return cutKept(t.buf.String(), t.total, journalResponseBytes)
 }
 
 // journalAPI records each vendor request: fields, answer, latency; it also counts it
@@ -168,15 +266,20 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 			msg = http.StatusText(c.Response().Status)
 		}
 		endpoint := c.Path()
+		// Metrics keep the route ("/*" for any unknown path), so a caller cannot grow
+		// their label set; the journal shows the path that was asked for.
 		s.metrics.observeRequest(endpoint, msg, lat)
+		if endpoint == "/*" || endpoint == "" {
+			endpoint = cut(c.Request().URL.Path, journalValueBytes)
+		}
 		var fields string
 		if v, ok := c.Get(ctxFields).(url.Values); ok {
-			fields = v.Encode()
+			fields = journalFields(v)
 		}
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
 		s.journal.add(JournalEntry{
 			RequestID: rid, Time: start.UTC(), Endpoint: endpoint, rawFields: fields,
-			HTTP: c.Response().Status, Message: msg, Response: tw.buf.String(),
+			HTTP: c.Response().Status, Message: cut(msg, journalValueBytes), Response: tw.response(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,
 		})
 		s.log.Info("api request", "request_id", rid, "endpoint", endpoint, "message", msg, "latency_ms", float64(lat.Microseconds())/1000)

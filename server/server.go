@@ -32,8 +32,13 @@ type Options struct {
 	Logger    *slog.Logger
 	// Seed makes payer names repeatable (0: random).
 	Seed int64
-	// AdminToken, when set, guards /sandbox/api and /sandbox/ with a bearer token.
+	// AdminToken, when set, guards /sandbox/api with a bearer token.
 	AdminToken string
+	// LoopbackOnly says the sandbox listens on loopback addresses only (main sets it
+	// from --addr): then the admin API, the dashboard and /metrics refuse a Host that
+	// is neither a loopback name nor the PublicURL's host, which is what a
+	// DNS-rebinding page sends. False (a bind on 0.0.0.0, as in Docker) serves any Host.
+	LoopbackOnly bool
 	// HTTPClient delivers callbacks; nil means a client with the configured timeout.
 	HTTPClient *http.Client
 }
@@ -46,6 +51,9 @@ type Server struct {
 	log        *slog.Logger
 	publicURL  string
 	adminToken string
+	// loopbackOnly and publicHost drive guardSite's Host check.
+	loopbackOnly bool
+	publicHost   string
 
 	mu        sync.RWMutex // guards merchants, rules and faker
 	merchants map[string]*gateway.Merchant
@@ -71,7 +79,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: o.Config, store: o.Store, log: o.Logger, adminToken: o.AdminToken,
-		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		publicURL: strings.TrimRight(o.PublicURL, "/"), loopbackOnly: o.LoopbackOnly, publicHost: publicHostOf(o.PublicURL),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
@@ -111,7 +119,8 @@ func New(o Options) (*Server, error) {
 	}
 	s.dispatcher = callback.New(callback.Options{
 		Store: o.Store, Client: hc, Concurrency: o.Config.Callbacks.Concurrency,
-		Logger: o.Logger, Schedule: sched,
+		PerHost: o.Config.Callbacks.PerHostLimit(),
+		Logger:  o.Logger, Schedule: sched,
 		OnAttempt: func(a store.Attempt, delivered bool) {
 			s.metrics.observeAttempt(a, delivered)
 			s.events.publish("callback")
@@ -157,7 +166,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HTTPErrorHandler = s.handleError
 	// Recover turns a handler's panic into the generic JSON 500 of handleError (logged),
 	// instead of a dropped connection.
-	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}), s.requestID, s.limitBody)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true}), s.requestID, s.guardSite, s.limitBody)
 	s.registerAPIRoutes(e)
 	s.registerCheckoutRoutes(e)
 	s.registerAdminRoutes(e)

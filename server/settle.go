@@ -78,13 +78,15 @@ func (s *Server) applyOutcome(m *gateway.Merchant, o *gateway.Order, out gateway
 	}
 	o.Status = status
 	if o.Kind == gateway.KindDeposit {
-		o.PayerName = out.Name
-		if o.PayerName == "" {
-			s.mu.Lock()
-			o.PayerName = s.faker.Name()
-			s.mu.Unlock()
-		}
+		// Only a paid deposit has a payer: the vendor's fail callback carries no name,
+		// so the order (and its result page) shows none either.
 		if status == gateway.StatusCompleted {
+			o.PayerName = out.Name
+			if o.PayerName == "" {
+				s.mu.Lock()
+				o.PayerName = s.faker.Name()
+				s.mu.Unlock()
+			}
 			o.Charge = o.Amount.Percent(cc.DepositChargePercent)
 		}
 	} else {
@@ -176,7 +178,9 @@ func (s *Server) scheduleLoop() {
 			}
 		}
 		wait := time.Hour
-		if at, ok := s.store.NextDue(); ok {
+		if at, ok, err := s.store.NextDue(); err != nil {
+			s.log.Error("read settlement timers", "err", err)
+		} else if ok {
 			wait = time.Until(at)
 			if wait < 0 {
 				wait = 0
@@ -190,25 +194,6 @@ func (s *Server) scheduleLoop() {
 		case <-s.wake:
 			t.Stop()
 		case <-t.C:
-		}
-	}
-}
-
-// housekeeping purges expired tokens every few minutes.
-func (s *Server) housekeeping() {
-	defer s.wg.Done()
-	t := time.NewTicker(5 * time.Minute)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-t.C:
-			if n, err := s.store.PurgeExpiredTokens(); err != nil {
-				s.log.Warn("purge tokens", "err", err)
-			} else if n > 0 {
-				s.log.Debug("purged expired tokens", "count", n)
-			}
 		}
 	}
 }

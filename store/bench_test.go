@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
@@ -125,5 +126,76 @@ func report(b *testing.B, start time.Time, commits int) {
 	}
 	if commits > 0 {
 		b.ReportMetric(float64(b.N)/float64(commits), "orders/commit")
+	}
+}
+
+// BenchmarkListOrders reads one admin page (50 orders, newest first) from a store of
+// 1M orders over 3 merchants, both kinds and every status, with the dashboard's filters.
+// Run with
+//
+//	go test ./store -run '^$' -bench ListOrders -benchtime 200x
+//
+// Building the file takes about a minute; VPAY88_BENCH_ORDERS changes its size.
+func BenchmarkListOrders(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("VPAY88_BENCH_ORDERS")); err == nil && v > 0 {
+		n = v
+	}
+	s, err := Open(filepath.Join(b.TempDir(), "list.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	statuses := []gateway.Status{gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected}
+	const perTx = 20_000
+	for done := 0; done < n; done += perTx {
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for i := done; i < done+perTx && i < n; i++ {
+				kind := gateway.KindDeposit
+				if i%5 == 0 {
+					kind = gateway.KindWithdrawal
+				}
+				st := statuses[i%4]
+				if kind == gateway.KindDeposit && st == gateway.StatusRejected {
+					st = gateway.StatusFail
+				}
+				o := &gateway.Order{Kind: kind, Merchant: []string{"m1", "m2", "m3"}[i%3], OrderID: "ORD-" + strconv.Itoa(i),
+					Amount: gateway.MustMoney("100"), Currency: "MYR", Status: st, CreatedAt: time.Now()}
+				num, _ := tx.Bucket(bucketNumbers).NextSequence()
+				o.Number = num
+				if err := tx.Bucket(bucketOrders).Put(OrderKey(o.Kind, o.Merchant, o.OrderID), u64(num)); err != nil {
+					return err
+				}
+				if err := indexOrder(tx, o, 1); err != nil {
+					return err
+				}
+				if err := putOrder(tx, o); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	filters := map[string]OrderFilter{
+		"all":                     {},
+		"deposits":                {Kind: gateway.KindDeposit},
+		"completed":               {Status: gateway.StatusCompleted},
+		"merchant m2":             {Merchant: "m2"},
+		"m3 rejected withdrawals": {Merchant: "m3", Kind: gateway.KindWithdrawal, Status: gateway.StatusRejected},
+		"page 100 by cursor":      {Before: uint64(n - 5000)},
+	}
+	for name, f := range filters {
+		b.Run(name, func(b *testing.B) {
+			f.Limit = 50
+			for i := 0; i < b.N; i++ {
+				page, err := s.ListOrders(f)
+				if err != nil || len(page.Orders) != 50 || page.Total == 0 {
+					b.Fatalf("%v: %d orders, total %d", err, len(page.Orders), page.Total)
+				}
+			}
+		})
 	}
 }

@@ -3,7 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -89,15 +91,21 @@ func (s *Store) setBalance(tx *bolt.Tx, bal Balance, dAvail, dRes gateway.Money,
 	}
 	lb := tx.Bucket(bucketLedger)
 	lb.FillPercent = appendFill
-	seq, _ := lb.NextSequence()
+	seq, err := lb.NextSequence()
+	if err != nil {
+		return err
+	}
+	if err := addCount(tx, ledgerCountKey(bal.Merchant, bal.Currency), 1); err != nil {
+		return err
+	}
 	return putJSON(lb, u64(seq), LedgerEntry{Seq: seq, Time: s.Now().UTC(), Merchant: bal.Merchant, Currency: bal.Currency,
 		Reason: reason, Kind: kind, OrderID: orderID, Available: dAvail, Reserved: dRes})
 }
 
-func getBalance(tx *bolt.Tx, merchant, currency string) Balance {
+func getBalance(tx *bolt.Tx, merchant, currency string) (Balance, error) {
 	bal := Balance{Merchant: merchant, Currency: currency}
-	getJSON(tx.Bucket(bucketBalances), balanceKey(merchant, currency), &bal)
-	return bal
+	_, err := getJSON(tx.Bucket(bucketBalances), balanceKey(merchant, currency), &bal)
+	return bal, err
 }
 
 // Balances returns the balances of a merchant (all merchants when merchant is "").
@@ -106,7 +114,10 @@ func (s *Store) Balances(merchant string) ([]Balance, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBalances).ForEach(func(k, v []byte) error {
 			var b Balance
-			if json.Unmarshal(v, &b) == nil && (merchant == "" || b.Merchant == merchant) {
+			if err := json.Unmarshal(v, &b); err != nil {
+				return fmt.Errorf("%w: balance %q: %v", ErrCorrupt, k, err)
+			}
+			if merchant == "" || b.Merchant == merchant {
 				out = append(out, b)
 			}
 			return nil
@@ -119,29 +130,107 @@ func (s *Store) Balances(merchant string) ([]Balance, error) {
 func (s *Store) SetBalance(merchant, currency string, available gateway.Money) (Balance, error) {
 	var out Balance
 	err := s.write(func(tx *bolt.Tx) error {
-		bal := getBalance(tx, merchant, currency)
+		bal, err := getBalance(tx, merchant, currency)
+		if err != nil {
+			return err
+		}
 		if err := s.setBalance(tx, bal, available-bal.Available, 0, ReasonAdminSet, "", ""); err != nil {
 			return err
 		}
-		out = getBalance(tx, merchant, currency)
-		return nil
+		out, err = getBalance(tx, merchant, currency)
+		return err
 	})
 	return out, err
 }
 
-// Ledger returns the ledger entries of a merchant ("" for all), oldest first.
+// Ledger returns the ledger entries of a merchant ("" for all), oldest first: the
+// whole ledger, for checks; the admin API pages with LedgerPage.
 func (s *Store) Ledger(merchant string) ([]LedgerEntry, error) {
 	var out []LedgerEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
 			var e LedgerEntry
-			if json.Unmarshal(v, &e) == nil && (merchant == "" || e.Merchant == merchant) {
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
+			}
+			if merchant == "" || e.Merchant == merchant {
 				out = append(out, e)
 			}
 			return nil
 		})
 	})
 	return out, err
+}
+
+// LedgerFilter selects ledger entries for LedgerPage.
+type LedgerFilter struct {
+	Merchant, Currency string
+	Before             uint64 // cursor: entries with a lower seq only (0: from the newest)
+	Offset, Limit      int
+}
+
+// LedgerEntries is one page of the ledger, newest first.
+type LedgerEntries struct {
+	Entries []LedgerEntry
+	Total   int    // every entry that matches, from the counters
+	Next    uint64 // cursor of the next page (0: the last page)
+}
+
+// LedgerPage returns a page of the ledger, newest first. The ledger has no index per
+// account: entries of other accounts are skipped as they are read, which costs a
+// page when the account is active and at most maxScan entries when it is not.
+func (s *Store) LedgerPage(f LedgerFilter) (LedgerEntries, error) {
+	var page LedgerEntries
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		prefix := []byte{'l'}
+		if f.Merchant != "" {
+			prefix = append(append(prefix, f.Merchant...), 0)
+		}
+		c := tx.Bucket(bucketCounts).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if f.Currency == "" || bytes.HasSuffix(k, append([]byte{0}, f.Currency...)) {
+				page.Total += int(beU64(v))
+			}
+		}
+		lc := tx.Bucket(bucketLedger).Cursor()
+		k, v := lc.Last()
+		if f.Before != 0 {
+			if k, v = lc.Seek(u64(f.Before)); k == nil {
+				k, v = lc.Last()
+			} else {
+				k, v = lc.Prev()
+			}
+		}
+		skipped, scanned := 0, 0
+		for ; k != nil && scanned < maxScan; k, v = lc.Prev() {
+			scanned++
+			var e LedgerEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
+			}
+			if (f.Merchant != "" && e.Merchant != f.Merchant) || (f.Currency != "" && e.Currency != f.Currency) {
+				continue
+			}
+			if skipped < f.Offset {
+				skipped++
+				continue
+			}
+			if len(page.Entries) == f.Limit {
+				page.Next = page.Entries[len(page.Entries)-1].Seq
+				break
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		return nil
+	})
+	return page, err
+}
+
+func ledgerCountKey(merchant, currency string) []byte {
+	return []byte("l" + merchant + "\x00" + currency)
 }
 
 // PutToken stores an auth token for merchant, valid until expires.
@@ -153,14 +242,16 @@ func (s *Store) PutToken(token, merchant string, expires time.Time) error {
 
 // TokenMerchant returns the merchant a live token belongs to; an expired token is an
 // unknown token.
+// A token record that does not decode is an unknown token too: the merchant gets the
+// vendor's refusal and calls /merchant/auth again.
 func (s *Store) TokenMerchant(token string) (string, bool) {
 	var rec tokenRecord
 	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		ok = getJSON(tx.Bucket(bucketTokens), []byte(token), &rec)
-		return nil
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		ok, err = getJSON(tx.Bucket(bucketTokens), []byte(token), &rec)
+		return err
 	})
-	if !ok || !s.Now().Before(rec.Expires) {
+	if err != nil || !ok || !s.Now().Before(rec.Expires) {
 		return "", false
 	}
 	return rec.Merchant, true
@@ -204,7 +295,10 @@ func (s *Store) CreateDeposit(o *gateway.Order) error {
 // changes nothing.
 func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 	return s.createOrder(o, func(tx *bolt.Tx) error {
-		bal := getBalance(tx, o.Merchant, o.Currency)
+		bal, err := getBalance(tx, o.Merchant, o.Currency)
+		if err != nil {
+			return err
+		}
 		if bal.Available < o.Reserved {
 			return ErrInsufficientBalance
 		}
@@ -236,6 +330,9 @@ func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) erro
 		if err := idx.Put(key, u64(n)); err != nil {
 			return err
 		}
+		if err := indexOrder(tx, o, 1); err != nil {
+			return err
+		}
 		if !o.SettleAt.IsZero() {
 			tb := tx.Bucket(bucketTimers)
 			if err := tb.Put(timerKey(o.SettleAt, key), nil); err != nil {
@@ -260,28 +357,27 @@ func timerKey(at time.Time, orderKey []byte) []byte {
 // Order returns an order by kind, merchant and merchant order id.
 func (s *Store) Order(kind gateway.Kind, merchant, orderID string) (*gateway.Order, error) {
 	var o *gateway.Order
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		o, _ = getOrder(tx, OrderKey(kind, merchant, orderID))
-		return nil
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		o, _, err = getOrder(tx, OrderKey(kind, merchant, orderID))
+		return err
 	})
-	if o == nil {
-		return nil, ErrNotFound
+	if err == nil && o == nil {
+		err = ErrNotFound
 	}
-	return o, nil
+	return o, err
 }
 
 // OrderByNumber returns an order by its gateway number (the checkout page's id).
 func (s *Store) OrderByNumber(n uint64) (*gateway.Order, error) {
-	var o gateway.Order
-	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		ok = getJSON(tx.Bucket(bucketNumbers), u64(n), &o)
-		return nil
+	var o *gateway.Order
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		o, err = orderAt(tx, u64(n))
+		return err
 	})
-	if !ok {
-		return nil, ErrNotFound
+	if err == nil && o == nil {
+		err = ErrNotFound
 	}
-	return &o, nil
+	return o, err
 }
 
 // FindOrders returns the orders of a kind with the given merchant order id, across
@@ -292,9 +388,12 @@ func (s *Store) FindOrders(kind gateway.Kind, orderID string) ([]*gateway.Order,
 		prefix := OrderKey(kind, "", orderID)
 		c := tx.Bucket(bucketOrders).Cursor()
 		for k, n := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, n = c.Next() {
-			var o gateway.Order
-			if getJSON(tx.Bucket(bucketNumbers), n, &o) {
-				out = append(out, &o)
+			o, err := orderAt(tx, n)
+			if err != nil {
+				return err
+			}
+			if o != nil {
+				out = append(out, o)
 			}
 		}
 		return nil
@@ -302,53 +401,155 @@ func (s *Store) FindOrders(kind gateway.Kind, orderID string) ([]*gateway.Order,
 	return out, err
 }
 
-// OrderFilter selects orders for List.
+// OrderFilter selects orders for ListOrders.
 type OrderFilter struct {
 	Kind     gateway.Kind
 	Status   gateway.Status
 	Merchant string
 	Currency string
 	Prefix   string // merchant order id prefix
-	Offset   int
-	Limit    int
+	// Before is a cursor: only orders numbered below it (0: from the newest).
+	Before uint64
+	Offset int
+	Limit  int
 }
 
-// ListOrders returns the orders that match f, newest first, and how many match in all.
-func (s *Store) ListOrders(f OrderFilter) ([]*gateway.Order, int, error) {
-	var out []*gateway.Order
-	total := 0
+// OrderPage is one page of ListOrders.
+type OrderPage struct {
+	Orders []*gateway.Order
+	// Total counts every order that matches the filter (ignoring Before and Offset).
+	Total int
+	// Next is the cursor of the next page (0: this is the last).
+	Next uint64
+}
+
+// maxScan bounds how many index entries a list with a currency or prefix filter reads
+// for one page: the filters the indexes do not cover are checked record by record.
+const maxScan = 100_000
+
+// ListOrders returns a page of the orders that match f, newest first. It reads the
+// list indexes of the kinds and statuses asked for (for one merchant when one is
+// named), so a page costs its own entries, not the store; the total comes from the
+// counters, or from the order id index when a prefix is given.
+func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
+	var page OrderPage
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
+	kinds := []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal}
+	if f.Kind != "" {
+		kinds = []gateway.Kind{f.Kind}
+	}
+	statuses := allStatuses
+	if f.Status != "" {
+		statuses = []gateway.Status{f.Status}
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketNumbers).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var o gateway.Order
-			if json.Unmarshal(v, &o) != nil {
+		var prefixes [][]byte
+		for _, k := range kinds {
+			for _, st := range statuses {
+				prefixes = append(prefixes, orderListPrefix(f.Merchant, k, st))
+			}
+		}
+		var err error
+		if f.Prefix != "" {
+			page.Total, err = countByPrefix(tx, f, kinds)
+		} else {
+			page.Total, err = countOrders(tx, f, kinds, statuses)
+		}
+		if err != nil {
+			return err
+		}
+		it := newNewestFirst(tx.Bucket(bucketOrderList), prefixes, f.Before)
+		skipped, scanned := 0, 0
+		for n := it.next(); n != 0 && scanned < maxScan; n = it.next() {
+			scanned++
+			if len(page.Orders) == f.Limit {
+				page.Next = page.Orders[len(page.Orders)-1].Number
+				break
+			}
+			o, err := orderAt(tx, u64(n))
+			if err != nil {
+				return err
+			}
+			if o == nil || (f.Currency != "" && o.Currency != f.Currency) || !strings.HasPrefix(o.OrderID, f.Prefix) {
 				continue
 			}
-			if (f.Kind != "" && o.Kind != f.Kind) || (f.Status != "" && o.Status != f.Status) || (f.Merchant != "" && o.Merchant != f.Merchant) ||
-				(f.Currency != "" && o.Currency != f.Currency) || (f.Prefix != "" && !bytes.HasPrefix([]byte(o.OrderID), []byte(f.Prefix))) {
+			if skipped < f.Offset {
+				skipped++
 				continue
 			}
-			total++
-			if total > f.Offset && len(out) < f.Limit {
-				out = append(out, &o)
-			}
+			page.Orders = append(page.Orders, o)
 		}
 		return nil
 	})
-	return out, total, err
+	return page, err
 }
 
-// Due returns the keys of orders whose scheduled settlement time has come.
+// countOrders sums the counters that match a filter without an order id prefix.
+func countOrders(tx *bolt.Tx, f OrderFilter, kinds []gateway.Kind, statuses []gateway.Status) (int, error) {
+	total := 0
+	c := tx.Bucket(bucketCounts).Cursor()
+	prefix := []byte{'o'}
+	if f.Merchant != "" {
+		prefix = append(append(prefix, f.Merchant...), 0)
+	}
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 || len(k) < i+3 {
+			return 0, fmt.Errorf("%w: counter %q", ErrCorrupt, k)
+		}
+		kb, sb, cur := k[i+1], k[i+2], string(k[i+3:])
+		if !slices.ContainsFunc(kinds, func(x gateway.Kind) bool { return kindByte(x) == kb }) ||
+			!slices.ContainsFunc(statuses, func(x gateway.Status) bool { return statusByte(x) == sb }) ||
+			(f.Currency != "" && cur != f.Currency) {
+			continue
+		}
+		total += int(beU64(v))
+	}
+	return total, nil
+}
+
+// countByPrefix counts the orders whose id starts with f.Prefix through the unique
+// order id index (its keys begin with kind and order id), checking the other filters
+// record by record.
+func countByPrefix(tx *bolt.Tx, f OrderFilter, kinds []gateway.Kind) (int, error) {
+	total := 0
+	for _, k := range kinds {
+		p := append([]byte{kindByte(k), 0}, f.Prefix...)
+		c := tx.Bucket(bucketOrders).Cursor()
+		for key, n := c.Seek(p); key != nil && bytes.HasPrefix(key, p); key, n = c.Next() {
+			if f.Merchant != "" && string(orderKeyMerchant(key)) != f.Merchant {
+				continue
+			}
+			if f.Status == "" && f.Currency == "" {
+				total++
+				continue
+			}
+			o, err := orderAt(tx, n)
+			if err != nil {
+				return 0, err
+			}
+			if o != nil && (f.Status == "" || o.Status == f.Status) && (f.Currency == "" || o.Currency == f.Currency) {
+				total++
+			}
+		}
+	}
+	return total, nil
+}
+
+// Due returns the orders whose scheduled settlement time has come.
 func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
 	var out []*gateway.Order
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTimers).Cursor()
 		limit := uint64(now.UnixNano())
 		for k, _ := c.First(); k != nil && beU64(k[:8]) <= limit; k, _ = c.Next() {
-			if o, _ := getOrder(tx, k[8:]); o != nil {
+			o, _, err := getOrder(tx, k[8:])
+			if err != nil {
+				return err
+			}
+			if o != nil {
 				out = append(out, o)
 			}
 		}
@@ -358,94 +559,14 @@ func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
 }
 
 // NextDue returns when the earliest scheduled settlement is due.
-func (s *Store) NextDue() (time.Time, bool) {
+func (s *Store) NextDue() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketTimers).Cursor().First(); k != nil {
 			at, ok = time.Unix(0, int64(beU64(k[:8]))), true
 		}
 		return nil
 	})
-	return at, ok
-}
-
-// Reset deletes state: everything when merchant is "", else that merchant's orders,
-// tokens, balances, ledger and callbacks. The opening balances given are written anew.
-// Order numbers keep counting, so an old checkout tab never opens a new order.
-func (s *Store) Reset(merchant string, opening []Balance) error {
-	err := s.write(func(tx *bolt.Tx) error {
-		if merchant == "" {
-			// Order numbers keep counting, so an old checkout tab never opens a new order.
-			seq := tx.Bucket(bucketNumbers).Sequence()
-			for _, name := range allBuckets {
-				if err := tx.DeleteBucket(name); err != nil {
-					return err
-				}
-				if _, err := tx.CreateBucket(name); err != nil {
-					return err
-				}
-			}
-			return tx.Bucket(bucketNumbers).SetSequence(seq)
-		}
-		mk := []byte(merchant)
-		// Keys that carry the merchant between NUL separators, bucket by bucket.
-		del := func(bucket []byte, match func(k, v []byte) bool) error {
-			b := tx.Bucket(bucket)
-			var keys [][]byte
-			_ = b.ForEach(func(k, v []byte) error {
-				if match(k, v) {
-					keys = append(keys, append([]byte(nil), k...))
-				}
-				return nil
-			})
-			for _, k := range keys {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		orderOf := func(key []byte) bool { return bytes.Equal(orderKeyMerchant(key), mk) }
-		jsonMerchant := func(v []byte) bool {
-			var x struct {
-				Merchant string `json:"merchant"`
-				M        string `json:"m"`
-			}
-			return json.Unmarshal(v, &x) == nil && (x.Merchant == merchant || x.M == merchant)
-		}
-		var dels [][]byte
-		_ = tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			if jsonMerchant(v) {
-				dels = append(dels, append([]byte(nil), k...))
-			}
-			return nil
-		})
-		steps := []error{
-			del(bucketOrders, func(k, _ []byte) bool { return orderOf(k) }),
-			del(bucketNumbers, func(_, v []byte) bool { return jsonMerchant(v) }),
-			del(bucketTimers, func(k, _ []byte) bool { return len(k) > 8 && orderOf(k[8:]) }),
-			del(bucketTokens, func(_, v []byte) bool { return jsonMerchant(v) }),
-			del(bucketBalances, func(k, _ []byte) bool { return bytes.HasPrefix(k, append(mk, 0)) }),
-			del(bucketLedger, func(_, v []byte) bool { return jsonMerchant(v) }),
-			del(bucketOutbox, func(_, v []byte) bool { return jsonMerchant(v) }),
-			del(bucketByOrder, func(k, _ []byte) bool { return orderOf(k[:len(k)-9]) }),
-			del(bucketQueue, func(k, _ []byte) bool { return containsID(dels, k[8:]) }),
-			del(bucketAttempts, func(k, _ []byte) bool { return containsID(dels, k[:8]) }),
-		}
-		return errors.Join(steps...)
-	})
-	if err != nil {
-		return err
-	}
-	return s.EnsureBalances(opening)
-}
-
-func containsID(ids [][]byte, id []byte) bool {
-	for _, x := range ids {
-		if bytes.Equal(x, id) {
-			return true
-		}
-	}
-	return false
+	return at, ok, err
 }

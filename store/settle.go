@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,6 +38,10 @@ type Delivery struct {
 	Note string `json:"note,omitempty"`
 	// Schedule is the retry schedule this delivery follows (nanoseconds per attempt).
 	Schedule []time.Duration `json:"schedule,omitempty"`
+	// RunFrom is the attempt count when the current schedule run began: a bulk retry
+	// sets it to Attempts, so the delivery gets the whole schedule again while
+	// Attempts (and the attempt log) keep counting.
+	RunFrom int `json:"run_from,omitempty"`
 }
 
 // Attempt is one try at delivering a callback, as the admin API shows it.
@@ -64,7 +70,10 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 	var dels []*Delivery
 	err := s.write(func(tx *bolt.Tx) error {
 		key := OrderKey(kind, merchant, orderID)
-		found, _ := getOrder(tx, key)
+		found, _, err := getOrder(tx, key)
+		if err != nil {
+			return err
+		}
 		if found == nil {
 			return ErrNotFound
 		}
@@ -89,7 +98,10 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			return putOrder(tx, &o)
 		}
 		o.SettledAt = s.Now().UTC()
-		bal := getBalance(tx, o.Merchant, o.Currency)
+		bal, err := getBalance(tx, o.Merchant, o.Currency)
+		if err != nil {
+			return err
+		}
 		switch {
 		case o.Kind == gateway.KindDeposit && o.Status == gateway.StatusCompleted:
 			err = s.setBalance(tx, bal, o.Amount-o.Charge, 0, ReasonDepositCredit, o.Kind, o.OrderID)
@@ -113,6 +125,9 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 		if err := putOrder(tx, &o); err != nil {
 			return err
 		}
+		if err := reindexOrder(tx, &before, &o); err != nil {
+			return err
+		}
 		if err := s.enqueue(tx, d); err != nil {
 			return err
 		}
@@ -131,7 +146,10 @@ func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 	b := tx.Bucket(bucketOutbox)
 	b.FillPercent = appendFill
 	for _, d := range dels {
-		id, _ := b.NextSequence()
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
 		d.ID = id
 		if d.State == "" {
 			d.State = DeliveryPending
@@ -147,15 +165,32 @@ func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 				return err
 			}
 		}
-		if err := tx.Bucket(bucketByOrder).Put(append(OrderKey(d.Kind, d.Merchant, d.OrderID), append([]byte{0}, u64(id)...)...), nil); err != nil {
+		if err := tx.Bucket(bucketByOrder).Put(byOrderKey(d), nil); err != nil {
+			return err
+		}
+		if err := indexDelivery(tx, d, 1); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// byOrderKey is a delivery's entry in the index of an order's callbacks.
+func byOrderKey(d *Delivery) []byte {
+	return append(OrderKey(d.Kind, d.Merchant, d.OrderID), append([]byte{0}, u64(d.ID)...)...)
+}
+
 func queueKey(at time.Time, id uint64) []byte {
 	return append(u64(uint64(at.UnixNano())), u64(id)...)
+}
+
+// deliveryAt reads a delivery by its id key; nil when there is none.
+func deliveryAt(tx *bolt.Tx, id []byte) (*Delivery, error) {
+	v := tx.Bucket(bucketOutbox).Get(id)
+	if v == nil {
+		return nil, nil
+	}
+	return decodeDelivery(v)
 }
 
 // DueDeliveries returns pending deliveries whose next attempt is due at now, oldest
@@ -163,12 +198,14 @@ func queueKey(at time.Time, id uint64) []byte {
 func (s *Store) DueDeliveries(now time.Time, limit int) ([]*Delivery, error) {
 	var out []*Delivery
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOutbox)
 		c := tx.Bucket(bucketQueue).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, _ = c.Next() {
-			var d Delivery
-			if getJSON(ob, k[8:], &d) {
-				out = append(out, &d)
+			d, err := deliveryAt(tx, k[8:])
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				out = append(out, d)
 			}
 		}
 		return nil
@@ -189,26 +226,38 @@ func (s *Store) NextDelivery() (time.Time, bool) {
 	return at, ok
 }
 
+// putDelivery replaces a stored delivery by its new version: the record, its queue
+// entry (only a pending delivery has one) and its list entries.
+func putDelivery(tx *bolt.Tx, old, d *Delivery) error {
+	q := tx.Bucket(bucketQueue)
+	if old.State == DeliveryPending {
+		if err := q.Delete(queueKey(old.NextAt, old.ID)); err != nil {
+			return err
+		}
+	}
+	if d.State == DeliveryPending {
+		if err := q.Put(queueKey(d.NextAt, d.ID), nil); err != nil {
+			return err
+		}
+	}
+	if err := reindexDelivery(tx, old, d); err != nil {
+		return err
+	}
+	return putJSON(tx.Bucket(bucketOutbox), u64(d.ID), d)
+}
+
 // RecordAttempt stores an attempt and the delivery's new state in one transaction;
 // next is when to try again (ignored unless state is pending).
 func (s *Store) RecordAttempt(d *Delivery, a Attempt) error {
 	return s.write(func(tx *bolt.Tx) error {
-		ob := tx.Bucket(bucketOutbox)
-		var old Delivery
-		if !getJSON(ob, u64(d.ID), &old) {
+		old, err := deliveryAt(tx, u64(d.ID))
+		if err != nil {
+			return err
+		}
+		if old == nil {
 			return ErrNotFound
 		}
-		if old.State == DeliveryPending {
-			if err := tx.Bucket(bucketQueue).Delete(queueKey(old.NextAt, old.ID)); err != nil {
-				return err
-			}
-		}
-		if d.State == DeliveryPending {
-			if err := tx.Bucket(bucketQueue).Put(queueKey(d.NextAt, d.ID), nil); err != nil {
-				return err
-			}
-		}
-		if err := putJSON(ob, u64(d.ID), d); err != nil {
+		if err := putDelivery(tx, old, d); err != nil {
 			return err
 		}
 		if a.N == 0 { // a state change without an attempt (a dropped delivery)
@@ -228,9 +277,12 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 			if len(k) != len(prefix)+8 {
 				continue
 			}
-			var d Delivery
-			if getJSON(tx.Bucket(bucketOutbox), k[len(prefix):], &d) {
-				out = append(out, &d)
+			d, err := deliveryAt(tx, k[len(prefix):])
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				out = append(out, d)
 			}
 		}
 		return nil
@@ -241,16 +293,15 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 // Delivery returns one delivery by id, as stored now (the dispatcher re-reads it
 // before an attempt, so a stale copy never causes a second send).
 func (s *Store) Delivery(id uint64) (*Delivery, error) {
-	var d Delivery
-	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
-		ok = getJSON(tx.Bucket(bucketOutbox), u64(id), &d)
-		return nil
+	var d *Delivery
+	err := s.db.View(func(tx *bolt.Tx) (err error) {
+		d, err = deliveryAt(tx, u64(id))
+		return err
 	})
-	if !ok {
-		return nil, ErrNotFound
+	if err == nil && d == nil {
+		err = ErrNotFound
 	}
-	return &d, nil
+	return d, err
 }
 
 // Attempts returns the attempts of one delivery, in order.
@@ -261,33 +312,90 @@ func (s *Store) Attempts(deliveryID uint64) ([]Attempt, error) {
 		c := tx.Bucket(bucketAttempts).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var a Attempt
-			if json.Unmarshal(v, &a) == nil {
-				out = append(out, a)
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("%w: attempt %x: %v", ErrCorrupt, k, err)
 			}
+			out = append(out, a)
 		}
 		return nil
 	})
 	return out, err
 }
 
-// ListDeliveries returns the newest deliveries first (the callback log), at most limit
-// after skipping offset, and the total count.
-func (s *Store) ListDeliveries(merchant, state string, offset, limit int) ([]*Delivery, int, error) {
-	var out []*Delivery
-	total := 0
+// DeliveryFilter selects callbacks for ListDeliveries.
+type DeliveryFilter struct {
+	Merchant string
+	State    string
+	// Before is a cursor: only deliveries with a lower id (0: from the newest).
+	Before uint64
+	Offset int
+	Limit  int
+}
+
+// DeliveryPage is one page of ListDeliveries.
+type DeliveryPage struct {
+	Deliveries []*Delivery
+	Total      int    // every delivery that matches, ignoring Before and Offset
+	Next       uint64 // the cursor of the next page (0: this is the last)
+}
+
+// ListDeliveries returns a page of the callback log, newest first, read from the list
+// index of the states asked for; the total comes from the counters.
+func (s *Store) ListDeliveries(f DeliveryFilter) (DeliveryPage, error) {
+	var page DeliveryPage
+	if f.Limit <= 0 {
+		f.Limit = 50
+	}
+	states := allStates
+	if f.State != "" {
+		states = []string{f.State}
+	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var d Delivery
-			if json.Unmarshal(v, &d) != nil || (merchant != "" && d.Merchant != merchant) || (state != "" && d.State != state) {
+		var prefixes [][]byte
+		for _, st := range states {
+			prefixes = append(prefixes, deliveryListPrefix(f.Merchant, st))
+		}
+		page.Total = countDeliveries(tx, f.Merchant, states)
+		it := newNewestFirst(tx.Bucket(bucketDeliveryList), prefixes, f.Before)
+		for id, skipped := it.next(), 0; id != 0; id = it.next() {
+			if skipped < f.Offset {
+				skipped++
 				continue
 			}
-			total++
-			if total > offset && len(out) < limit {
-				out = append(out, &d)
+			if len(page.Deliveries) == f.Limit {
+				page.Next = page.Deliveries[len(page.Deliveries)-1].ID
+				break
+			}
+			d, err := deliveryAt(tx, u64(id))
+			if err != nil {
+				return err
+			}
+			if d != nil {
+				page.Deliveries = append(page.Deliveries, d)
 			}
 		}
 		return nil
 	})
-	return out, total, err
+	return page, err
+}
+
+// countDeliveries sums the delivery counters of a merchant ("" for all) in the given
+// states.
+func countDeliveries(tx *bolt.Tx, merchant string, states []string) int {
+	total := 0
+	c := tx.Bucket(bucketCounts).Cursor()
+	prefix := []byte{'d'}
+	if merchant != "" {
+		prefix = append(append(prefix, merchant...), 0)
+	}
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) < 2 || (merchant != "" && len(k) != len(prefix)+1) {
+			continue
+		}
+		sb := k[len(k)-1]
+		if slices.ContainsFunc(states, func(x string) bool { return stateByte(x) == sb }) {
+			total += int(beU64(v))
+		}
+	}
+	return total
 }

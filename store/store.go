@@ -25,6 +25,8 @@ var (
 	ErrInsufficientBalance = errors.New("store: balance not enough")
 	ErrAlreadySettled      = errors.New("store: order already settled")
 	ErrClosed              = errors.New("store: closed")
+	// ErrCorrupt is a record that does not decode: a damaged file, never "absent".
+	ErrCorrupt = errors.New("store: corrupt record")
 )
 
 var (
@@ -42,7 +44,7 @@ var (
 	bucketTimers   = []byte("timers")
 	bucketQueue    = []byte("queue")
 	bucketByOrder  = []byte("deliveries_by_order")
-	allBuckets     = [][]byte{bucketNumbers, bucketOrders, bucketTokens, bucketBalances, bucketLedger, bucketOutbox, bucketAttempts, bucketTimers, bucketQueue, bucketByOrder}
+	allBuckets     = [][]byte{bucketNumbers, bucketOrders, bucketTokens, bucketBalances, bucketLedger, bucketOutbox, bucketAttempts, bucketTimers, bucketQueue, bucketByOrder, bucketOrderList, bucketDeliveryList, bucketCounts, bucketMeta}
 	maxBatch       = 512
 )
 
@@ -66,35 +68,45 @@ type writeReq struct {
 	err chan error
 }
 
-// Open opens or creates the bbolt file at path and starts the group committer.
+// Open opens or creates the bbolt file at path and starts the group committer. A file
+// that is damaged, not a state file, or in use by another process is an error that
+// names the file and what to do, never a crash (see checkFile).
 func Open(path string) (*Store, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+	db, err := openDB(path)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	// Creating buckets costs a write transaction; skip it when the file already has them,
-	// so a restart reaches its first answer without an fsync.
-	missing := false
-	_ = db.View(func(tx *bolt.Tx) error {
+	// Creating buckets costs a write transaction; skip it when the file already has them
+	// at the current layout, so a restart reaches its first answer without an fsync.
+	current := false
+	err = safeView(db, func(tx *bolt.Tx) error {
+		current = true
 		for _, b := range allBuckets {
 			if tx.Bucket(b) == nil {
-				missing = true
+				current = false
 			}
+		}
+		if m := tx.Bucket(bucketMeta); current && m != nil {
+			current = beU64(m.Get(keyLayout)) == layoutVersion
 		}
 		return nil
 	})
-	if missing {
-		if err := db.Update(func(tx *bolt.Tx) error {
+	if err == nil && !current {
+		err = safeUpdate(db, func(tx *bolt.Tx) error {
 			for _, b := range allBuckets {
 				if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 					return err
 				}
 			}
-			return nil
-		}); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open %s: %w", path, err)
-		}
+			if beU64(tx.Bucket(bucketMeta).Get(keyLayout)) == layoutVersion {
+				return nil
+			}
+			return buildIndexes(tx)
+		})
+	}
+	if err != nil {
+		db.Close()
+		return nil, damaged(path, err)
 	}
 	s := &Store{db: db, Now: time.Now, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
 	s.wg.Add(1)
@@ -113,8 +125,8 @@ func (s *Store) Close() error {
 func (s *Store) DB() *bolt.DB { return s.db }
 
 // write runs fn inside a group-committed transaction and returns once it is durable.
-// fn must check before it writes: when it returns an error it must have written
-// nothing, because the transaction it shares with other requests still commits.
+// When fn fails or panics, nothing it wrote is kept (see commit); fn may run more than
+// once, so it must not change state outside tx except its own results.
 func (s *Store) write(fn func(tx *bolt.Tx) error) error {
 	r := &writeReq{fn: fn, err: make(chan error, 1)}
 	select {
@@ -156,20 +168,39 @@ func (s *Store) commitLoop() {
 				break fill
 			}
 		}
-		errs := make([]error, len(batch))
+		s.commit(batch)
+	}
+}
+
+// errRollback aborts a batch's transaction after one of its writes failed.
+var errRollback = errors.New("store: batch rolled back")
+
+// commit runs a batch in one transaction. When a write fails or panics, whatever it
+// wrote before failing must not reach the file, and the transaction it shares holds
+// the others' writes too: so the whole transaction is rolled back, the failed write
+// answers its error, and the others run again without it (bbolt's own DB.Batch rule).
+// Each round drops one write, so a batch of n commits after at most n rounds; a
+// rolled-back round costs no fsync.
+func (s *Store) commit(batch []*writeReq) {
+	for len(batch) > 0 {
+		failed, ferr := -1, error(nil)
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, r := range batch {
-				errs[i] = runSafely(r.fn, tx)
+				if err := runSafely(r.fn, tx); err != nil {
+					failed, ferr = i, err
+					return errRollback
+				}
 			}
 			return nil
 		})
-		for i, r := range batch {
-			if err != nil {
+		if failed < 0 {
+			for _, r := range batch {
 				r.err <- err
-			} else {
-				r.err <- errs[i]
 			}
+			return
 		}
+		batch[failed].err <- ferr
+		batch = append(batch[:failed], batch[failed+1:]...)
 	}
 }
 
@@ -196,12 +227,33 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-func getJSON(b *bolt.Bucket, key []byte, v any) bool {
+// getJSON decodes the record at key; found is false when there is none, and a record
+// that does not decode is ErrCorrupt, never "absent".
+func getJSON(b *bolt.Bucket, key []byte, v any) (found bool, err error) {
 	data := b.Get(key)
 	if data == nil {
-		return false
+		return false, nil
 	}
-	return json.Unmarshal(data, v) == nil
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("%w: key %x: %v", ErrCorrupt, key, err)
+	}
+	return true, nil
+}
+
+func decodeOrder(v []byte) (*gateway.Order, error) {
+	var o gateway.Order
+	if err := json.Unmarshal(v, &o); err != nil {
+		return nil, fmt.Errorf("%w: order: %v", ErrCorrupt, err)
+	}
+	return &o, nil
+}
+
+func decodeDelivery(v []byte) (*Delivery, error) {
+	var d Delivery
+	if err := json.Unmarshal(v, &d); err != nil {
+		return nil, fmt.Errorf("%w: callback: %v", ErrCorrupt, err)
+	}
+	return &d, nil
 }
 
 // OrderKey is the index key of an order: kind, merchant order id, merchant. Ids are
@@ -224,17 +276,27 @@ func orderKeyMerchant(key []byte) []byte {
 	return parts[2]
 }
 
-// getOrder reads the order an index key names, with its number key.
-func getOrder(tx *bolt.Tx, key []byte) (*gateway.Order, []byte) {
+// getOrder reads the order an index key names, with its number key; nil when there is
+// none.
+func getOrder(tx *bolt.Tx, key []byte) (*gateway.Order, []byte, error) {
 	n := tx.Bucket(bucketOrders).Get(key)
 	if n == nil {
+		return nil, nil, nil
+	}
+	o, err := orderAt(tx, n)
+	if err != nil || o == nil {
+		return nil, nil, err
+	}
+	return o, append([]byte(nil), n...), nil
+}
+
+// orderAt reads the order stored under a number key; nil when there is none.
+func orderAt(tx *bolt.Tx, n []byte) (*gateway.Order, error) {
+	v := tx.Bucket(bucketNumbers).Get(n)
+	if v == nil {
 		return nil, nil
 	}
-	var o gateway.Order
-	if !getJSON(tx.Bucket(bucketNumbers), n, &o) {
-		return nil, nil
-	}
-	return &o, append([]byte(nil), n...)
+	return decodeOrder(v)
 }
 
 // putOrder writes an order under its number.

@@ -57,10 +57,10 @@ func TestGroupCommitIsolatesRefusals(t *testing.T) {
 	}
 	assert.Equal(t, 32, ok)
 	assert.Equal(t, 32, dup)
-	orders, total, err := s.ListOrders(store.OrderFilter{Limit: 500})
+	page, err := s.ListOrders(store.OrderFilter{Limit: 500})
 	require.NoError(t, err)
-	assert.Equal(t, 32, total)
-	for i, o := range orders {
+	assert.Equal(t, 32, page.Total)
+	for i, o := range page.Orders {
 		assert.EqualValues(t, 32-i, o.Number, "numbers are dense, newest first")
 	}
 

@@ -811,6 +811,24 @@
     showEmpty('callbacks', list.length === 0);
   });
 
+  // retryFailed queues the failed callbacks of the merchant filter in force (every
+  // merchant's when none) again, then refreshes what shows them.
+  async function retryFailed() {
+    const btn = $('#callbacks-retry');
+    btn.disabled = true;
+    try {
+      const merchant = formQuery($('#callbacks-filters')).merchant || '';
+      const r = await api('POST', '/callbacks/retry', { form: merchant ? { merchant } : {} });
+      const n = Number(r && r.retried) || 0;
+      toast(n ? n + ' failed callback' + (n === 1 ? '' : 's') + ' queued again' : 'No failed callbacks to retry', n ? 'ok' : 'info');
+    } catch (err) {
+      report(err);
+    } finally {
+      btn.disabled = false;
+    }
+    changed(['callbacks', 'drawer']);
+  }
+
   function callbackRow(d, id) {
     const as = d.attempt_log || [];
     const last = as[as.length - 1];
@@ -1094,6 +1112,7 @@
     });
     $$('#drawer-actions [data-outcome]').forEach((b) => b.addEventListener('click', () => settle(b.dataset.outcome)));
     $('#act-resend').addEventListener('click', resend);
+    $('#callbacks-retry').addEventListener('click', retryFailed);
 
     const ta = $('#scenarios-yaml');
     ta.addEventListener('input', scenDirty);

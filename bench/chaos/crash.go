@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+)
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+type ackID struct{ kind, id string }
+
+// trialCrash: 12 clients create deposits and withdrawals; the server is SIGKILLed at a
+// random moment, restarted on the same file, and every acknowledged order is looked up.
+func trialCrash(ctx context.Context, t *T) []Row {
+	crashes, minLoad, maxLoad := 5, 2*time.Second, 5*time.Second
+	if t.Env.Quick {
+		crashes, minLoad, maxLoad = 2, 1500*time.Millisecond, 3*time.Second
+	}
+	const clients = 12
+	data := filepath.Join(t.Env.Tmp, "crash.db")
+	sb, err := Start(ctx, t.Env, Opts{Data: data})
+	if err != nil {
+		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+	}
+	var (
+		mu       sync.Mutex
+		acked    []ackID
+		lost     []ackID
+		checked  int
+		restarts int
+		connErrs atomic.Int64
+		refused  atomic.Int64
+	)
+	checkIDs := func(ids []ackID) (missing []ackID, unknown int) {
+		var mmu sync.Mutex
+		parallel(ctx, len(ids), 8, func(i int) {
+			a := ids[i]
+			var found bool
+			var err error
+			for try := 0; try < 3; try++ {
+				if found, _, err = status(ctx, sb.URL, defaultMerchant.User, a.kind, a.id); err == nil {
+					break
+				}
+			}
+			mmu.Lock()
+			defer mmu.Unlock()
+			if err != nil {
+				unknown++
+			} else if !found {
+				missing = append(missing, a)
+			}
+		})
+		return missing, unknown
+	}
+	unknownTotal := 0
+	for round := 0; round < crashes && ctx.Err() == nil; round++ {
+		token, err := auth(ctx, sb.URL, defaultMerchant)
+		if err != nil {
+			t.Logf("round %d: %v", round+1, err)
+			break
+		}
+		loadCtx, stopLoad := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		var n atomic.Int64
+		var roundAcked []ackID
+		for w := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(round), uint64(w)))
+				for i := 0; loadCtx.Err() == nil; i++ {
+					id := fmt.Sprintf("K%d-%d-%d", round, w, i)
+					kind := "deposit"
+					var ok bool
+					var err error
+					if r.IntN(5) == 0 {
+						kind = "withdrawal"
+						acct := "1234567890" // completes after withdrawal_delay
+						if r.IntN(2) == 0 {
+							acct = "4000000001" // completes at once
+						}
+						ok, err = withdraw(loadCtx, sb.URL, token, id, strconv.Itoa(1+r.IntN(20)), acct)
+					} else {
+						email := "chaos@example.com" // stays pending
+						if r.IntN(3) == 0 {
+							email = "success@example.com" // completes at once: a ledger credit
+						}
+						ok, err = deposit(loadCtx, sb.URL, token, id, email)
+					}
+					n.Add(1)
+					switch {
+					case err != nil:
+						connErrs.Add(1)
+					case ok:
+						mu.Lock()
+						roundAcked = append(roundAcked, ackID{kind, id})
+						mu.Unlock()
+					default:
+						refused.Add(1)
+					}
+				}
+			}()
+		}
+		wait := minLoad + time.Duration(rand.Int64N(int64(maxLoad-minLoad)))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		sb.Kill9()
+		stopLoad()
+		wg.Wait()
+		mu.Lock()
+		acked = append(acked, roundAcked...)
+		mu.Unlock()
+		t.Progress("crash %d after %.1f s: %d requests, %d acknowledged", round+1, wait.Seconds(), n.Load(), len(roundAcked))
+		sb, err = Start(ctx, t.Env, Opts{Data: data})
+		if err != nil {
+			t.Logf("restart after crash %d failed: %v", round+1, err)
+			return []Row{
+				{Measured: fmt.Sprintf("restarts after kill -9 (%d crashes)", round+1), Figure: "restart failed: " + err.Error(), Goal: "every restart", Result: "FAIL"},
+				{Measured: "acknowledged orders lost", Figure: fmt.Sprintf("cannot check %d acknowledged orders", len(acked)), Goal: "0 lost", Result: "FAIL"},
+			}
+		}
+		restarts++
+		missing, unknown := checkIDs(roundAcked)
+		checked += len(roundAcked)
+		unknownTotal += unknown
+		lost = append(lost, missing...)
+		if len(missing) > 0 {
+			t.Logf("crash %d: %d of %d acknowledged orders not found after restart, e.g. %s %s", round+1, len(missing), len(roundAcked), missing[0].kind, missing[0].id)
+		}
+	}
+	// Once more at the end: a later crash must not lose what an earlier restart had.
+	var finalMissing []ackID
+	if ctx.Err() == nil && sb.Alive() {
+		fm, unknown := checkIDs(acked)
+		finalMissing = fm
+		unknownTotal += unknown
+	}
+	lostSet := map[ackID]bool{}
+	for _, a := range append(lost, finalMissing...) {
+		lostSet[a] = true
+	}
+	deps, wds := 0, 0
+	for _, a := range acked {
+		if a.kind == "deposit" {
+			deps++
+		} else {
+			wds++
+		}
+	}
+	t.Logf("%d crashes, %d restarts; acknowledged %d deposits + %d withdrawals; %d requests refused, %d transport errors (in flight at the kill); %d lookups failed",
+		restarts, restarts, deps, wds, refused.Load(), connErrs.Load(), unknownTotal)
+	rows := []Row{{
+		Measured: fmt.Sprintf("acknowledged orders missing after %d kill -9 + restart", restarts),
+		Figure:   fmt.Sprintf("%d lost of %d acknowledged (%d found)", len(lostSet), len(acked), len(acked)-len(lostSet)),
+		Goal:     "0 lost",
+		Result:   pass(len(lostSet) == 0 && restarts == crashes && unknownTotal == 0),
+	}}
+	if sb.Alive() {
+		rows = append(rows, ledgerRow(ctx, t, sb.URL))
+		sb.Stop()
+	}
+	return rows
+}
+
+// ledgerRow checks that the ledger entries of each merchant+currency sum to its balance.
+func ledgerRow(ctx context.Context, t *T, base string) Row {
+	type acct struct{ m, c string }
+	for try := 0; try < 4 && ctx.Err() == nil; try++ {
+		b1, err1 := balances(ctx, base)
+		sums := map[acct][2]gateway.Money{}
+		var entries int
+		var err error
+		for off := 0; ctx.Err() == nil; off += 500 {
+			var page struct {
+				Total   int `json:"total"`
+				Entries []struct {
+					Merchant  string        `json:"merchant"`
+					Currency  string        `json:"currency"`
+					Available gateway.Money `json:"available"`
+					Reserved  gateway.Money `json:"reserved"`
+				} `json:"entries"`
+			}
+			code, b, e := get(ctx, fmt.Sprintf("%s/sandbox/api/ledger?limit=500&offset=%d", base, off))
+			if e == nil && code != 200 {
+				e = fmt.Errorf("HTTP %d", code)
+			}
+			if e == nil {
+				e = json.Unmarshal(b, &page)
+			}
+			if e != nil {
+				err = e
+				break
+			}
+			for _, en := range page.Entries {
+				s := sums[acct{en.Merchant, en.Currency}]
+				s[0] += en.Available
+				s[1] += en.Reserved
+				sums[acct{en.Merchant, en.Currency}] = s
+			}
+			entries += len(page.Entries)
+			if len(page.Entries) == 0 || off+500 >= page.Total {
+				break
+			}
+		}
+		b2, err2 := balances(ctx, base)
+		if err1 != nil || err2 != nil || err != nil {
+			return Row{Measured: "ledger sums = balances", Figure: fmt.Sprintf("could not read: %v %v %v", err1, err, err2), Goal: "all match", Result: "FAIL"}
+		}
+		if fmt.Sprint(b1) != fmt.Sprint(b2) {
+			continue // a withdrawal completed meanwhile: read again
+		}
+		bad := 0
+		for _, bl := range b1 {
+			s := sums[acct{bl.Merchant, bl.Currency}]
+			if s[0] != bl.Available || s[1] != bl.Reserved {
+				bad++
+				t.Logf("ledger %s/%s: entries sum to available %s reserved %s, balance says %s / %s", bl.Merchant, bl.Currency, s[0], s[1], bl.Available, bl.Reserved)
+			}
+		}
+		return Row{Measured: "ledger entries sum to balance (after the crashes)", Figure: fmt.Sprintf("%d of %d accounts match (%d entries)", len(b1)-bad, len(b1), entries),
+			Goal: "all match", Result: pass(bad == 0 && len(b1) > 0)}
+	}
+	return Row{Measured: "ledger sums = balances", Figure: "balances kept changing", Goal: "all match", Result: "FAIL"}
+}
+
+type balance struct {
+	Merchant  string        `json:"merchant"`
+	Currency  string        `json:"currency"`
+	Available gateway.Money `json:"available"`
+	Reserved  gateway.Money `json:"reserved"`
+}
+
+func balances(ctx context.Context, base string) ([]balance, error) {
+	code, b, err := get(ctx, base+"/sandbox/api/balances")
+	if err != nil {
+		return nil, err
+	}
+	if code != 200 {
+		return nil, fmt.Errorf("balances: HTTP %d", code)
+	}
+	var v struct {
+		Balances []balance `json:"balances"`
+	}
+	err = json.Unmarshal(b, &v)
+	sort.Slice(v.Balances, func(i, j int) bool {
+		return v.Balances[i].Merchant+v.Balances[i].Currency < v.Balances[j].Merchant+v.Balances[j].Currency
+	})
+	return v.Balances, err
+}
+
+// pendingCallbacks is the outbox's count of pending deliveries (-1 if unknown).
+func callbackCount(ctx context.Context, base, state string) int {
+	code, b, err := get(ctx, base+"/sandbox/api/callbacks?limit=1&state="+url.QueryEscape(state))
+	if err != nil || code != 200 {
+		return -1
+	}
+	var v struct {
+		Total int `json:"total"`
+	}
+	if json.Unmarshal(b, &v) != nil {
+		return -1
+	}
+	return v.Total
+}

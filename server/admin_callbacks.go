@@ -1,0 +1,55 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/store"
+)
+
+// handleAdminRetryCallbacks is POST /sandbox/api/callbacks/retry: it puts the failed
+// callbacks (state=failed, the default) of one merchant or all back in the queue, due
+// now and with a fresh run of the retry schedule, or makes the pending ones due now
+// (state=pending) instead of at their next try. Once a merchant's receiver is fixed,
+// QA need not resend order by order. Fields come from the form or the query.
+func (s *Server) handleAdminRetryCallbacks(c echo.Context) error {
+	f, err := formValues(c.Request())
+	if err != nil {
+		return err
+	}
+	field := func(name string) string {
+		if v := f.Get(name); v != "" {
+			return v
+		}
+		return c.QueryParam(name)
+	}
+	state := field("state")
+	switch state {
+	case "":
+		state = store.DeliveryFailed
+	case store.DeliveryFailed, store.DeliveryPending:
+	default:
+		// delivered needs nothing; dropped was never meant to be sent (a scenario
+		// fault): its order's resend is the way to send it.
+		return adminFail(c, http.StatusBadRequest, "state must be failed or pending")
+	}
+	merchant := ""
+	if name := field("merchant"); name != "" {
+		m := s.merchant(name)
+		if m == nil {
+			return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+		}
+		merchant = m.Username
+	}
+	n, err := s.store.RetryDeliveries(merchant, state, s.store.Now())
+	if n > 0 {
+		s.dispatcher.Notify()
+		s.events.publish("callback")
+	}
+	if err != nil {
+		return err
+	}
+	s.log.Info("callbacks retried", "merchant", merchant, "state", state, "count", n)
+	return c.JSON(http.StatusOK, map[string]int{"retried": n})
+}
