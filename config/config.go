@@ -367,10 +367,55 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 // decoder into an error: fuzzing found inputs ("! 00" into a list) that crash it, and
 // the admin API feeds it whatever a client sends.
 func unmarshal(b []byte, v any) (err error) {
+	if err := checkNesting(b); err != nil {
+		return err
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("not a YAML document this sandbox can read (%v)", p)
 		}
 	}()
 	return yaml.UnmarshalWithOptions(b, v, yaml.Strict())
+}
+
+// maxNesting bounds how deep a document's flow collections ([…], {…}) may nest. A
+// config or a rule list needs a handful of levels; the YAML decoder spends seconds of
+// CPU on a 30,000-deep "[[[…" that the admin API would otherwise accept from anyone.
+const maxNesting = 64
+
+// checkNesting refuses a document whose brackets nest deeper than maxNesting, by one
+// pass over its bytes (quoted strings and comments are skipped), before it is parsed.
+func checkNesting(b []byte) error {
+	depth, line := 0, 1
+	var quote byte
+	comment := false
+	for i := 0; i < len(b); i++ {
+		ch := b[i]
+		switch {
+		case ch == '\n':
+			line++
+			comment = false
+			if quote == '\'' || quote == '"' {
+				continue // a multi-line quoted scalar
+			}
+		case comment:
+		case quote != 0:
+			if ch == '\\' && quote == '"' {
+				i++
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '#' && (i == 0 || b[i-1] == ' ' || b[i-1] == '\t' || b[i-1] == '\n'):
+			comment = true
+		case ch == '"' || ch == '\'':
+			quote = ch
+		case ch == '[' || ch == '{':
+			if depth++; depth > maxNesting {
+				return fmt.Errorf("line %d: collections nest deeper than %d levels", line, maxNesting)
+			}
+		case ch == ']' || ch == '}':
+			depth--
+		}
+	}
+	return nil
 }

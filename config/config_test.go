@@ -278,3 +278,13 @@ func FuzzParse(f *testing.F) {
 		_, _ = config.ParseRules("rules", []byte(doc))
 	})
 }
+
+// TestDeepNestingRefused: a 30,000-deep flow collection is refused before the YAML
+// decoder spends seconds on it; ordinary flow lists pass.
+func TestDeepNestingRefused(t *testing.T) {
+	_, err := config.ParseRules("rules", []byte(strings.Repeat("[", 30000)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "nest deeper than 64")
+	_, err = config.ParseRules("rules", []byte("- name: a\n  match: {kind: deposit, orderid: '^[a-z]{3}$'} # [[[[\n  effect: {outcome: completed}\n"))
+	require.NoError(t, err)
+}

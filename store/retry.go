@@ -1,7 +1,7 @@
 package store
 
 import (
-	"encoding/json"
+	"bytes"
 	"fmt"
 	"time"
 
@@ -39,23 +39,32 @@ func (s *Store) RetryDeliveries(merchant, state string, now time.Time) (int, err
 			}
 			type change struct{ old, new *Delivery }
 			var todo []change
-			c := ob.Cursor()
-			k, v := c.Seek(u64(from))
-			for ; k != nil && len(todo) < retryBatch; k, v = c.Next() {
-				id := beU64(k)
+			// The list index of the state (and merchant) holds exactly the deliveries
+			// to move, in id order: a retry costs what it moves, not the outbox.
+			prefix := deliveryListPrefix(merchant, state)
+			c := tx.Bucket(bucketDeliveryList).Cursor()
+			k, _ := c.Seek(append(append([]byte(nil), prefix...), u64(from)...))
+			for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8 && len(todo) < retryBatch; k, _ = c.Next() {
+				id := beU64(k[len(prefix):])
 				if id > last {
 					break
 				}
 				next = id + 1
-				var d Delivery
-				if json.Unmarshal(v, &d) != nil || d.State != state || (merchant != "" && d.Merchant != merchant) {
+				d, err := deliveryAt(tx, k[len(prefix):])
+				if err != nil {
+					return err
+				}
+				if d == nil {
 					continue
 				}
-				nd := d
+				nd := *d
 				nd.State, nd.NextAt, nd.RunFrom = DeliveryPending, now, d.Attempts
-				todo = append(todo, change{&d, &nd})
+				todo = append(todo, change{d, &nd})
 			}
-			done = k == nil || beU64(k) > last
+			if k != nil && (!bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8) {
+				k = nil
+			}
+			done = k == nil || beU64(k[len(k)-8:]) > last
 			// The cursor is done before anything changes: bbolt cursors do not survive
 			// writes to their bucket.
 			for _, ch := range todo {

@@ -161,7 +161,7 @@ func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 			return err
 		}
 		if d.State == DeliveryPending {
-			if err := tx.Bucket(bucketQueue).Put(queueKey(d.NextAt, id), nil); err != nil {
+			if err := tx.Bucket(bucketQueue).Put(queueKey(d.NextAt, id), queueValue(d)); err != nil {
 				return err
 			}
 		}
@@ -179,6 +179,10 @@ func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 func byOrderKey(d *Delivery) []byte {
 	return append(OrderKey(d.Kind, d.Merchant, d.OrderID), append([]byte{0}, u64(d.ID)...)...)
 }
+
+// queueValue is what a queue entry carries: the delivery's merchant and URL, so the
+// dispatcher can pass over deliveries to a receiver at its share without reading them.
+func queueValue(d *Delivery) []byte { return []byte(d.Merchant + "\x00" + d.URL) }
 
 func queueKey(at time.Time, id uint64) []byte {
 	return append(u64(uint64(at.UnixNano())), u64(id)...)
@@ -236,7 +240,7 @@ func putDelivery(tx *bolt.Tx, old, d *Delivery) error {
 		}
 	}
 	if d.State == DeliveryPending {
-		if err := q.Put(queueKey(d.NextAt, d.ID), nil); err != nil {
+		if err := q.Put(queueKey(d.NextAt, d.ID), queueValue(d)); err != nil {
 			return err
 		}
 	}

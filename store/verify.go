@@ -18,125 +18,146 @@ import (
 //   - every pending callback has one queue entry, and only pending ones have one;
 //   - every callback has its list entries and count.
 func (s *Store) Verify() ([]string, error) {
-	var problems []string
-	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	v := &verifier{counts: map[string]uint64{}, reserved: map[account]gateway.Money{}}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		type acct struct{ m, c string }
-		reserved := map[acct]gateway.Money{}
-		counts := map[string]uint64{}
-		orders := 0
-		err := tx.Bucket(bucketNumbers).ForEach(func(k, v []byte) error {
-			o, err := decodeOrder(v)
-			if err != nil {
+		for _, step := range []func(*bolt.Tx) error{v.orders, v.ledger, v.deliveries, v.counters} {
+			if err := step(tx); err != nil {
 				return err
 			}
-			orders++
-			if n := tx.Bucket(bucketOrders).Get(OrderKey(o.Kind, o.Merchant, o.OrderID)); beU64(n) != o.Number {
-				bad("order %d (%s %q) has no id index entry", o.Number, o.Kind, o.OrderID)
-			}
-			for _, p := range [][]byte{orderListPrefix("", o.Kind, o.Status), orderListPrefix(o.Merchant, o.Kind, o.Status)} {
-				if tx.Bucket(bucketOrderList).Get(append(p, u64(o.Number)...)) == nil {
-					bad("order %d has no list entry %q", o.Number, p)
-				}
-			}
-			counts[string(orderCountKey(o.Merchant, o.Kind, o.Status, o.Currency))]++
-			if o.Kind == gateway.KindWithdrawal && !o.Settled() {
-				reserved[acct{o.Merchant, o.Currency}] += o.Reserved
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		if n := tx.Bucket(bucketOrders).Stats().KeyN; n != orders {
-			bad("%d id index entries for %d orders", n, orders)
-		}
-		if n := tx.Bucket(bucketOrderList).Stats().KeyN; n != 2*orders {
-			bad("%d list entries for %d orders", n, orders)
-		}
-		sums := map[acct]Balance{}
-		err = tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
-			var e LedgerEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
-			}
-			a := acct{e.Merchant, e.Currency}
-			b := sums[a]
-			b.Available += e.Available
-			b.Reserved += e.Reserved
-			sums[a] = b
-			counts[string(ledgerCountKey(e.Merchant, e.Currency))]++
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		err = tx.Bucket(bucketBalances).ForEach(func(k, v []byte) error {
-			var b Balance
-			if err := json.Unmarshal(v, &b); err != nil {
-				return fmt.Errorf("%w: balance %q: %v", ErrCorrupt, k, err)
-			}
-			a := acct{b.Merchant, b.Currency}
-			if sum := sums[a]; sum.Available != b.Available || sum.Reserved != b.Reserved {
-				bad("%s %s: balance %s/%s, ledger sums to %s/%s", b.Merchant, b.Currency, b.Available, b.Reserved, sum.Available, sum.Reserved)
-			}
-			if b.Reserved != reserved[a] {
-				bad("%s %s: reserved %s, pending withdrawals hold %s", b.Merchant, b.Currency, b.Reserved, reserved[a])
-			}
-			delete(sums, a)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for a, sum := range sums {
-			if sum.Available != 0 || sum.Reserved != 0 {
-				bad("%s %s: ledger entries without a balance", a.m, a.c)
-			}
-		}
-		queued := 0
-		deliveries := 0
-		err = tx.Bucket(bucketOutbox).ForEach(func(k, v []byte) error {
-			d, err := decodeDelivery(v)
-			if err != nil {
-				return err
-			}
-			deliveries++
-			inQueue := tx.Bucket(bucketQueue).Get(queueKey(d.NextAt, d.ID)) != nil
-			if d.State == DeliveryPending {
-				queued++
-				if !inQueue {
-					bad("pending callback %d is not queued", d.ID)
-				}
-			}
-			for _, p := range [][]byte{deliveryListPrefix("", d.State), deliveryListPrefix(d.Merchant, d.State)} {
-				if tx.Bucket(bucketDeliveryList).Get(append(p, u64(d.ID)...)) == nil {
-					bad("callback %d has no list entry %q", d.ID, p)
-				}
-			}
-			counts[string(deliveryCountKey(d.Merchant, d.State))]++
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if n := tx.Bucket(bucketQueue).Stats().KeyN; n != queued {
-			bad("%d queue entries for %d pending callbacks", n, queued)
-		}
-		if n := tx.Bucket(bucketDeliveryList).Stats().KeyN; n != 2*deliveries {
-			bad("%d callback list entries for %d callbacks", n, deliveries)
-		}
-		err = tx.Bucket(bucketCounts).ForEach(func(k, v []byte) error {
-			if got, want := beU64(v), counts[string(k)]; got != want {
-				bad("counter %q is %d, records say %d", k, got, want)
-			}
-			delete(counts, string(k))
-			return nil
-		})
-		for k, n := range counts {
-			bad("counter %q is missing, records say %d", k, n)
-		}
-		return err
+		return nil
 	})
-	return problems, err
+	return v.problems, err
+}
+
+type account struct{ merchant, currency string }
+
+// verifier gathers what the records say (counts, reservations) and what disagrees.
+type verifier struct {
+	problems []string
+	counts   map[string]uint64
+	reserved map[account]gateway.Money
+}
+
+func (v *verifier) bad(format string, args ...any) {
+	v.problems = append(v.problems, fmt.Sprintf(format, args...))
+}
+
+func (v *verifier) orders(tx *bolt.Tx) error {
+	n := 0
+	err := tx.Bucket(bucketNumbers).ForEach(func(k, val []byte) error {
+		o, err := decodeOrder(val)
+		if err != nil {
+			return err
+		}
+		n++
+		if num := tx.Bucket(bucketOrders).Get(OrderKey(o.Kind, o.Merchant, o.OrderID)); beU64(num) != o.Number {
+			v.bad("order %d (%s %q) has no id index entry", o.Number, o.Kind, o.OrderID)
+		}
+		for _, p := range [][]byte{orderListPrefix("", o.Kind, o.Status), orderListPrefix(o.Merchant, o.Kind, o.Status)} {
+			if tx.Bucket(bucketOrderList).Get(append(p, u64(o.Number)...)) == nil {
+				v.bad("order %d has no list entry %q", o.Number, p)
+			}
+		}
+		v.counts[string(orderCountKey(o.Merchant, o.Kind, o.Status, o.Currency))]++
+		if o.Kind == gateway.KindWithdrawal && !o.Settled() {
+			v.reserved[account{o.Merchant, o.Currency}] += o.Reserved
+		}
+		return nil
+	})
+	if got := tx.Bucket(bucketOrders).Stats().KeyN; got != n {
+		v.bad("%d id index entries for %d orders", got, n)
+	}
+	if got := tx.Bucket(bucketOrderList).Stats().KeyN; got != 2*n {
+		v.bad("%d list entries for %d orders", got, n)
+	}
+	return err
+}
+
+func (v *verifier) ledger(tx *bolt.Tx) error {
+	sums := map[account]Balance{}
+	err := tx.Bucket(bucketLedger).ForEach(func(k, val []byte) error {
+		var e LedgerEntry
+		if err := json.Unmarshal(val, &e); err != nil {
+			return fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
+		}
+		a := account{e.Merchant, e.Currency}
+		b := sums[a]
+		b.Available += e.Available
+		b.Reserved += e.Reserved
+		sums[a] = b
+		v.counts[string(ledgerCountKey(e.Merchant, e.Currency))]++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = tx.Bucket(bucketBalances).ForEach(func(k, val []byte) error {
+		var b Balance
+		if err := json.Unmarshal(val, &b); err != nil {
+			return fmt.Errorf("%w: balance %q: %v", ErrCorrupt, k, err)
+		}
+		a := account{b.Merchant, b.Currency}
+		if sum := sums[a]; sum.Available != b.Available || sum.Reserved != b.Reserved {
+			v.bad("%s %s: balance %s/%s, ledger sums to %s/%s", b.Merchant, b.Currency, b.Available, b.Reserved, sum.Available, sum.Reserved)
+		}
+		if b.Reserved != v.reserved[a] {
+			v.bad("%s %s: reserved %s, pending withdrawals hold %s", b.Merchant, b.Currency, b.Reserved, v.reserved[a])
+		}
+		delete(sums, a)
+		return nil
+	})
+	for a, sum := range sums {
+		if sum.Available != 0 || sum.Reserved != 0 {
+			v.bad("%s %s: ledger entries without a balance", a.merchant, a.currency)
+		}
+	}
+	return err
+}
+
+func (v *verifier) deliveries(tx *bolt.Tx) error {
+	queued, n := 0, 0
+	err := tx.Bucket(bucketOutbox).ForEach(func(k, val []byte) error {
+		d, err := decodeDelivery(val)
+		if err != nil {
+			return err
+		}
+		n++
+		inQueue := tx.Bucket(bucketQueue).Get(queueKey(d.NextAt, d.ID)) != nil
+		if d.State == DeliveryPending {
+			queued++
+			if !inQueue {
+				v.bad("pending callback %d is not queued", d.ID)
+			}
+		}
+		for _, p := range [][]byte{deliveryListPrefix("", d.State), deliveryListPrefix(d.Merchant, d.State)} {
+			if tx.Bucket(bucketDeliveryList).Get(append(p, u64(d.ID)...)) == nil {
+				v.bad("callback %d has no list entry %q", d.ID, p)
+			}
+		}
+		v.counts[string(deliveryCountKey(d.Merchant, d.State))]++
+		return nil
+	})
+	if got := tx.Bucket(bucketQueue).Stats().KeyN; got != queued {
+		v.bad("%d queue entries for %d pending callbacks", got, queued)
+	}
+	if got := tx.Bucket(bucketDeliveryList).Stats().KeyN; got != 2*n {
+		v.bad("%d callback list entries for %d callbacks", got, n)
+	}
+	return err
+}
+
+// counters compares every stored counter with what the records counted.
+func (v *verifier) counters(tx *bolt.Tx) error {
+	err := tx.Bucket(bucketCounts).ForEach(func(k, val []byte) error {
+		if got, want := beU64(val), v.counts[string(k)]; got != want {
+			v.bad("counter %q is %d, records say %d", k, got, want)
+		}
+		delete(v.counts, string(k))
+		return nil
+	})
+	for k, n := range v.counts {
+		v.bad("counter %q is missing, records say %d", k, n)
+	}
+	return err
 }

@@ -178,7 +178,22 @@ func trialCrash(ctx context.Context, t *T) []Row {
 // ledgerRow checks that the ledger entries of each merchant+currency sum to its balance.
 func ledgerRow(ctx context.Context, t *T, base string) Row {
 	type acct struct{ m, c string }
-	for try := 0; try < 4 && ctx.Err() == nil; try++ {
+	// Withdrawals still pending complete after withdrawal_delay (2 s), which changes the
+	// balances while they are read: wait (at most 8 s) until none is pending.
+	for end := time.Now().Add(8 * time.Second); time.Now().Before(end) && ctx.Err() == nil; {
+		code, b, err := get(ctx, base+"/sandbox/api/orders?kind=withdrawal&status=pending&limit=1")
+		var v struct {
+			Total int `json:"total"`
+		}
+		if err != nil || code != 200 || json.Unmarshal(b, &v) != nil || v.Total == 0 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	for try := 0; try < 6 && ctx.Err() == nil; try++ {
+		if try > 0 {
+			time.Sleep(300 * time.Millisecond)
+		}
 		b1, err1 := balances(ctx, base)
 		sums := map[acct][2]gateway.Money{}
 		var entries int

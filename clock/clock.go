@@ -1,0 +1,232 @@
+// Package clock is the sandbox's one clock: real time plus an offset, optionally
+// frozen. Every part that reads the time or waits for it (the store's timestamps and
+// token expiry, the settlement scheduler, the callback dispatcher, the journal) takes a
+// *Clock, so a test can freeze time and move it forward, and every timer that came due
+// fires at once instead of the test sleeping.
+//
+// Production runs on Real(): the offset is zero and timers are Go timers. A frozen
+// clock's timers fire only when Advance or Set moves the time past them; an unfrozen
+// clock with an offset keeps running in real time from wherever it was moved to.
+package clock
+
+import (
+	"errors"
+	"sync"
+	"time"
+)
+
+// ErrBackwards refuses a Set to an earlier time: every stored deadline, token expiry
+// and attempt log assumes that time only moves forward.
+var ErrBackwards = errors.New("clock: time never goes backwards")
+
+// Clock is a clock that tests can stop and move. The zero value is not usable: use
+// Real or Frozen.
+type Clock struct {
+	mu     sync.Mutex
+	offset time.Duration // added to real time while running
+	frozen bool
+	at     time.Time // the time while frozen
+	timers map[*Timer]struct{}
+	// now is time.Now, unless a test of this package replaces it.
+	now func() time.Time
+}
+
+// Real returns a running clock at real time.
+func Real() *Clock { return &Clock{now: time.Now, timers: map[*Timer]struct{}{}} }
+
+// Frozen returns a clock stopped at t: it moves only by Advance, Set or Freeze(false).
+func Frozen(t time.Time) *Clock {
+	c := Real()
+	c.frozen, c.at = true, t
+	return c
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked()
+}
+
+func (c *Clock) nowLocked() time.Time {
+	if c.frozen {
+		return c.at
+	}
+	return c.now().Add(c.offset)
+}
+
+// Since is Now().Sub(t).
+func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+
+// Frozen reports whether the clock is stopped.
+func (c *Clock) IsFrozen() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.frozen
+}
+
+// Offset returns how far the clock is from real time.
+func (c *Clock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nowLocked().Sub(c.now())
+}
+
+// Advance moves the clock forward by d (a negative d is refused) and fires every
+// timer that came due, in deadline order, before it returns.
+func (c *Clock) Advance(d time.Duration) error {
+	if d < 0 {
+		return ErrBackwards
+	}
+	c.mu.Lock()
+	if c.frozen {
+		c.at = c.at.Add(d)
+	} else {
+		c.offset += d
+	}
+	c.mu.Unlock()
+	c.fireDue()
+	return nil
+}
+
+// Set moves the clock to t, which must not be before its time now, and fires what
+// came due.
+func (c *Clock) Set(t time.Time) error {
+	c.mu.Lock()
+	now := c.nowLocked()
+	if t.Before(now) {
+		c.mu.Unlock()
+		return ErrBackwards
+	}
+	if c.frozen {
+		c.at = t
+	} else {
+		c.offset += t.Sub(now)
+	}
+	c.mu.Unlock()
+	c.fireDue()
+	return nil
+}
+
+// Freeze stops (true) or restarts (false) the clock where it is. A restarted clock
+// runs on from its frozen time, so it does not jump.
+func (c *Clock) Freeze(frozen bool) {
+	c.mu.Lock()
+	if frozen == c.frozen {
+		c.mu.Unlock()
+		return
+	}
+	if frozen {
+		c.at, c.frozen = c.nowLocked(), true
+	} else {
+		c.offset, c.frozen = c.at.Sub(c.now()), false
+	}
+	timers := c.pendingLocked()
+	c.mu.Unlock()
+	for _, t := range timers {
+		t.arm()
+	}
+}
+
+// Timer fires once on C when the clock reaches its deadline.
+type Timer struct {
+	C        <-chan time.Time
+	c        chan time.Time
+	clock    *Clock
+	deadline time.Time
+	real     *time.Timer // the Go timer that wakes it while the clock runs
+}
+
+// NewTimer returns a timer that fires when the clock has moved d past now.
+func (c *Clock) NewTimer(d time.Duration) *Timer {
+	ch := make(chan time.Time, 1)
+	t := &Timer{C: ch, c: ch, clock: c}
+	c.mu.Lock()
+	t.deadline = c.nowLocked().Add(d)
+	c.timers[t] = struct{}{}
+	c.mu.Unlock()
+	t.arm()
+	return t
+}
+
+// Stop prevents the timer from firing; it reports whether it was still waiting.
+func (t *Timer) Stop() bool {
+	c := t.clock
+	c.mu.Lock()
+	_, waiting := c.timers[t]
+	delete(c.timers, t)
+	if t.real != nil {
+		t.real.Stop()
+	}
+	c.mu.Unlock()
+	return waiting
+}
+
+// arm sets the Go timer that wakes t while the clock runs (none while it is frozen),
+// or fires t at once when it is due.
+func (t *Timer) arm() {
+	c := t.clock
+	c.mu.Lock()
+	if _, waiting := c.timers[t]; !waiting {
+		c.mu.Unlock()
+		return
+	}
+	if t.real != nil {
+		t.real.Stop()
+		t.real = nil
+	}
+	left := t.deadline.Sub(c.nowLocked())
+	if left <= 0 {
+		c.mu.Unlock()
+		c.fireDue()
+		return
+	}
+	if !c.frozen {
+		t.real = time.AfterFunc(left, c.fireDue)
+	}
+	c.mu.Unlock()
+}
+
+// fireDue fires every waiting timer whose deadline has come, earliest first.
+func (c *Clock) fireDue() {
+	c.mu.Lock()
+	now := c.nowLocked()
+	var due []*Timer
+	for t := range c.timers {
+		if !t.deadline.After(now) {
+			due = append(due, t)
+		}
+	}
+	for i := 1; i < len(due); i++ { // a few timers at most: insertion sort
+		for j := i; j > 0 && due[j].deadline.Before(due[j-1].deadline); j-- {
+			due[j], due[j-1] = due[j-1], due[j]
+		}
+	}
+	for _, t := range due {
+		delete(c.timers, t)
+		if t.real != nil {
+			t.real.Stop()
+		}
+		select {
+		case t.c <- now:
+		default:
+		}
+	}
+	rest := c.pendingLocked()
+	c.mu.Unlock()
+	// A Go timer may fire early against an offset that moved backwards in real terms
+	// (Freeze then restart): re-arm what is still waiting.
+	if len(due) == 0 {
+		for _, t := range rest {
+			t.arm()
+		}
+	}
+}
+
+func (c *Clock) pendingLocked() []*Timer {
+	out := make([]*Timer, 0, len(c.timers))
+	for t := range c.timers {
+		out = append(out, t)
+	}
+	return out
+}
