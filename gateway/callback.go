@@ -6,7 +6,7 @@ import "encoding/json"
 // vendor's "callback接口" example (charge is a string there, amount a number).
 type DepositCallback struct {
 	OrderID     string `json:"order_id"`
-	Amount      Money  `json:"amount"`
+	Amount      Number `json:"amount"`
 	Currency    string `json:"currency"`
 	OrderStatus Status `json:"order_status"`
 	Status      bool   `json:"status"`
@@ -21,7 +21,7 @@ type DepositCallback struct {
 // with two decimals; the sandbox copies that shape (README, guessed behaviours).
 type FailedDepositCallback struct {
 	OrderID     string `json:"order_id"`
-	Amount      Money  `json:"amount"`
+	Amount      Number `json:"amount"`
 	Currency    string `json:"currency"`
 	OrderStatus Status `json:"order_status"`
 	Status      bool   `json:"status"`
@@ -57,13 +57,13 @@ func CallbackBody(o *Order, secretKey string) []byte {
 // wrong_token fault sends one that does not verify).
 func CallbackBodyWithToken(o *Order, token string) []byte {
 	d := DepositCallback{
-		OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
+		OrderID: o.OrderID, Amount: Number(o.Amount), Currency: o.Currency,
 		OrderStatus: o.Status, Status: true, Charge: o.Charge.String(),
 		Token: token, Name: o.PayerName, Type: o.Kind,
 	}
 	var v any = d
 	if o.Kind == KindDeposit && o.Status != StatusCompleted {
-		v = FailedDepositCallback{OrderID: o.OrderID, Amount: o.Amount, Currency: o.Currency,
+		v = FailedDepositCallback{OrderID: o.OrderID, Amount: Number(o.Amount), Currency: o.Currency,
 			OrderStatus: o.Status, Status: true, Token: token, Charge: o.Charge.Format(2), Type: KindDeposit}
 	}
 	if o.Kind == KindWithdrawal {

@@ -128,9 +128,11 @@ func (m Money) Exact(min int) string {
 	return m.Format(max(min, m.Places()))
 }
 
-// MarshalJSON writes the amount as a JSON number with four decimals, as the vendor's
-// responses do (`"amount": 300.0000`); encoding/json keeps the literal as it is.
-func (m Money) MarshalJSON() ([]byte, error) { return []byte(m.String()), nil }
+// MarshalJSON writes the amount as an exact decimal string ("300.0000"): the sandbox's
+// own answers (admin API, stored records) must not depend on how a reader parses
+// numbers (a browser's JSON.parse turns 300.0000 into 300 and 0.1 + 0.2 into
+// 0.30000000000000004). The vendor's answers write numbers: they use Number.
+func (m Money) MarshalJSON() ([]byte, error) { return []byte(`"` + m.String() + `"`), nil }
 
 // UnmarshalJSON accepts a JSON number or string with at most four decimals.
 func (m *Money) UnmarshalJSON(b []byte) error {
@@ -164,6 +166,23 @@ func (m Money) Percent(pct Money) Money {
 	}
 	return Money(q.Int64())
 }
+
+// Number is a Money that marshals as a JSON number with four decimals, as the
+// vendor's answers print amounts (`"amount": 300.0000`); encoding/json keeps the
+// literal as it is.
+type Number Money
+
+// MarshalJSON writes the four-decimal number.
+func (n Number) MarshalJSON() ([]byte, error) { return []byte(Money(n).String()), nil }
+
+// UnmarshalJSON accepts what Money accepts.
+func (n *Number) UnmarshalJSON(b []byte) error { return (*Money)(n).UnmarshalJSON(b) }
+
+// Money returns the amount as a Money.
+func (n Number) Money() Money { return Money(n) }
+
+// String writes the four-decimal form.
+func (n Number) String() string { return Money(n).String() }
 
 // Plain writes the amount with as few decimals as it needs ("1", "100.5"): the vendor's
 // payout callbacks print "amount": 1 where every other answer prints four places.

@@ -96,14 +96,24 @@ func TestMoneyFormat(t *testing.T) {
 }
 
 func TestMoneyJSON(t *testing.T) {
-	// The vendor writes amounts as JSON numbers with four decimals: "amount": 300.0000.
+	// The vendor writes amounts as JSON numbers with four decimals: "amount": 300.0000
+	// (Number); the sandbox's own answers write exact decimal strings (Money).
 	b, err := json.Marshal(struct {
-		Amount gateway.Money `json:"amount"`
-		Fee    gateway.Money `json:"fee"`
-		Delta  gateway.Money `json:"delta"`
-	}{gateway.MustMoney("300"), gateway.MustMoney("0.05"), -gateway.MustMoney("105")})
+		Amount gateway.Number `json:"amount"`
+		Fee    gateway.Number `json:"fee"`
+		Delta  gateway.Number `json:"delta"`
+	}{gateway.Number(gateway.MustMoney("300")), gateway.Number(gateway.MustMoney("0.05")), gateway.Number(-gateway.MustMoney("105"))})
 	require.NoError(t, err)
 	assert.Equal(t, `{"amount":300.0000,"fee":0.0500,"delta":-105.0000}`, string(b))
+	b, err = json.Marshal(struct {
+		Amount gateway.Money `json:"amount"`
+		Delta  gateway.Money `json:"delta"`
+	}{gateway.MustMoney("300"), -gateway.MustMoney("105")})
+	require.NoError(t, err)
+	assert.Equal(t, `{"amount":"300.0000","delta":"-105.0000"}`, string(b))
+	var n gateway.Number
+	require.NoError(t, json.Unmarshal([]byte(`25.5`), &n))
+	assert.Equal(t, gateway.MustMoney("25.5"), n.Money())
 
 	text, err := gateway.MustMoney("1.5").MarshalText()
 	require.NoError(t, err)

@@ -19,19 +19,6 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// adminError is the admin API's refusal, answered {"error": msg} by handleError.
-type adminError struct {
-	code int
-	msg  string
-}
-
-func (e *adminError) Error() string { return e.msg }
-
-// adminFail returns an admin refusal for the error handler to answer.
-func adminFail(_ echo.Context, code int, msg string) error {
-	return &adminError{code: code, msg: msg}
-}
-
 // registerAdminRoutes mounts the admin API under /sandbox/api.
 func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group("/sandbox/api", s.guardAdmin)
@@ -69,7 +56,7 @@ func (s *Server) guardAdmin(next echo.HandlerFunc) echo.HandlerFunc {
 			got = "Bearer " + c.QueryParam("token")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+s.adminToken)) != 1 {
-			return adminFail(c, http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
+			return fail(http.StatusUnauthorized, "admin token required: Authorization: Bearer <token>")
 		}
 		return next(c)
 	}
@@ -86,7 +73,7 @@ func (s *Server) adminMerchant(c echo.Context) (*gateway.Merchant, error) {
 	}
 	m := s.merchant(name)
 	if m == nil {
-		return nil, adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+		return nil, fail(http.StatusNotFound, "unknown merchant "+name)
 	}
 	return m, nil
 }
@@ -132,7 +119,7 @@ func orderIDParam(c echo.Context) (string, error) {
 	}
 	v, err := url.PathUnescape(id)
 	if err != nil {
-		return "", adminFail(c, http.StatusBadRequest, "the order id in the path is not validly escaped: use encodeURIComponent")
+		return "", fail(http.StatusBadRequest, "the order id in the path is not validly escaped: use encodeURIComponent")
 	}
 	return v, nil
 }
@@ -149,7 +136,7 @@ func (s *Server) adminOrder(c echo.Context, kind gateway.Kind) (*gateway.Merchan
 	}
 	o, err := s.store.Order(kind, m.Username, id)
 	if err != nil {
-		return nil, nil, adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
+		return nil, nil, fail(http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
 	}
 	return m, o, nil
 }
@@ -189,7 +176,7 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		}
 		for _, field := range []string{"name", "remarks"} {
 			if err := gateway.CheckField(field, f.Get(field)); err != nil {
-				return adminFail(c, http.StatusBadRequest, err.Error())
+				return fail(http.StatusBadRequest, err.Error())
 			}
 		}
 		out := gateway.Outcome{Remarks: f.Get("remarks"), Name: f.Get("name"), Source: "admin"}
@@ -200,39 +187,39 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			out.Status = gateway.StatusFail
 		case "name_mismatch":
 			if kind != gateway.KindWithdrawal {
-				return adminFail(c, http.StatusBadRequest, "name_mismatch applies to withdrawals only")
+				return fail(http.StatusBadRequest, "name_mismatch applies to withdrawals only")
 			}
 			out.Status = scenarios.OutcomeNameMismatch
 		case "rejected":
 			if kind != gateway.KindWithdrawal {
-				return adminFail(c, http.StatusBadRequest, "rejected applies to withdrawals only")
+				return fail(http.StatusBadRequest, "rejected applies to withdrawals only")
 			}
 			out.Status = gateway.StatusRejected
 		case "":
-			return adminFail(c, http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
+			return fail(http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
 		default:
-			return adminFail(c, http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
+			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
 		}
 		if v := f.Get("charge"); v != "" {
 			ch, err := gateway.ParseMoney(v)
 			if err != nil {
-				return adminFail(c, http.StatusBadRequest, "charge is not a plain decimal")
+				return fail(http.StatusBadRequest, "charge is not a plain decimal")
 			}
 			// The payout callback prints the fee with two places ("5.00"), so a
 			// finer charge would be booked as one amount and reported as another.
 			if kind == gateway.KindWithdrawal && ch.Places() > 2 {
-				return adminFail(c, http.StatusBadRequest, "charge of a withdrawal has at most two decimals: its callback writes the fee as \"5.00\"")
+				return fail(http.StatusBadRequest, "charge of a withdrawal has at most two decimals: its callback writes the fee as \"5.00\"")
 			}
 			out.Charge = &ch
 		}
 		o, err := s.settle(kind, m.Username, id, out)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return adminFail(c, http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
+			return fail(http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
 		case errors.Is(err, store.ErrAlreadySettled):
-			return adminFail(c, http.StatusConflict, "order is already "+string(o.Status)+": a settled order never changes")
+			return fail(http.StatusConflict, "order is already "+string(o.Status)+": a settled order never changes")
 		case errors.Is(err, errBadOutcome):
-			return adminFail(c, http.StatusBadRequest, err.Error())
+			return fail(http.StatusBadRequest, err.Error())
 		case err != nil:
 			return err
 		}
@@ -247,10 +234,10 @@ func (s *Server) handleAdminResend(kind gateway.Kind) echo.HandlerFunc {
 			return err
 		}
 		if !o.Settled() {
-			return adminFail(c, http.StatusConflict, "order is pending: callbacks are sent when it settles")
+			return fail(http.StatusConflict, "order is pending: callbacks are sent when it settles")
 		}
 		if m.CallbackURL == "" {
-			return adminFail(c, http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url or the config file)")
+			return fail(http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url or the config file)")
 		}
 		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL,
 			Body: gateway.CallbackBody(o, m.SecretKey), NextAt: s.store.Now().UTC(), Note: "resend"}
@@ -278,7 +265,7 @@ func (s *Server) merchantFilter(c echo.Context) (string, error) {
 	}
 	m := s.merchant(name)
 	if m == nil {
-		return "", adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+		return "", fail(http.StatusNotFound, "unknown merchant "+name)
 	}
 	return m.Username, nil
 }
@@ -290,12 +277,12 @@ func paging(c echo.Context) (offset, limit int, err error) {
 	offset, limit = 0, 50
 	if v := c.QueryParam("offset"); v != "" {
 		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
-			return 0, 0, adminFail(c, http.StatusBadRequest, "offset must be a non-negative integer")
+			return 0, 0, fail(http.StatusBadRequest, "offset must be a non-negative integer")
 		}
 	}
 	if v := c.QueryParam("limit"); v != "" {
 		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
-			return 0, 0, adminFail(c, http.StatusBadRequest, "limit must be an integer from 1 to 500")
+			return 0, 0, fail(http.StatusBadRequest, "limit must be an integer from 1 to 500")
 		}
 	}
 	return offset, limit, nil
@@ -309,7 +296,7 @@ func cursor(c echo.Context) (uint64, error) {
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil || n == 0 {
-		return 0, adminFail(c, http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+		return 0, fail(http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
 	}
 	return n, nil
 }
@@ -342,12 +329,12 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	switch f.Kind {
 	case "", gateway.KindDeposit, gateway.KindWithdrawal:
 	default:
-		return adminFail(c, http.StatusBadRequest, "kind must be deposit or withdrawal")
+		return fail(http.StatusBadRequest, "kind must be deposit or withdrawal")
 	}
 	switch f.Status {
 	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
 	default:
-		return adminFail(c, http.StatusBadRequest, "status must be pending, completed, fail or rejected")
+		return fail(http.StatusBadRequest, "status must be pending, completed, fail or rejected")
 	}
 	page, err := s.store.ListOrders(f)
 	if err != nil {
@@ -381,7 +368,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 	switch state {
 	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDropped:
 	default:
-		return adminFail(c, http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
+		return fail(http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
 	}
 	merchant, err := s.merchantFilter(c)
 	if err != nil {
@@ -427,11 +414,11 @@ func (s *Server) handleAdminBalances(c echo.Context) error {
 func (s *Server) handleAdminSetBalance(c echo.Context) error {
 	m := s.merchant(c.Param("merchant"))
 	if m == nil {
-		return adminFail(c, http.StatusNotFound, "unknown merchant "+c.Param("merchant"))
+		return fail(http.StatusNotFound, "unknown merchant "+c.Param("merchant"))
 	}
 	cur := strings.ToUpper(c.Param("currency"))
 	if _, ok := m.Currency(cur); !ok {
-		return adminFail(c, http.StatusNotFound, "merchant "+m.Username+" has no currency "+cur)
+		return fail(http.StatusNotFound, "merchant "+m.Username+" has no currency "+cur)
 	}
 	f, err := formValues(c.Request())
 	if err != nil {
@@ -439,7 +426,7 @@ func (s *Server) handleAdminSetBalance(c echo.Context) error {
 	}
 	amt, err := gateway.ParseMoney(f.Get("available"))
 	if err != nil {
-		return adminFail(c, http.StatusBadRequest, "available must be a plain non-negative decimal with at most four places")
+		return fail(http.StatusBadRequest, "available must be a plain non-negative decimal with at most four places")
 	}
 	bal, err := s.store.SetBalance(m.Username, cur, amt)
 	if err != nil {
@@ -512,7 +499,7 @@ func (s *Server) handleAdminSetScenarios(c echo.Context) error {
 	}
 	rules, err := config.ParseRules("rules", body)
 	if err != nil {
-		return adminFail(c, http.StatusBadRequest, err.Error())
+		return fail(http.StatusBadRequest, err.Error())
 	}
 	s.mu.Lock()
 	s.rules = rules
@@ -546,7 +533,7 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 	}
 	s.mu.RUnlock()
 	if name != "" && target == "all" {
-		return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+		return fail(http.StatusNotFound, "unknown merchant "+name)
 	}
 	if target == "all" {
 		target = ""

@@ -32,13 +32,13 @@ func (s *Server) handleAdminRetryCallbacks(c echo.Context) error {
 	default:
 		// delivered needs nothing; dropped was never meant to be sent (a scenario
 		// fault): its order's resend is the way to send it.
-		return adminFail(c, http.StatusBadRequest, "state must be failed or pending")
+		return fail(http.StatusBadRequest, "state must be failed or pending")
 	}
 	merchant := ""
 	if name := field("merchant"); name != "" {
 		m := s.merchant(name)
 		if m == nil {
-			return adminFail(c, http.StatusNotFound, "unknown merchant "+name)
+			return fail(http.StatusNotFound, "unknown merchant "+name)
 		}
 		merchant = m.Username
 	}

@@ -198,7 +198,7 @@ func TestAdminBalancesMerchantsReset(t *testing.T) {
 
 	code, m = adminForm(t, e, http.MethodPut, "/sandbox/api/balances/vpay88-test/MYR", url.Values{"available": {"150.5"}})
 	require.Equal(t, 200, code, "%v", m)
-	assert.Equal(t, 150.5, m["available"])
+	assert.Equal(t, "150.5000", m["available"], "amounts are exact decimal strings")
 	// The new balance is what a payout is checked against.
 	assert.Equal(t, "Balance not enough!", e.Withdraw(t, "W-big", map[string]string{"amount": "146"})["message"])
 	assert.Equal(t, true, e.Withdraw(t, "W-ok", map[string]string{"amount": "145", "account_no": "4000000009"})["status"])
@@ -229,8 +229,8 @@ func TestAdminBalancesMerchantsReset(t *testing.T) {
 	assert.EqualValues(t, 0, m["total"])
 	_, m = adminGet(t, e, "/sandbox/api/balances")
 	for _, b := range m["balances"].([]any) {
-		assert.EqualValues(t, 1000000, b.(map[string]any)["available"])
-		assert.EqualValues(t, 0, b.(map[string]any)["reserved"])
+		assert.Equal(t, "1000000.0000", b.(map[string]any)["available"])
+		assert.Equal(t, "0.0000", b.(map[string]any)["reserved"])
 	}
 	// The id can be used again after a reset.
 	assert.Equal(t, true, e.Withdraw(t, "W-ok", nil)["status"])
@@ -394,7 +394,7 @@ func TestAdminLedger(t *testing.T) {
 		reasons = append(reasons, en.(map[string]any)["reason"].(string))
 	}
 	assert.Equal(t, []string{"payout_release", "payout_reserve", "deposit_credit", "opening"}, reasons, "newest first")
-	assert.EqualValues(t, 97, entries[2].(map[string]any)["available"])
+	assert.Equal(t, "97.0000", entries[2].(map[string]any)["available"])
 	assert.Equal(t, "L-1", entries[2].(map[string]any)["order_id"])
 
 	_, m = adminGet(t, e, "/sandbox/api/ledger?merchant=vpay88_test&limit=1&offset=1")

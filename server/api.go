@@ -18,26 +18,26 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// registerAPIRoutes mounts the eight vendor endpoints. Note /wallet for the bank lists:
-// the vendor document puts withdraw_bank_list there, not under /merchant.
+// registerAPIRoutes mounts the eight vendor endpoints at their paths (gateway.Endpoint:
+// note /wallet for the bank lists).
 func (s *Server) registerAPIRoutes(e *echo.Echo) {
 	g := e.Group("", s.journalAPI)
 	// GET answers too, as the vendor's PHP would with an empty $_POST: "Params missing."
 	// rather than a 404 that hides the real mistake (README, guessed behaviours).
 	both := []string{http.MethodGet, http.MethodPost}
-	g.Match(both, "/merchant/currency", s.handleCurrency)
-	g.Match(both, "/merchant/auth", s.handleAuth)
-	g.Match(both, "/merchant/generate_orders", s.handleGenerateOrders)
-	g.Match(both, "/merchant/withdraw_orders", s.handleWithdrawOrders)
-	g.Match(both, "/wallet/withdraw_bank_list", s.handleBankList)
-	g.Match(both, "/wallet/bank_list", s.handleBankList)
-	g.Match(both, "/merchant/check_status", s.handleCheckStatus(gateway.KindDeposit))
-	g.Match(both, "/merchant/check_withdraw_status", s.handleCheckStatus(gateway.KindWithdrawal))
-}
-
-type errorBody struct {
-	Status  bool   `json:"status"`
-	Message string `json:"message"`
+	handlers := map[gateway.Endpoint]echo.HandlerFunc{
+		gateway.EndpointCurrency:            s.handleCurrency,
+		gateway.EndpointAuth:                s.handleAuth,
+		gateway.EndpointGenerateOrders:      s.handleGenerateOrders,
+		gateway.EndpointWithdrawOrders:      s.handleWithdrawOrders,
+		gateway.EndpointWithdrawBankList:    s.handleBankList,
+		gateway.EndpointBankList:            s.handleBankList,
+		gateway.EndpointCheckStatus:         s.handleCheckStatus(gateway.KindDeposit),
+		gateway.EndpointCheckWithdrawStatus: s.handleCheckStatus(gateway.KindWithdrawal),
+	}
+	for _, e := range gateway.Endpoints() {
+		g.Match(both, e.Path(), handlers[e])
+	}
 }
 
 // writeJSON answers without HTML escaping: p_url carries "&key=", which the vendor
@@ -53,13 +53,7 @@ func writeJSON(c echo.Context, code int, v any) error {
 	return c.Blob(code, echo.MIMEApplicationJSON, b)
 }
 
-// refuse answers a vendor error: HTTP 200 with status false, as the vendor does
-// ("returned data is JSON, errors included").
-func refuse(c echo.Context, msg string) error {
-	c.Set(ctxMessage, msg)
-	return writeJSON(c, http.StatusOK, errorBody{Status: false, Message: msg})
-}
-
+// answer writes a vendor success: HTTP 200 and the answer's JSON.
 func answer(c echo.Context, v any) error {
 	c.Set(ctxMessage, "OK")
 	return writeJSON(c, http.StatusOK, v)
@@ -98,38 +92,30 @@ func missing(f url.Values, names ...string) bool {
 }
 
 // merchantRequest reads a request that names a merchant by `username` (currency and
-// the bank lists); m is nil when the request was refused and answered.
+// the bank lists), or refuses it.
 func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merchant, err error) {
 	if f, err = form(c); err != nil {
 		return nil, nil, err
 	}
 	if missing(f, "username") {
-		return nil, nil, refuse(c, gateway.MsgParamsMissing)
+		return nil, nil, gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	if m = s.merchant(f.Get("username")); m == nil || badField(f, "username") {
-		return nil, nil, refuse(c, gateway.MsgParamsIncorrect)
+		return nil, nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	return f, m, nil
 }
 
 func (s *Server) handleCurrency(c echo.Context) error {
 	_, m, err := s.merchantRequest(c)
-	if m == nil {
+	if err != nil {
 		return err
 	}
-	type rate struct {
-		Currency string        `json:"currency"`
-		Min      gateway.Money `json:"min"`
-		Max      gateway.Money `json:"max"`
-	}
-	rates := make([]rate, 0, len(m.Currencies))
+	rates := make([]gateway.Rate, 0, len(m.Currencies))
 	for _, cur := range m.Currencies {
-		rates = append(rates, rate{cur.Code, cur.Min, cur.Max})
+		rates = append(rates, gateway.Rate{Currency: cur.Code, Min: gateway.Number(cur.Min), Max: gateway.Number(cur.Max)})
 	}
-	return answer(c, struct {
-		Status bool   `json:"status"`
-		Rate   []rate `json:"rate"`
-	}{true, rates})
+	return answer(c, gateway.CurrencyAnswer{Status: true, Rate: rates})
 }
 
 const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -151,20 +137,17 @@ func (s *Server) handleAuth(c echo.Context) error {
 		return err
 	}
 	if missing(f, "username", "api_key") {
-		return refuse(c, gateway.MsgParamsMissing)
+		return gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	m := s.merchant(f.Get("username"))
 	if m == nil || m.APIKey != f.Get("api_key") || badField(f, "username", "api_key") {
-		return refuse(c, gateway.MsgParamsIncorrect)
+		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	tok := randomString(20)
 	if err := s.store.PutToken(tok, m.Username, s.store.Now().Add(time.Duration(s.cfg.TokenLifetime))); err != nil {
 		return err
 	}
-	return answer(c, struct {
-		Status bool   `json:"status"`
-		Auth   string `json:"auth"`
-	}{true, tok})
+	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok})
 }
 
 // needsBank reports whether deposits in a currency name the customer's bank: the
@@ -253,34 +236,34 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	cur := f.Get("currency")
 	if missing(f, "username", "auth", "amount", "currency", "orderid", "email", "phone_number") ||
 		(needsBank(cur) && f.Get("bank_id") == "") {
-		return refuse(c, gateway.MsgParamsMissing)
+		return gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	if badField(f, "auth") {
-		return refuse(c, gateway.MsgParamsIncorrectDot)
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
 	mname, live := s.store.TokenMerchant(f.Get("auth"))
 	if !live {
-		return refuse(c, gateway.MsgParamsIncorrectDot)
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
 	m := s.merchant(mname)
 	if m == nil {
-		return refuse(c, gateway.MsgParamsIncorrectDot)
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
 	cc, enabled := m.Currency(cur)
 	if !enabled || badField(f, "currency") {
-		return refuse(c, gateway.MsgCurrencyInvalid)
+		return gateway.Refuse(gateway.MsgCurrencyInvalid)
 	}
 	amount, err := gateway.ParseMoney(f.Get("amount"))
 	if err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount") {
-		return refuse(c, gateway.MsgInvalidAmount)
+		return gateway.Refuse(gateway.MsgInvalidAmount)
 	}
 	if !gateway.ValidEmail(f.Get("email")) || badField(f, "email") {
-		return refuse(c, gateway.MsgEmailIncorrect)
+		return gateway.Refuse(gateway.MsgEmailIncorrect)
 	}
 	// The customer's name and phone have no message of their own; "Params incorrect."
 	// is the one generate_orders gives for a field whose value it does not take (mode).
 	if badField(f, "username", "phone_number") {
-		return refuse(c, gateway.MsgParamsIncorrectDot)
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
 	o := &gateway.Order{
 		Kind: gateway.KindDeposit, Merchant: m.Username, OrderID: f.Get("orderid"),
@@ -292,11 +275,11 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 		// mode and redirect_url are MYR-only in the vendor document; elsewhere they
 		// are unknown fields and ignored.
 		if badField(f, "redirect_url") {
-			return refuse(c, gateway.MsgParamsIncorrectDot)
+			return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 		}
 		if mode := f.Get("mode"); mode != "" {
 			if !slices.Contains(gateway.TelcoModes, mode) {
-				return refuse(c, gateway.MsgParamsIncorrectDot)
+				return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 			}
 			o.Mode = mode
 		}
@@ -305,31 +288,28 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if needsBank(cur) {
 		b, ok := s.bank(cur, f.Get("bank_id"))
 		if !ok {
-			return refuse(c, gateway.MsgBankIDInvalid)
+			return gateway.Refuse(gateway.MsgBankIDInvalid)
 		}
 		o.BankID, o.BankName = b.ID, b.Name
 	}
 	// The vendor answers "Order ID Exist." "when the merchant order id is wrong or
 	// already exists" (当代理商订单号错误或已存在): an id over its limit is wrong.
 	if badField(f, "orderid") {
-		return refuse(c, gateway.MsgOrderIDExist)
+		return gateway.Refuse(gateway.MsgOrderIDExist)
 	}
 	d := s.decide(c, o)
 	if d.Error != "" {
-		return refuse(c, d.Error)
+		return gateway.Refuse(d.Error)
 	}
 	s.plan(o, d)
 	switch err := s.store.CreateDeposit(o); {
 	case errors.Is(err, store.ErrOrderExists):
-		return refuse(c, gateway.MsgOrderIDExist)
+		return gateway.Refuse(gateway.MsgOrderIDExist)
 	case err != nil:
 		return err
 	}
 	s.orderCreated(o)
-	return answer(c, struct {
-		Status bool   `json:"status"`
-		PURL   string `json:"p_url"`
-	}{true, s.payURL(c, o)})
+	return answer(c, gateway.PayURLAnswer{Status: true, PURL: s.payURL(c, o)})
 }
 
 // payURL has the shape of the vendor's example p_url:
@@ -348,17 +328,17 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 		return err
 	}
 	if missing(f, "auth", "amount", "currency", "orderid", "bank_id", "holder_name", "account_no") {
-		return refuse(c, gateway.MsgParamsMissing)
+		return gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	if badField(f, "auth") {
-		return refuse(c, gateway.MsgParamsIncorrect)
+		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	mname, live := s.store.TokenMerchant(f.Get("auth"))
 	m := s.merchant(mname)
 	// The payee's fields have no message of their own; "Params incorrect" is the one
 	// withdraw_orders gives for a request it does not take.
 	if !live || m == nil || badField(f, "holder_name", "account_no", "bank_branch") {
-		return refuse(c, gateway.MsgParamsIncorrect)
+		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	cur := f.Get("currency")
 	cc, enabled := m.Currency(cur)
@@ -366,16 +346,16 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	// The vendor has no "Currency invalid." for payouts: a currency the merchant does
 	// not have makes the amount invalid against its (absent) limits.
 	if !enabled || err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount", "currency") {
-		return refuse(c, gateway.MsgAmountInvalid)
+		return gateway.Refuse(gateway.MsgAmountInvalid)
 	}
 	b, ok := s.bank(cur, f.Get("bank_id"))
 	if !ok || badField(f, "bank_id") {
-		return refuse(c, gateway.MsgBankIDInvalid)
+		return gateway.Refuse(gateway.MsgBankIDInvalid)
 	}
 	// As for deposits (当代理商订单号错误或已存在), a wrong order id shares the
 	// duplicate's message: here the payout's "Order id exist!".
 	if badField(f, "orderid") {
-		return refuse(c, gateway.MsgOrderIDExistWithdrawal)
+		return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
 	}
 	o := &gateway.Order{
 		Kind: gateway.KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"),
@@ -385,36 +365,36 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	}
 	d := s.decide(c, o)
 	if d.Error != "" {
-		return refuse(c, d.Error)
+		return gateway.Refuse(d.Error)
 	}
 	if d.Outcome == scenarios.OutcomeInsufficientBalance {
 		// Checked after the duplicate id, as the real order of checks puts it.
 		if prev, _ := s.store.Order(o.Kind, o.Merchant, o.OrderID); prev != nil {
-			return refuse(c, gateway.MsgOrderIDExistWithdrawal)
+			return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
 		}
-		return refuse(c, gateway.MsgBalanceNotEnough)
+		return gateway.Refuse(gateway.MsgBalanceNotEnough)
 	}
 	s.plan(o, d)
 	switch err := s.store.CreateWithdrawal(o); {
 	case errors.Is(err, store.ErrOrderExists):
-		return refuse(c, gateway.MsgOrderIDExistWithdrawal)
+		return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
 	case errors.Is(err, store.ErrInsufficientBalance):
-		return refuse(c, gateway.MsgBalanceNotEnough)
+		return gateway.Refuse(gateway.MsgBalanceNotEnough)
 	case err != nil:
 		return err
 	}
 	s.orderCreated(o)
-	return answer(c, errorBody{Status: true, Message: gateway.MsgSuccess})
+	return answer(c, gateway.MessageAnswer{Status: true, Message: gateway.MsgSuccess})
 }
 
 func (s *Server) handleBankList(c echo.Context) error {
 	f, m, err := s.merchantRequest(c)
-	if m == nil {
+	if err != nil {
 		return err
 	}
 	filter := f.Get("currency")
 	if _, ok := m.Currency(filter); filter != "" && (!ok || badField(f, "currency")) {
-		return refuse(c, gateway.MsgCurrencyInvalid)
+		return gateway.Refuse(gateway.MsgCurrencyInvalid)
 	}
 	data := []gateway.Bank{}
 	for _, cur := range m.Currencies {
@@ -422,18 +402,7 @@ func (s *Server) handleBankList(c echo.Context) error {
 			data = append(data, s.banks[cur.Code]...)
 		}
 	}
-	return answer(c, struct {
-		Status bool           `json:"status"`
-		Data   []gateway.Bank `json:"data"`
-	}{true, data})
-}
-
-type statusBody struct {
-	Status        bool           `json:"status"`
-	OrderStatus   gateway.Status `json:"order_status"`
-	OrderDatetime string         `json:"order_datetime"`
-	Amount        gateway.Money  `json:"amount"`
-	Currency      string         `json:"currency"`
+	return answer(c, gateway.BankListAnswer{Status: true, Data: data})
 }
 
 func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
@@ -443,13 +412,14 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 			return err
 		}
 		if missing(f, "username", "id") {
-			return refuse(c, gateway.MsgParamsMissing)
+			return gateway.Refuse(gateway.MsgParamsMissing)
 		}
 		o, msg := s.lookup(kind, f.Get("username"), f.Get("id"))
 		if o == nil {
-			return refuse(c, msg)
+			return gateway.Refuse(msg)
 		}
-		return answer(c, statusBody{true, o.Status, o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), o.Amount, o.Currency})
+		return answer(c, gateway.StatusAnswer{Status: true, OrderStatus: o.Status,
+			OrderDatetime: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Amount: gateway.Number(o.Amount), Currency: o.Currency})
 	}
 }
 

@@ -12,13 +12,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/store"
@@ -42,22 +42,17 @@ const (
 	acmeAPIKey   = "acme-api-key"
 )
 
-// testClock is a clock for the store that runs with real time plus an offset the test
-// moves forward: tokens expire without sleeping, and the settlement scheduler (which
-// waits in real time) never spins on a frozen clock.
-type testClock struct{ offset atomic.Int64 }
+// testClock is the sandbox's clock in tests that move time: real time plus an offset
+// the test moves forward (Advance), so tokens expire without sleeping.
+type testClock = clock.Clock
 
-// Now is the store's clock.
-func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offset.Load())) }
-
-// Advance moves the clock forward by d.
-func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+func newTestClock() *testClock { return clock.Real() }
 
 // mustOpenEnvClock is MustOpenEnv with the store's clock set before the server starts
 // (setting env.Store.Now afterwards would race with the scheduler that reads it).
 func mustOpenEnvClock(tb testing.TB, clock *testClock, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
-	return openEnv(tb, filepath.Join(tb.TempDir(), "sandbox.db"), clock.Now, changes...)
+	return openEnv(tb, filepath.Join(tb.TempDir(), "sandbox.db"), clock, changes...)
 }
 
 // withAcme adds a second merchant with MYR only (limits 10 to 1000, balance 500).
@@ -813,7 +808,7 @@ func TestBankLists(t *testing.T) {
 }
 
 func TestCheckStatus(t *testing.T) {
-	clock := &testClock{}
+	clock := newTestClock()
 	e := mustOpenEnvClock(t, clock, withAcme, holdWithdrawals)
 	tok := e.Auth(t)
 	statusBody := regexp.MustCompile(`^\{"status":true,"order_status":"(pending|completed|fail)","order_datetime":"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)","amount":(\d+\.\d{4}),"currency":"([A-Z]{3})"\}$`)
@@ -921,7 +916,7 @@ func TestCheckStatus(t *testing.T) {
 }
 
 func TestExpiredToken(t *testing.T) {
-	clock := &testClock{}
+	clock := newTestClock()
 	e := mustOpenEnvClock(t, clock, func(c *config.Config) { c.TokenLifetime = config.Duration(10 * time.Minute) })
 	tok := e.Auth(t)
 
@@ -940,7 +935,7 @@ func TestExpiredToken(t *testing.T) {
 		assert.Equal(t, true, e.Call(t, pathWithdrawOrders, withdrawFields(fresh, "exp-2"))["status"])
 	})
 	t.Run("DefaultLifetime", func(t *testing.T) {
-		clock := &testClock{}
+		clock := newTestClock()
 		e := mustOpenEnvClock(t, clock)
 		tok := e.Auth(t)
 		clock.Advance(29 * time.Minute)

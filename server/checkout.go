@@ -31,6 +31,7 @@ func (s *Server) registerCheckoutRoutes(e *echo.Echo) {
 
 type pageData struct {
 	Title       string
+	Message     string // of an error page
 	Order       *gateway.Order
 	Amount      string
 	Created     string
@@ -60,17 +61,26 @@ var settledLines = map[gateway.Status]string{
 	gateway.StatusRejected:  "This order has already been rejected.",
 }
 
-// checkoutOrder finds a deposit by number and key; anything else is a 404 page.
-func (s *Server) checkoutOrder(c echo.Context, key string) (*gateway.Order, bool) {
+// errNoOrder is the checkout's answer to an unknown number or a wrong key: the same
+// 404 page for both, so a page key cannot be guessed one order at a time.
+var errNoOrder = fail(http.StatusNotFound, "Order not found")
+
+// checkoutOrder finds a deposit by number and key, or refuses with errNoOrder.
+func (s *Server) checkoutOrder(c echo.Context, key string) (*gateway.Order, error) {
 	n, err := strconv.ParseUint(c.Param("number"), 10, 64)
 	if err != nil {
-		return nil, false
+		return nil, errNoOrder
 	}
 	o, err := s.store.OrderByNumber(n)
-	if err != nil || o.Kind != gateway.KindDeposit || key == "" || o.Key != key {
-		return nil, false
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errNoOrder
+	case err != nil:
+		return nil, err
+	case o.Kind != gateway.KindDeposit || key == "" || o.Key != key:
+		return nil, errNoOrder
 	}
-	return o, true
+	return o, nil
 }
 
 func (s *Server) render(c echo.Context, code int, name string, d pageData) error {
@@ -80,10 +90,6 @@ func (s *Server) render(c echo.Context, code int, name string, d pageData) error
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.HTML(code, b.String())
-}
-
-func (s *Server) notFoundPage(c echo.Context) error {
-	return s.render(c, http.StatusNotFound, "notfound", pageData{Title: "Order not found"})
 }
 
 func (s *Server) pageData(o *gateway.Order) pageData {
@@ -138,9 +144,9 @@ func bankNames(bs []gateway.Bank, n int) []string {
 }
 
 func (s *Server) handleCheckoutPage(c echo.Context) error {
-	o, ok := s.checkoutOrder(c, c.QueryParam("key"))
-	if !ok {
-		return s.notFoundPage(c)
+	o, err := s.checkoutOrder(c, c.QueryParam("key"))
+	if err != nil {
+		return err
 	}
 	return s.render(c, http.StatusOK, "checkout", s.pageData(o))
 }
@@ -150,9 +156,9 @@ func (s *Server) handleCheckoutSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, ok := s.checkoutOrder(c, f.Get("key"))
-	if !ok {
-		return s.notFoundPage(c)
+	o, err := s.checkoutOrder(c, f.Get("key"))
+	if err != nil {
+		return err
 	}
 	var status gateway.Status
 	switch f.Get("action") {
@@ -189,9 +195,9 @@ func validRedirect(raw string) bool {
 }
 
 func (s *Server) handleCheckoutResult(c echo.Context) error {
-	o, ok := s.checkoutOrder(c, c.QueryParam("key"))
-	if !ok {
-		return s.notFoundPage(c)
+	o, err := s.checkoutOrder(c, c.QueryParam("key"))
+	if err != nil {
+		return err
 	}
 	d := s.pageData(o)
 	d.Title = "Payment " + d.Outcome

@@ -37,12 +37,12 @@ func (s *Server) guardSite(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if s.loopbackOnly && !s.allowedHost(r.Host) {
-			return adminFail(c, http.StatusForbidden, "host "+quoteCut(r.Host)+" is not served: the sandbox listens on loopback only; "+
+			return fail(http.StatusForbidden, "host "+quoteCut(r.Host)+" is not served: the sandbox listens on loopback only; "+
 				"use localhost or 127.0.0.1, or set --public-url to the address you open it with")
 		}
 		if control && unsafeMethod(r.Method) {
 			if why := s.crossSite(c); why != "" {
-				return adminFail(c, http.StatusForbidden, "cross-site request refused: "+why)
+				return fail(http.StatusForbidden, "cross-site request refused: "+why)
 			}
 		}
 		return next(c)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
@@ -51,9 +52,8 @@ func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) 
 	return openEnv(tb, path, nil, changes...)
 }
 
-// openEnv starts the sandbox; now, when set, is the store's clock from the start (set
-// later, it would race with the scheduler).
-func openEnv(tb testing.TB, path string, now func() time.Time, changes ...func(*config.Config)) *testEnv {
+// openEnv starts the sandbox; clk, when set, is the sandbox's clock.
+func openEnv(tb testing.TB, path string, clk *clock.Clock, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
 	cfg := config.Default()
 	cfg.Callbacks.Schedule = config.FastSchedule()
@@ -61,11 +61,12 @@ func openEnv(tb testing.TB, path string, now func() time.Time, changes ...func(*
 	for _, c := range changes {
 		c(cfg)
 	}
-	st, err := store.Open(path)
-	require.NoError(tb, err)
-	if now != nil {
-		st.Now = now
+	var sopts []store.Option
+	if clk != nil {
+		sopts = append(sopts, store.WithClock(clk))
 	}
+	st, err := store.Open(path, sopts...)
+	require.NoError(tb, err)
 	opts := server.Options{Config: cfg, Store: st, Seed: 42}
 	srv, err := server.New(opts)
 	require.NoError(tb, err)

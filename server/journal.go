@@ -256,9 +256,10 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 		start := time.Now()
 		tw := &teeWriter{ResponseWriter: c.Response().Writer}
 		c.Response().Writer = tw
-		err := next(c)
-		if err != nil {
-			c.Error(err)
+		// The answer is written here, by the one renderer, so the journal records it
+		// (and the message handleError gives it) before the request ends.
+		if err := next(c); err != nil {
+			s.handleError(err, c)
 		}
 		lat := time.Since(start)
 		msg, _ := c.Get(ctxMessage).(string)
@@ -278,7 +279,7 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
 		s.journal.add(JournalEntry{
-			RequestID: rid, Time: start.UTC(), Endpoint: endpoint, rawFields: fields,
+			RequestID: rid, Time: s.store.Now().Add(-lat).UTC(), Endpoint: endpoint, rawFields: fields,
 			HTTP: c.Response().Status, Message: cut(msg, journalValueBytes), Response: tw.response(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,
 		})

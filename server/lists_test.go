@@ -59,7 +59,7 @@ func TestAdminListCursor(t *testing.T) {
 // the balances, and the ledger still sums to them.
 func TestRetention(t *testing.T) {
 	rc := newReceiver(t, nil)
-	clock := &testClock{}
+	clock := newTestClock()
 	e := mustOpenEnvClock(t, clock, func(c *config.Config) {
 		c.Merchants[0].CallbackURL = rc.URL
 		c.Retention = config.Duration(24 * time.Hour)

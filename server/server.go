@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -188,52 +187,4 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxBodyBytes)
 		return next(c)
 	}
-}
-
-// handleError is the one place errors become answers. Vendor routes keep the vendor's
-// `{"status":false,"message":…}` shape even for unknown routes (as stripe-mock copies
-// its API's error shape); internal errors are logged and answered generically.
-func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
-		return
-	}
-	code, msg := http.StatusInternalServerError, "Internal error."
-	var he *echo.HTTPError
-	var ae *gateway.APIError
-	var adm *adminError
-	if errors.As(err, &adm) {
-		_ = c.JSON(adm.code, map[string]string{"error": adm.msg})
-		return
-	}
-	switch {
-	case errors.Is(err, errBodyTooLarge):
-		code, msg = http.StatusRequestEntityTooLarge, "Request body too large."
-	case errors.As(err, &ae):
-		code, msg = http.StatusOK, ae.Message
-	case errors.As(err, &he):
-		code = he.Code
-		switch code {
-		case http.StatusNotFound:
-			msg = "Not found."
-		case http.StatusMethodNotAllowed:
-			msg = "Method not allowed."
-		case http.StatusUnauthorized:
-			msg = "Unauthorized."
-		case http.StatusRequestEntityTooLarge:
-			msg = "Request body too large."
-		default:
-			if m, ok := he.Message.(string); ok {
-				msg = m
-			} else {
-				msg = http.StatusText(code)
-			}
-		}
-	default:
-		s.log.Error("internal error", "err", err, "path", c.Request().URL.Path, "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	}
-	if c.Request().Method == http.MethodHead {
-		_ = c.NoContent(code)
-		return
-	}
-	_ = writeJSON(c, code, errorBody{Status: false, Message: msg})
 }

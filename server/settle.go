@@ -181,12 +181,9 @@ func (s *Server) scheduleLoop() {
 		if at, ok, err := s.store.NextDue(); err != nil {
 			s.log.Error("read settlement timers", "err", err)
 		} else if ok {
-			wait = time.Until(at)
-			if wait < 0 {
-				wait = 0
-			}
+			wait = max(0, at.Sub(s.store.Now()))
 		}
-		t := time.NewTimer(wait)
+		t := s.store.Clock().NewTimer(wait)
 		select {
 		case <-s.ctx.Done():
 			t.Stop()

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
@@ -87,9 +88,11 @@ func TestOpenFileInUse(t *testing.T) {
 // TestPrune deletes old settled and abandoned orders with their callbacks, keeps young
 // ones and ones with work still to do, and folds the old ledger entries.
 func TestPrune(t *testing.T) {
-	s := mustOpen(t)
 	old := time.Now().Add(-48 * time.Hour)
-	s.Now = func() time.Time { return old }
+	clk := clock.Frozen(old)
+	s, err := Open(filepath.Join(t.TempDir(), "s.db"), WithClock(clk))
+	require.NoError(t, err)
+	defer s.Close()
 	require.NoError(t, s.EnsureBalances([]Balance{{Merchant: "m", Currency: "MYR", Available: gateway.MustMoney("1000")}}))
 	mk := func(id string, settle gateway.Status, at time.Time, scheduled bool) {
 		o := withdrawal("m", id, "10", "1")
@@ -115,7 +118,7 @@ func TestPrune(t *testing.T) {
 		Currency: "MYR", Status: gateway.StatusPending, CreatedAt: old}
 	require.NoError(t, s.CreateDeposit(abandoned))
 	mk("old-scheduled", "", old, true)
-	s.Now = time.Now
+	require.NoError(t, clk.Set(time.Now()))
 	mk("young", gateway.StatusCompleted, time.Now(), false)
 	before, err := s.Balances("m")
 	require.NoError(t, err)

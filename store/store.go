@@ -15,6 +15,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
@@ -54,8 +55,8 @@ const appendFill = 0.95
 
 // Store is the sandbox's state over one bbolt file.
 type Store struct {
-	db  *bolt.DB
-	Now func() time.Time
+	db    *bolt.DB
+	clock *clock.Clock
 
 	reqs      chan *writeReq
 	done      chan struct{}
@@ -71,7 +72,14 @@ type writeReq struct {
 // Open opens or creates the bbolt file at path and starts the group committer. A file
 // that is damaged, not a state file, or in use by another process is an error that
 // names the file and what to do, never a crash (see checkFile).
-func Open(path string) (*Store, error) {
+func Open(path string, opts ...Option) (*Store, error) {
+	o := options{clock: nil}
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.clock == nil {
+		o.clock = clock.Real()
+	}
 	db, err := openDB(path)
 	if err != nil {
 		return nil, err
@@ -108,11 +116,26 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, damaged(path, err)
 	}
-	s := &Store{db: db, Now: time.Now, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
+	s := &Store{db: db, clock: o.clock, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
 	s.wg.Add(1)
 	go s.commitLoop()
 	return s, nil
 }
+
+// Option configures Open.
+type Option func(*options)
+
+type options struct{ clock *clock.Clock }
+
+// WithClock makes the store read the time from c (token expiry, timestamps of
+// settlements, ledger entries and callbacks); the default is clock.Real().
+func WithClock(c *clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// Now is the store's time: its clock's.
+func (s *Store) Now() time.Time { return s.clock.Now() }
+
+// Clock returns the clock the store reads.
+func (s *Store) Clock() *clock.Clock { return s.clock }
 
 // Close stops the committer after the writes already queued, then closes the file.
 func (s *Store) Close() error {

@@ -1,0 +1,101 @@
+package gateway
+
+import "strings"
+
+// The vendor API on the wire: its endpoints and the JSON of its answers, written once
+// for the server that sends them and the client that reads them.
+
+// Endpoint names one vendor endpoint; its value is the short name used by the
+// `vpay88-sandbox client` command, the journal and the parity report.
+type Endpoint string
+
+// The eight vendor endpoints, in the vendor document's order.
+const (
+	EndpointCurrency            Endpoint = "currency"
+	EndpointAuth                Endpoint = "auth"
+	EndpointGenerateOrders      Endpoint = "generate_orders"
+	EndpointWithdrawOrders      Endpoint = "withdraw_orders"
+	EndpointWithdrawBankList    Endpoint = "withdraw_bank_list"
+	EndpointBankList            Endpoint = "bank_list"
+	EndpointCheckStatus         Endpoint = "check_status"
+	EndpointCheckWithdrawStatus Endpoint = "check_withdraw_status"
+)
+
+// Endpoints lists the eight endpoints in the vendor document's order.
+func Endpoints() []Endpoint {
+	return []Endpoint{EndpointCurrency, EndpointAuth, EndpointGenerateOrders, EndpointWithdrawOrders,
+		EndpointWithdrawBankList, EndpointBankList, EndpointCheckStatus, EndpointCheckWithdrawStatus}
+}
+
+// Path is the endpoint's URL path, e.g. "/merchant/auth"; "" for an unknown endpoint.
+// The bank lists live under /wallet, not /merchant: that is where the vendor document
+// puts withdraw_bank_list (and FPay-compatible integrations call bank_list).
+func (e Endpoint) Path() string {
+	switch e {
+	case EndpointWithdrawBankList, EndpointBankList:
+		return "/wallet/" + string(e)
+	case EndpointCurrency, EndpointAuth, EndpointGenerateOrders, EndpointWithdrawOrders, EndpointCheckStatus, EndpointCheckWithdrawStatus:
+		return "/merchant/" + string(e)
+	}
+	return ""
+}
+
+// ParseEndpoint accepts an endpoint's name ("check_status") or path
+// ("/merchant/check_status", "merchant/check_status").
+func ParseEndpoint(s string) (Endpoint, bool) {
+	for _, e := range Endpoints() {
+		if string(e) == s || e.Path() == s || strings.TrimPrefix(e.Path(), "/") == s {
+			return e, true
+		}
+	}
+	return "", false
+}
+
+// MessageAnswer is every refusal ({"status":false,"message":"Params missing."}) and
+// withdraw_orders' acceptance ({"status":true,"message":"Success"}).
+type MessageAnswer struct {
+	Status  bool   `json:"status"`
+	Message string `json:"message"`
+}
+
+// Rate is one currency of /merchant/currency with its per-order limits.
+type Rate struct {
+	Currency string `json:"currency"`
+	Min      Number `json:"min"`
+	Max      Number `json:"max"`
+}
+
+// CurrencyAnswer is the answer of /merchant/currency.
+type CurrencyAnswer struct {
+	Status bool   `json:"status"`
+	Rate   []Rate `json:"rate"`
+}
+
+// AuthAnswer is the answer of /merchant/auth.
+type AuthAnswer struct {
+	Status bool   `json:"status"`
+	Auth   string `json:"auth"`
+}
+
+// PayURLAnswer is the answer of /merchant/generate_orders.
+type PayURLAnswer struct {
+	Status bool   `json:"status"`
+	PURL   string `json:"p_url"`
+}
+
+// BankListAnswer is the answer of both bank lists.
+type BankListAnswer struct {
+	Status bool   `json:"status"`
+	Data   []Bank `json:"data"`
+}
+
+// StatusAnswer is the answer of check_status and check_withdraw_status.
+type StatusAnswer struct {
+	Status      bool   `json:"status"`
+	OrderStatus Status `json:"order_status"`
+	// OrderDatetime is the creation time as the gateway writes it, "2021-11-18
+	// 15:00:00" (DateTimeLayout, the gateway's local time; the vendor names no zone).
+	OrderDatetime string `json:"order_datetime"`
+	Amount        Number `json:"amount"`
+	Currency      string `json:"currency"`
+}
