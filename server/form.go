@@ -12,7 +12,6 @@ import (
 // 1 MiB leaves room for scenario files sent to the admin API.
 const maxBodyBytes = 1 << 20
 
-
 // formValues reads the POST body the way PHP fills $_POST: multipart/form-data or
 // application/x-www-form-urlencoded give their fields; any other body (JSON, empty,
 // broken multipart) gives no fields at all, so the endpoint answers its own
