@@ -150,7 +150,9 @@ func (o *Order) Settled() bool { return o.Status != StatusPending && o.Status !=
 
 // Outcome is how an order settles: by a click, a magic value, a rule or the admin API.
 type Outcome struct {
-	Status  Status `json:"status"`
+	// Kind is the outcome; its JSON name is "status", as in files written before
+	// outcomes had a type of their own.
+	Kind    OutcomeKind `json:"status"`
 	Remarks string `json:"remarks,omitempty"`
 	Name    string `json:"name,omitempty"`
 	// Charge overrides the deposit charge or payout fee when set.

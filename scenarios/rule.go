@@ -37,7 +37,7 @@ type Match struct {
 // Effect is what a matching rule does.
 type Effect struct {
 	// Outcome: completed, fail, name_mismatch, insufficient_balance, rejected or pending.
-	Outcome string `yaml:"outcome,omitempty" json:"outcome,omitempty"`
+	Outcome gateway.OutcomeKind `yaml:"outcome,omitempty" json:"outcome,omitempty"`
 	// Delay before the outcome applies (0: at once).
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// Remarks, Name and Charge override the settlement's remarks, payer name and charge.

@@ -9,20 +9,15 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
-// Outcomes a rule or a magic value can ask for.
+// Outcomes a rule or a magic value can ask for (gateway.OutcomeKind).
 const (
-	OutcomeCompleted           = "completed"
-	OutcomeFail                = "fail"
-	OutcomeNameMismatch        = "name_mismatch"
-	OutcomeInsufficientBalance = "insufficient_balance"
-	OutcomeRejected            = "rejected"
-	OutcomePending             = "pending"
+	OutcomeCompleted           = gateway.OutcomeCompleted
+	OutcomeFail                = gateway.OutcomeFail
+	OutcomeNameMismatch        = gateway.OutcomeNameMismatch
+	OutcomeInsufficientBalance = gateway.OutcomeInsufficientBalance
+	OutcomeRejected            = gateway.OutcomeRejected
+	OutcomePending             = gateway.OutcomePending
 )
-
-var outcomes = map[string]bool{
-	OutcomeCompleted: true, OutcomeFail: true, OutcomeNameMismatch: true,
-	OutcomeInsufficientBalance: true, OutcomeRejected: true, OutcomePending: true,
-}
 
 // Magic values: they need no configuration, like a card network's test cards.
 // Deposits key on the email's local part, withdrawals on the account number.
@@ -38,21 +33,9 @@ const (
 	MagicAccountPending      = "4000000009"
 )
 
-// Decision is what the scenarios say about one incoming order.
-type Decision struct {
-	// Source names what decided: a rule's name, "magic:<value>", or "" for defaults.
-	Source  string
-	Error   string
-	Latency time.Duration
-	// Outcome is "" when nothing was decided: the order follows the defaults
-	// (deposit pending or auto_settle; withdrawal completes after the configured delay).
-	Outcome string
-	Delay   time.Duration
-	Remarks string
-	Name    string
-	Charge  *gateway.Money
-	Faults  Faults
-}
+// Decision is what the scenarios say about one incoming order; gateway.Plan turns it
+// into the order's scheduled settlement.
+type Decision = gateway.Decision
 
 // Validate checks and compiles rules in place; the error names the rule and the field
 // (e.g. `scenarios[2].match.orderid`), so a config loader can point at the line.
@@ -84,11 +67,11 @@ func Validate(rules []Rule) error {
 			m.re[field] = re
 		}
 		e := &r.Effect
-		if e.Outcome != "" && !outcomes[e.Outcome] {
+		if e.Outcome != "" && !e.Outcome.Valid() {
 			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of completed, fail, name_mismatch, insufficient_balance, rejected, pending", e.Outcome)}
 		}
-		if (e.Outcome == OutcomeNameMismatch || e.Outcome == OutcomeInsufficientBalance || e.Outcome == OutcomeRejected) && m.Kind != gateway.KindWithdrawal {
-			return &FieldError{Path: at("effect.outcome"), Msg: e.Outcome + " applies to withdrawals only: set match.kind: withdrawal"}
+		if e.Outcome.PayoutOnly() && m.Kind != gateway.KindWithdrawal {
+			return &FieldError{Path: at("effect.outcome"), Msg: string(e.Outcome) + " applies to withdrawals only: set match.kind: withdrawal"}
 		}
 		// A charge that can reach a payout is printed with two places in its callback
 		// ("5.00"); a finer one would be spent in the ledger and reported rounded.

@@ -31,7 +31,7 @@ func TestDecideMagic(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		order   *gateway.Order
-		outcome string
+		outcome gateway.OutcomeKind
 		source  string
 	}{
 		{"EmailSuccess", deposit("a", "100", "MYR", "success@example.com"), scenarios.OutcomeCompleted, "magic:email success"},

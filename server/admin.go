@@ -180,25 +180,14 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			}
 		}
 		out := gateway.Outcome{Remarks: f.Get("remarks"), Name: f.Get("name"), Source: "admin"}
-		switch f.Get("outcome") {
-		case "completed":
-			out.Status = gateway.StatusCompleted
-		case "fail":
-			out.Status = gateway.StatusFail
-		case "name_mismatch":
-			if kind != gateway.KindWithdrawal {
-				return fail(http.StatusBadRequest, "name_mismatch applies to withdrawals only")
-			}
-			out.Status = scenarios.OutcomeNameMismatch
-		case "rejected":
-			if kind != gateway.KindWithdrawal {
-				return fail(http.StatusBadRequest, "rejected applies to withdrawals only")
-			}
-			out.Status = gateway.StatusRejected
-		case "":
+		out.Kind = gateway.OutcomeKind(f.Get("outcome"))
+		switch {
+		case out.Kind == "":
 			return fail(http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
-		default:
+		case out.Kind == gateway.OutcomePending || out.Kind == gateway.OutcomeInsufficientBalance || !out.Kind.Valid():
 			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
+		case out.Kind.PayoutOnly() && kind != gateway.KindWithdrawal:
+			return fail(http.StatusBadRequest, string(out.Kind)+" applies to withdrawals only")
 		}
 		if v := f.Get("charge"); v != "" {
 			ch, err := gateway.ParseMoney(v)
@@ -218,7 +207,7 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			return fail(http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
 		case errors.Is(err, store.ErrAlreadySettled):
 			return fail(http.StatusConflict, "order is already "+string(o.Status)+": a settled order never changes")
-		case errors.Is(err, errBadOutcome):
+		case errors.Is(err, gateway.ErrBadOutcome):
 			return fail(http.StatusBadRequest, err.Error())
 		case err != nil:
 			return err

@@ -150,10 +150,6 @@ func (s *Server) handleAuth(c echo.Context) error {
 	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok})
 }
 
-// needsBank reports whether deposits in a currency name the customer's bank: the
-// vendor's THB and IDR sections add bank_id to generate_orders.
-func needsBank(currency string) bool { return currency == "THB" || currency == "IDR" }
-
 func (s *Server) bank(currency, id string) (gateway.Bank, bool) {
 	for _, b := range s.banks[currency] {
 		if b.ID == id {
@@ -164,7 +160,7 @@ func (s *Server) bank(currency, id string) (gateway.Bank, bool) {
 }
 
 // decide runs the scenarios for an incoming order and applies added latency.
-func (s *Server) decide(c echo.Context, o *gateway.Order) scenarios.Decision {
+func (s *Server) decide(c echo.Context, o *gateway.Order) gateway.Decision {
 	s.mu.RLock()
 	d := scenarios.Decide(o, s.rules)
 	s.mu.RUnlock()
@@ -179,31 +175,10 @@ func (s *Server) decide(c echo.Context, o *gateway.Order) scenarios.Decision {
 	return d
 }
 
-// plan turns a decision into the order's scheduled settlement, stored with the order
-// so that a restart or a crash resumes it.
-func (s *Server) plan(o *gateway.Order, d scenarios.Decision) {
-	o.Rule = d.Source
-	if !d.Faults.IsZero() {
-		f := d.Faults
-		o.Faults = &f
-	}
-	now := s.store.Now()
-	outcome, delay := d.Outcome, d.Delay
-	if outcome == "" {
-		if o.Kind == gateway.KindWithdrawal {
-			outcome, delay = scenarios.OutcomeCompleted, time.Duration(s.cfg.WithdrawalDelay)
-		} else if s.cfg.AutoSettle != "" {
-			outcome, delay = s.cfg.AutoSettle, time.Duration(s.cfg.AutoSettleDelay)
-		}
-	}
-	if outcome == "" || outcome == scenarios.OutcomePending {
-		return
-	}
-	o.SettleAt = now.Add(delay)
-	o.SettleOutcome = &gateway.Outcome{Status: gateway.Status(outcome), Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Source: d.Source}
-	if d.Source == "" {
-		o.SettleOutcome.Source = "default"
-	}
+// defaults are the configured outcomes of orders no decision settles.
+func (s *Server) defaults() gateway.Defaults {
+	return gateway.Defaults{WithdrawalDelay: time.Duration(s.cfg.WithdrawalDelay),
+		AutoSettle: gateway.OutcomeKind(s.cfg.AutoSettle), AutoSettleDelay: time.Duration(s.cfg.AutoSettleDelay)}
 }
 
 func (s *Server) orderCreated(o *gateway.Order) {
@@ -235,7 +210,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	}
 	cur := f.Get("currency")
 	if missing(f, "username", "auth", "amount", "currency", "orderid", "email", "phone_number") ||
-		(needsBank(cur) && f.Get("bank_id") == "") {
+		(gateway.NeedsBank(cur) && f.Get("bank_id") == "") {
 		return gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	if badField(f, "auth") {
@@ -285,7 +260,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 		}
 		o.RedirectURL = f.Get("redirect_url")
 	}
-	if needsBank(cur) {
+	if gateway.NeedsBank(cur) {
 		b, ok := s.bank(cur, f.Get("bank_id"))
 		if !ok {
 			return gateway.Refuse(gateway.MsgBankIDInvalid)
@@ -301,7 +276,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if d.Error != "" {
 		return gateway.Refuse(d.Error)
 	}
-	s.plan(o, d)
+	gateway.Plan(o, d, s.defaults(), s.store.Now())
 	switch err := s.store.CreateDeposit(o); {
 	case errors.Is(err, store.ErrOrderExists):
 		return gateway.Refuse(gateway.MsgOrderIDExist)
@@ -361,20 +336,20 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 		Kind: gateway.KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"),
 		Amount: amount, Currency: cur, Status: gateway.StatusPending,
 		BankID: b.ID, BankName: b.Name, HolderName: f.Get("holder_name"), AccountNo: f.Get("account_no"),
-		BankBranch: f.Get("bank_branch"), Reserved: amount + cc.PayoutFee, CreatedAt: s.store.Now(),
+		BankBranch: f.Get("bank_branch"), Reserved: gateway.PayoutReserve(amount, cc), CreatedAt: s.store.Now(),
 	}
 	d := s.decide(c, o)
 	if d.Error != "" {
 		return gateway.Refuse(d.Error)
 	}
-	if d.Outcome == scenarios.OutcomeInsufficientBalance {
+	if d.Outcome == gateway.OutcomeInsufficientBalance {
 		// Checked after the duplicate id, as the real order of checks puts it.
 		if prev, _ := s.store.Order(o.Kind, o.Merchant, o.OrderID); prev != nil {
 			return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
 		}
 		return gateway.Refuse(gateway.MsgBalanceNotEnough)
 	}
-	s.plan(o, d)
+	gateway.Plan(o, d, s.defaults(), s.store.Now())
 	switch err := s.store.CreateWithdrawal(o); {
 	case errors.Is(err, store.ErrOrderExists):
 		return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)

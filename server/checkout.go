@@ -160,20 +160,20 @@ func (s *Server) handleCheckoutSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var status gateway.Status
+	var kind gateway.OutcomeKind
 	switch f.Get("action") {
 	case "pay":
-		status = gateway.StatusCompleted
+		kind = gateway.OutcomeCompleted
 	case "fail":
-		status = gateway.StatusFail
+		kind = gateway.OutcomeFail
 	default: // leave pending
 	}
-	if status != "" {
+	if kind != "" {
 		name := strings.TrimSpace(f.Get("name"))
 		if err := gateway.CheckField("name", name); err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, "The name on the account is not accepted: "+err.Error())
+			return fail(http.StatusBadRequest, "The name on the account is not accepted: "+err.Error())
 		}
-		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Status: status, Name: name, Source: "checkout"})
+		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Kind: kind, Name: name, Source: "checkout"})
 		if err != nil && !errors.Is(err, store.ErrAlreadySettled) {
 			return err
 		}

@@ -5,29 +5,24 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// errBadOutcome is an outcome that does not fit the order (admin API, rules).
-var errBadOutcome = errors.New("outcome does not apply to this order")
-
-// outOfOrderHold is how long an out_of_order callback waits when the rule gives no
-// delay: long enough for the callbacks of orders settled just after it to overtake it.
-const outOfOrderHold = 2 * time.Second
-
-// settle applies an outcome to a pending order: status, charge, payer name and remarks,
-// the balance, and the callbacks, in one transaction.
+// settle applies an outcome to a pending order (gateway.Settle), and stores the order,
+// its balance movement and its callbacks (gateway.Callbacks) in one transaction.
 func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway.Outcome) (*gateway.Order, error) {
 	m := s.merchant(merchant)
 	if m == nil {
 		return nil, store.ErrNotFound
 	}
 	o, dels, err := s.store.Settle(kind, merchant, orderID, func(o *gateway.Order) ([]*store.Delivery, error) {
-		if err := s.applyOutcome(m, o, out); err != nil {
+		cc, _ := m.Currency(o.Currency)
+		settled, err := gateway.Settle(*o, cc, out, s.payerName())
+		if err != nil {
 			return nil, err
 		}
-		if o.Status == gateway.StatusPending {
+		*o = settled
+		if !o.Settled() {
 			return nil, nil
 		}
 		return s.deliveries(m, o), nil
@@ -45,105 +40,24 @@ func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway
 	return o, nil
 }
 
-// applyOutcome sets the final fields of an order the way the vendor's callbacks show
-// them.
-func (s *Server) applyOutcome(m *gateway.Merchant, o *gateway.Order, out gateway.Outcome) error {
-	cc, _ := m.Currency(o.Currency)
-	status := out.Status
-	if status == scenarios.OutcomeNameMismatch {
-		status = gateway.StatusFail
-		if o.Kind != gateway.KindWithdrawal {
-			return errBadOutcome
-		}
-		record := out.Name
-		if record == "" {
-			record = gateway.BankRecordName(o.HolderName)
-		}
-		if out.Remarks == "" {
-			out.Remarks = gateway.NameMismatchRemarks(record, o.HolderName)
-		}
-		out.Name = ""
-	}
-	switch status {
-	case gateway.StatusPending:
-		o.Status = gateway.StatusPending
-		return nil
-	case gateway.StatusCompleted, gateway.StatusFail:
-	case gateway.StatusRejected:
-		if o.Kind != gateway.KindWithdrawal {
-			return errBadOutcome
-		}
-	default:
-		return errBadOutcome
-	}
-	o.Status = status
-	if o.Kind == gateway.KindDeposit {
-		// Only a paid deposit has a payer: the vendor's fail callback carries no name,
-		// so the order (and its result page) shows none either.
-		if status == gateway.StatusCompleted {
-			o.PayerName = out.Name
-			if o.PayerName == "" {
-				s.mu.Lock()
-				o.PayerName = s.faker.Name()
-				s.mu.Unlock()
-			}
-			o.Charge = o.Amount.Percent(cc.DepositChargePercent)
-		}
-	} else {
-		o.PayerName = o.HolderName
-		if out.Name != "" {
-			o.PayerName = out.Name
-		}
-		switch status {
-		case gateway.StatusCompleted:
-			o.Charge = cc.PayoutFee
-			o.Remarks = gateway.MsgSuccess
-		case gateway.StatusRejected:
-			o.Remarks = "Rejected"
-		default:
-			o.Remarks = "Transaction Failed"
-		}
-		if out.Remarks != "" {
-			o.Remarks = out.Remarks
-		}
-	}
-	if out.Charge != nil && status == gateway.StatusCompleted {
-		o.Charge = *out.Charge
-	}
-	return nil
+// payerName draws a payer's name from the seeded faker, so a --seed run repeats.
+func (s *Server) payerName() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faker.Name()
 }
 
-// deliveries builds the callbacks of a settled order, with the scenario's faults.
+// deliveries turns the callbacks of a settled order into outbox entries.
 func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Delivery {
-	now := s.store.Now().UTC()
-	body := gateway.CallbackBody(o, m.SecretKey)
-	f := o.Faults
-	if f == nil {
-		f = &gateway.CallbackFaults{}
-	}
-	d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL, Body: body, NextAt: now}
-	switch {
-	case m.CallbackURL == "":
-		d.State, d.Note = store.DeliveryDropped, "merchant has no callback_url"
-		return []*store.Delivery{d}
-	case f.Drop:
-		d.State, d.Note = store.DeliveryDropped, "dropped by scenario "+o.Rule
-		return []*store.Delivery{d}
-	}
-	if f.WrongToken {
-		d.Body = gateway.CallbackBodyWithToken(o, gateway.Token(m.SecretKey+"-wrong", o.OrderID))
-		d.Note = "wrong token by scenario " + o.Rule
-	}
-	hold := time.Duration(f.Delay)
-	if f.OutOfOrder && hold == 0 {
-		hold = outOfOrderHold
-	}
-	d.NextAt = now.Add(hold)
-	out := []*store.Delivery{d}
-	for i := 0; i < f.Duplicate; i++ {
-		dup := *d
-		dup.Note = "duplicate by scenario " + o.Rule
-		out = append(out, &dup)
+	cbs := gateway.Callbacks(*o, *m, s.store.Now().UTC())
+	out := make([]*store.Delivery, 0, len(cbs))
+	for _, cb := range cbs {
+		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL,
+			Body: cb.Body, NextAt: cb.At, Note: cb.Note}
+		if cb.Dropped {
+			d.State = store.DeliveryDropped
+		}
+		out = append(out, d)
 	}
 	return out
 }
@@ -166,7 +80,7 @@ func (s *Server) scheduleLoop() {
 			if s.ctx.Err() != nil {
 				return
 			}
-			out := gateway.Outcome{Status: gateway.StatusCompleted}
+			out := gateway.Outcome{Kind: gateway.OutcomeCompleted}
 			if o.SettleOutcome != nil {
 				out = *o.SettleOutcome
 			}

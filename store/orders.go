@@ -36,14 +36,14 @@ type LedgerEntry struct {
 	Reserved  gateway.Money `json:"reserved"`  // change of Reserved
 }
 
-// Ledger reasons.
+// Ledger reasons (gateway's, where the movements are computed).
 const (
-	ReasonOpening        = "opening"
-	ReasonDepositCredit  = "deposit_credit"
-	ReasonPayoutReserve  = "payout_reserve"
-	ReasonPayoutComplete = "payout_complete"
-	ReasonPayoutRelease  = "payout_release"
-	ReasonAdminSet       = "admin_set"
+	ReasonOpening        = gateway.ReasonOpening
+	ReasonDepositCredit  = gateway.ReasonDepositCredit
+	ReasonPayoutReserve  = gateway.ReasonPayoutReserve
+	ReasonPayoutComplete = gateway.ReasonPayoutComplete
+	ReasonPayoutRelease  = gateway.ReasonPayoutRelease
+	ReasonAdminSet       = gateway.ReasonAdminSet
 )
 
 type tokenRecord struct {
@@ -80,6 +80,16 @@ func (s *Store) EnsureBalances(opening []Balance) error {
 		}
 		return nil
 	})
+}
+
+// move applies a movement to a merchant's balance in one currency, with its ledger
+// entry.
+func (s *Store) move(tx *bolt.Tx, merchant, currency string, mv gateway.Movement, kind gateway.Kind, orderID string) error {
+	bal, err := getBalance(tx, merchant, currency)
+	if err != nil {
+		return err
+	}
+	return s.setBalance(tx, bal, mv.Available, mv.Reserved, mv.Reason, kind, orderID)
 }
 
 // setBalance applies a change to a balance and writes its ledger entry.
@@ -302,7 +312,8 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 		if bal.Available < o.Reserved {
 			return ErrInsufficientBalance
 		}
-		return s.setBalance(tx, bal, -o.Reserved, o.Reserved, ReasonPayoutReserve, o.Kind, o.OrderID)
+		mv := gateway.ReserveMovement(*o)
+		return s.setBalance(tx, bal, mv.Available, mv.Reserved, mv.Reason, o.Kind, o.OrderID)
 	})
 }
 

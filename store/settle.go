@@ -98,23 +98,10 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			return putOrder(tx, &o)
 		}
 		o.SettledAt = s.Now().UTC()
-		bal, err := getBalance(tx, o.Merchant, o.Currency)
-		if err != nil {
-			return err
-		}
-		switch {
-		case o.Kind == gateway.KindDeposit && o.Status == gateway.StatusCompleted:
-			err = s.setBalance(tx, bal, o.Amount-o.Charge, 0, ReasonDepositCredit, o.Kind, o.OrderID)
-		case o.Kind == gateway.KindWithdrawal && o.Status == gateway.StatusCompleted:
-			// The fee charged may differ from the one reserved (a rule's charge): the
-			// difference goes back to the available balance.
-			err = s.setBalance(tx, bal, o.Reserved-(o.Amount+o.Charge), -o.Reserved, ReasonPayoutComplete, o.Kind, o.OrderID)
-		case o.Kind == gateway.KindWithdrawal && (o.Status == gateway.StatusFail || o.Status == gateway.StatusRejected):
-			// A payout the bank rejected never left either: its reserve comes back.
-			err = s.setBalance(tx, bal, o.Reserved, -o.Reserved, ReasonPayoutRelease, o.Kind, o.OrderID)
-		}
-		if err != nil {
-			return err
+		if mv, ok := gateway.SettlementMovement(o); ok {
+			if err := s.move(tx, o.Merchant, o.Currency, mv, o.Kind, o.OrderID); err != nil {
+				return err
+			}
 		}
 		if !before.SettleAt.IsZero() {
 			if err := tx.Bucket(bucketTimers).Delete(timerKey(before.SettleAt, key)); err != nil {

@@ -1,0 +1,262 @@
+package gateway
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// The rules an order follows, as pure functions: what a decision schedules, what an
+// outcome does to an order, what a settlement moves between balances, and which
+// callbacks it sends. The store applies what they compute and the server only
+// translates HTTP, so each behaviour is found here, in one hop from its handler.
+
+// OutcomeKind is what a settlement does to a pending order. Three are final statuses;
+// the others are not statuses at all: name_mismatch fails a payout with the bank's
+// remarks, insufficient_balance refuses it at creation, pending leaves it alone.
+type OutcomeKind string
+
+// The outcomes a click, a magic value, a rule or the admin API can ask for.
+const (
+	OutcomeCompleted           OutcomeKind = "completed"
+	OutcomeFail                OutcomeKind = "fail"
+	OutcomeRejected            OutcomeKind = "rejected"
+	OutcomeNameMismatch        OutcomeKind = "name_mismatch"
+	OutcomeInsufficientBalance OutcomeKind = "insufficient_balance"
+	OutcomePending             OutcomeKind = "pending"
+)
+
+// Valid reports whether k is one of the outcomes.
+func (k OutcomeKind) Valid() bool {
+	switch k {
+	case OutcomeCompleted, OutcomeFail, OutcomeRejected, OutcomeNameMismatch, OutcomeInsufficientBalance, OutcomePending:
+		return true
+	}
+	return false
+}
+
+// PayoutOnly reports whether only a withdrawal can have this outcome.
+func (k OutcomeKind) PayoutOnly() bool {
+	return k == OutcomeRejected || k == OutcomeNameMismatch || k == OutcomeInsufficientBalance
+}
+
+// ErrBadOutcome is an outcome that does not fit the order: a payout-only outcome on a
+// deposit, or one that is not an outcome at settlement (insufficient_balance).
+var ErrBadOutcome = errors.New("outcome does not apply to this order")
+
+// Decision is what the scenarios say about one incoming order (scenarios.Decide).
+type Decision struct {
+	// Source names what decided: a rule's name, "magic:<value>", or "" for defaults.
+	Source string
+	// Error is a vendor message to refuse the request with.
+	Error   string
+	Latency time.Duration
+	// Outcome is "" when nothing was decided: the order follows the defaults (a
+	// deposit stays pending or auto-settles; a withdrawal completes after a delay).
+	Outcome OutcomeKind
+	Delay   time.Duration
+	Remarks string
+	Name    string
+	Charge  *Money
+	Faults  CallbackFaults
+}
+
+// Defaults are the configured outcomes of orders no decision settles.
+type Defaults struct {
+	WithdrawalDelay time.Duration
+	// AutoSettle is "" (deposits stay pending), completed or fail.
+	AutoSettle      OutcomeKind
+	AutoSettleDelay time.Duration
+}
+
+// Plan records a decision on a new order: its rule, its callback faults, and the
+// settlement it schedules (SettleAt, SettleOutcome), stored with the order so that a
+// restart or a crash resumes it. An order left pending gets no timer.
+func Plan(o *Order, d Decision, def Defaults, now time.Time) {
+	o.Rule = d.Source
+	if !d.Faults.IsZero() {
+		f := d.Faults
+		o.Faults = &f
+	}
+	outcome, delay := d.Outcome, d.Delay
+	if outcome == "" {
+		if o.Kind == KindWithdrawal {
+			outcome, delay = OutcomeCompleted, def.WithdrawalDelay
+		} else if def.AutoSettle != "" {
+			outcome, delay = def.AutoSettle, def.AutoSettleDelay
+		}
+	}
+	if outcome == "" || outcome == OutcomePending {
+		return
+	}
+	source := d.Source
+	if source == "" {
+		source = "default"
+	}
+	o.SettleAt = now.Add(delay)
+	o.SettleOutcome = &Outcome{Kind: outcome, Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Source: source}
+}
+
+// PayoutReserve is what an accepted withdrawal holds back: the amount and the fee it
+// will be charged (the vendor's payout examples: amount 1, charge "5.00").
+func PayoutReserve(amount Money, c Currency) Money { return amount + c.PayoutFee }
+
+// NeedsBank reports whether deposits in a currency name the customer's bank: the
+// vendor's THB and IDR sections add bank_id to generate_orders.
+func NeedsBank(currency string) bool { return currency == "THB" || currency == "IDR" }
+
+// Settle applies an outcome to a pending order the way the vendor's callbacks show it:
+// status, charge, payer name and remarks. payer is the name to give a completed
+// deposit when the outcome names none (the sandbox draws one from its seeded faker).
+// An outcome of pending returns the order unchanged.
+func Settle(o Order, c Currency, out Outcome, payer string) (Order, error) {
+	switch out.Kind {
+	case OutcomePending:
+		return o, nil
+	case OutcomeCompleted, OutcomeFail:
+	case OutcomeRejected, OutcomeNameMismatch:
+		if o.Kind != KindWithdrawal {
+			return o, ErrBadOutcome
+		}
+	default:
+		return o, ErrBadOutcome
+	}
+	if out.Kind == OutcomeNameMismatch {
+		record := out.Name
+		if record == "" {
+			record = BankRecordName(o.HolderName)
+		}
+		if out.Remarks == "" {
+			out.Remarks = NameMismatchRemarks(record, o.HolderName)
+		}
+		out.Kind, out.Name = OutcomeFail, ""
+	}
+	o.Status = Status(out.Kind)
+	if o.Kind == KindDeposit {
+		settleDeposit(&o, c, out, payer)
+	} else {
+		settleWithdrawal(&o, c, out)
+	}
+	if out.Charge != nil && o.Status == StatusCompleted {
+		o.Charge = *out.Charge
+	}
+	return o, nil
+}
+
+func settleDeposit(o *Order, c Currency, out Outcome, payer string) {
+	if o.Status != StatusCompleted {
+		// The vendor's fail callback carries no name: a failed deposit has no payer.
+		return
+	}
+	o.PayerName = out.Name
+	if o.PayerName == "" {
+		o.PayerName = payer
+	}
+	o.Charge = o.Amount.Percent(c.DepositChargePercent)
+}
+
+func settleWithdrawal(o *Order, c Currency, out Outcome) {
+	o.PayerName = o.HolderName
+	if out.Name != "" {
+		o.PayerName = out.Name
+	}
+	switch o.Status {
+	case StatusCompleted:
+		o.Charge, o.Remarks = c.PayoutFee, MsgSuccess
+	case StatusRejected:
+		o.Remarks = "Rejected"
+	default:
+		o.Remarks = "Transaction Failed"
+	}
+	if out.Remarks != "" {
+		o.Remarks = out.Remarks
+	}
+}
+
+// Ledger reasons: why a balance changed.
+const (
+	ReasonOpening        = "opening"
+	ReasonDepositCredit  = "deposit_credit"
+	ReasonPayoutReserve  = "payout_reserve"
+	ReasonPayoutComplete = "payout_complete"
+	ReasonPayoutRelease  = "payout_release"
+	ReasonAdminSet       = "admin_set"
+)
+
+// Movement is a change of a merchant's balance in one currency.
+type Movement struct {
+	Available, Reserved Money
+	Reason              string
+}
+
+// SettlementMovement is what a settled order moves: a completed deposit credits its
+// amount minus its charge; a completed payout spends its reservation (the difference
+// between the fee reserved and the fee charged goes back to available); a failed or
+// rejected payout releases it, since nothing left. A failed deposit moves nothing.
+func SettlementMovement(o Order) (Movement, bool) {
+	switch {
+	case o.Kind == KindDeposit && o.Status == StatusCompleted:
+		return Movement{Available: o.Amount - o.Charge, Reason: ReasonDepositCredit}, true
+	case o.Kind == KindWithdrawal && o.Status == StatusCompleted:
+		return Movement{Available: o.Reserved - (o.Amount + o.Charge), Reserved: -o.Reserved, Reason: ReasonPayoutComplete}, true
+	case o.Kind == KindWithdrawal && (o.Status == StatusFail || o.Status == StatusRejected):
+		return Movement{Available: o.Reserved, Reserved: -o.Reserved, Reason: ReasonPayoutRelease}, true
+	}
+	return Movement{}, false
+}
+
+// ReserveMovement is what an accepted payout moves: its reservation from available to
+// reserved.
+func ReserveMovement(o Order) Movement {
+	return Movement{Available: -o.Reserved, Reserved: o.Reserved, Reason: ReasonPayoutReserve}
+}
+
+// OutOfOrderHold is how long an out_of_order callback waits when the rule gives no
+// delay: long enough for the callbacks of orders settled just after it to overtake it.
+const OutOfOrderHold = 2 * time.Second
+
+// Callback is one callback a settlement sends, before the outbox stores it.
+type Callback struct {
+	Body []byte
+	// At is when its first attempt is due.
+	At time.Time
+	// Dropped callbacks are recorded, never sent; Note says why any callback beyond the
+	// plain one exists ("duplicate", "wrong token", "dropped").
+	Dropped bool
+	Note    string
+}
+
+// Callbacks returns the callbacks of a settled order with its scenario's faults: the
+// signed body, held back by a delay or out_of_order, sent with a wrong token,
+// duplicated, or dropped; a merchant without a callback URL gets one dropped callback.
+func Callbacks(o Order, m Merchant, now time.Time) []Callback {
+	f := CallbackFaults{}
+	if o.Faults != nil {
+		f = *o.Faults
+	}
+	cb := Callback{Body: CallbackBody(&o, m.SecretKey), At: now}
+	switch {
+	case m.CallbackURL == "":
+		cb.Dropped, cb.Note = true, "merchant has no callback_url"
+		return []Callback{cb}
+	case f.Drop:
+		cb.Dropped, cb.Note = true, "dropped by scenario "+o.Rule
+		return []Callback{cb}
+	}
+	if f.WrongToken {
+		cb.Body = CallbackBodyWithToken(&o, Token(m.SecretKey+"-wrong", o.OrderID))
+		cb.Note = "wrong token by scenario " + o.Rule
+	}
+	hold := time.Duration(f.Delay)
+	if f.OutOfOrder && hold == 0 {
+		hold = OutOfOrderHold
+	}
+	cb.At = now.Add(hold)
+	out := []Callback{cb}
+	for i := 0; i < f.Duplicate; i++ {
+		dup := cb
+		dup.Note = strings.TrimSpace("duplicate by scenario " + o.Rule)
+		out = append(out, dup)
+	}
+	return out
+}
