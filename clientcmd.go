@@ -35,27 +35,65 @@ func (f *fieldFlag) Set(s string) error {
 // posts the fields as the vendor's PHP does and prints the raw answer, status line
 // then body, for QA. Exit status: 0 on any HTTP answer, 2 on usage or network error.
 func runClient(args []string, stdout, stderr io.Writer) int {
+	a, code, ok := parseClientArgs(args, stderr)
+	if !ok {
+		return code
+	}
+	opts := []client.Option{client.WithTimeout(a.timeout)}
+	if a.urlEncoded {
+		opts = append(opts, client.WithURLEncodedForms())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	resp, err := client.New(a.baseURL, opts...).Do(ctx, a.endpoint, a.fields.v)
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox client:", err)
+		return 2
+	}
+	printResponse(stdout, resp, a.headers)
+	return 0
+}
+
+// clientArgs is the client subcommand's command line.
+type clientArgs struct {
+	endpoint            client.Endpoint
+	baseURL             string
+	fields              *fieldFlag
+	urlEncoded, headers bool
+	timeout             time.Duration
+}
+
+// clientFlags defines the client subcommand's flags on a, with defaults from the
+// VPAY88_CLIENT_ environment variables.
+func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
 	const p = "VPAY88_CLIENT_"
-	fields := &fieldFlag{v: url.Values{}}
-	var baseURL string
-	var urlEncoded, headers bool
+	a.fields = &fieldFlag{v: url.Values{}}
 	fs := flag.NewFlagSet("vpay88-sandbox client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: vpay88-sandbox client <endpoint> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or a path such as /merchant/auth)\n\n", strings.Join(endpointNames(), ", "))
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&baseURL, "base-url", envFlag(p, "BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
-	fs.Var(fields, "field", "a form field name=value; repeat for each field")
-	fs.BoolVar(&urlEncoded, "urlencoded", false, "send application/x-www-form-urlencoded instead of multipart/form-data")
-	fs.BoolVar(&headers, "headers", false, "print the response headers after the status line")
+	fs.StringVar(&a.baseURL, "base-url", envFlag(p, "BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
+	fs.Var(a.fields, "field", "a form field name=value; repeat for each field")
+	fs.BoolVar(&a.urlEncoded, "urlencoded", false, "send application/x-www-form-urlencoded instead of multipart/form-data")
+	fs.BoolVar(&a.headers, "headers", false, "print the response headers after the status line")
 	timeout, err := time.ParseDuration(envFlag(p, "TIMEOUT", "30s"))
 	if err != nil {
-		fmt.Fprintln(stderr, "vpay88-sandbox client: VPAY88_CLIENT_TIMEOUT:", err)
-		return 2
+		return nil, fmt.Errorf("VPAY88_CLIENT_TIMEOUT: %w", err)
 	}
-	fs.DurationVar(&timeout, "timeout", timeout, "bound on the request (VPAY88_CLIENT_TIMEOUT)")
+	fs.DurationVar(&a.timeout, "timeout", timeout, "bound on the request (VPAY88_CLIENT_TIMEOUT)")
+	return fs, nil
+}
 
+// parseClientArgs reads the command line; when it is not ok, code is the exit status
+// (0 for --help) and the reason is already written to stderr.
+func parseClientArgs(args []string, stderr io.Writer) (a clientArgs, code int, ok bool) {
+	fs, err := clientFlags(&a, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox client:", err)
+		return a, 2, false
+	}
 	// The endpoint may come before or after the flags.
 	var name string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -63,22 +101,22 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return 0
+			return a, 0, false
 		}
-		return 2
+		return a, 2, false
 	}
 	rest := fs.Args()
 	if name == "" && len(rest) > 0 {
 		// Flags, the endpoint, then more flags: flag parsing stops at the endpoint.
 		name = rest[0]
 		if err := fs.Parse(rest[1:]); err != nil {
-			return 2
+			return a, 2, false
 		}
 		rest = fs.Args()
 	}
-	usage := func(msg string) int {
+	usage := func(msg string) (clientArgs, int, bool) {
 		fmt.Fprintln(stderr, "vpay88-sandbox client:", msg)
-		return 2
+		return a, 2, false
 	}
 	if len(rest) > 0 {
 		return usage(fmt.Sprintf("unexpected arguments: %v", rest))
@@ -86,21 +124,15 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		return usage("which endpoint? (" + strings.Join(endpointNames(), ", ") + ")")
 	}
-	e, ok := client.ParseEndpoint(name)
-	if !ok {
+	if a.endpoint, ok = client.ParseEndpoint(name); !ok {
 		return usage(fmt.Sprintf("unknown endpoint %q (%s)", name, strings.Join(endpointNames(), ", ")))
 	}
-	opts := []client.Option{client.WithTimeout(timeout)}
-	if urlEncoded {
-		opts = append(opts, client.WithURLEncodedForms())
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	resp, err := client.New(baseURL, opts...).Do(ctx, e, fields.v)
-	if err != nil {
-		fmt.Fprintln(stderr, "vpay88-sandbox client:", err)
-		return 2
-	}
+	return a, 0, true
+}
+
+// printResponse prints the status line, the headers when asked, and the body ending
+// in a newline.
+func printResponse(stdout io.Writer, resp *client.Response, headers bool) {
 	fmt.Fprintf(stdout, "%s %s\n", resp.Proto, resp.Status)
 	if headers {
 		keys := make([]string, 0, len(resp.Header))
@@ -119,7 +151,6 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	if len(resp.Body) > 0 && resp.Body[len(resp.Body)-1] != '\n' {
 		fmt.Fprintln(stdout)
 	}
-	return 0
 }
 
 func endpointNames() []string {

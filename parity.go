@@ -117,53 +117,19 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 		return 2
 	}
 	opts := parity.Options{Currency: f.Currency, AllowPayouts: f.AllowPayouts, Secrets: []string{f.Secret}}
-	username := f.Username
-	if f.Replay != "" {
-		rec, err := parity.ReadRecording(f.Replay)
-		if err != nil {
-			return fail(err)
-		}
-		opts.Replay = rec
-		if username == "" {
-			username = rec.Username
-		}
-	} else {
-		opts.Target = client.New(f.Target, client.WithCredentials(f.Username, f.APIKey), client.WithTimeout(f.Timeout))
-		opts.TargetAPIKey = f.APIKey
+	username, err := parityTarget(f, &opts)
+	if err != nil {
+		return fail(err)
 	}
-
-	if f.Against != "" {
-		user, key := firstOf(f.AgainstUser, username), firstOf(f.AgainstKey, f.APIKey)
-		if user == "" || key == "" {
-			def := config.Default().Merchants[0]
-			user, key = firstOf(user, def.Username), firstOf(key, def.APIKey)
-		}
-		opts.Sandbox = client.New(f.Against, client.WithCredentials(user, key), client.WithTimeout(f.Timeout))
-		opts.SandboxAPIKey = key
-	} else {
-		// The in-process sandbox's merchant gets the target's credentials, so both
-		// sides hear the same conversation.
-		sb, err := parity.StartSandbox(username, f.APIKey, f.Secret)
-		if err != nil {
-			return fail(fmt.Errorf("in-process sandbox: %w", err))
-		}
-		defer sb.Close()
-		opts.Sandbox = client.New(sb.URL, client.WithCredentials(sb.Username, sb.APIKey), client.WithTimeout(f.Timeout))
-		opts.SandboxAPIKey = sb.APIKey
+	closeSandbox, err := paritySandbox(f, username, &opts)
+	if err != nil {
+		return fail(err)
 	}
+	defer closeSandbox()
 
 	rep, runErr := parity.Run(ctx, opts)
 	if rep != nil {
-		if rep.Sandbox == opts.Sandbox.BaseURL() && f.Against == "" {
-			rep.Sandbox = "in process (" + rep.Sandbox + ", temporary bbolt file)"
-		}
-		var err error
-		if f.JSON {
-			err = rep.WriteJSON(stdout)
-		} else {
-			err = rep.WriteTable(stdout)
-		}
-		if err != nil {
+		if err := writeParityReport(rep, f, opts, stdout); err != nil {
 			return fail(err)
 		}
 	}
@@ -183,6 +149,62 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 		return 1
 	}
 	return 0
+}
+
+// parityTarget sets the target side of opts: the recording to replay, or the live
+// gateway. It returns the target merchant's username (from the recording when the
+// flags do not give one).
+func parityTarget(f *parityFlags, opts *parity.Options) (string, error) {
+	username := f.Username
+	if f.Replay != "" {
+		rec, err := parity.ReadRecording(f.Replay)
+		if err != nil {
+			return "", err
+		}
+		opts.Replay = rec
+		if username == "" {
+			username = rec.Username
+		}
+		return username, nil
+	}
+	opts.Target = client.New(f.Target, client.WithCredentials(f.Username, f.APIKey), client.WithTimeout(f.Timeout))
+	opts.TargetAPIKey = f.APIKey
+	return username, nil
+}
+
+// paritySandbox sets the sandbox side of opts: the one at --against, or one started
+// in process. It returns what stops it.
+func paritySandbox(f *parityFlags, username string, opts *parity.Options) (func(), error) {
+	if f.Against != "" {
+		user, key := firstOf(f.AgainstUser, username), firstOf(f.AgainstKey, f.APIKey)
+		if user == "" || key == "" {
+			def := config.Default().Merchants[0]
+			user, key = firstOf(user, def.Username), firstOf(key, def.APIKey)
+		}
+		opts.Sandbox = client.New(f.Against, client.WithCredentials(user, key), client.WithTimeout(f.Timeout))
+		opts.SandboxAPIKey = key
+		return func() {}, nil
+	}
+	// The in-process sandbox's merchant gets the target's credentials, so both
+	// sides hear the same conversation.
+	sb, err := parity.StartSandbox(username, f.APIKey, f.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("in-process sandbox: %w", err)
+	}
+	opts.Sandbox = client.New(sb.URL, client.WithCredentials(sb.Username, sb.APIKey), client.WithTimeout(f.Timeout))
+	opts.SandboxAPIKey = sb.APIKey
+	return func() { sb.Close() }, nil
+}
+
+// writeParityReport prints the report as a table, or as JSON with --json.
+func writeParityReport(rep *parity.Report, f *parityFlags, opts parity.Options, stdout io.Writer) error {
+	if rep.Sandbox == opts.Sandbox.BaseURL() && f.Against == "" {
+		rep.Sandbox = "in process (" + rep.Sandbox + ", temporary bbolt file)"
+	}
+	if f.JSON {
+		return rep.WriteJSON(stdout)
+	}
+	return rep.WriteTable(stdout)
 }
 
 func firstOf(vals ...string) string {

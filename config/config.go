@@ -120,6 +120,10 @@ func Parse(name string, b []byte) (*Config, error) {
 // the lines around it. goccy's own errors carry their position; the errors of a value's
 // UnmarshalText (a bad amount or duration) carry none, so the value is looked for.
 func decodeError(label string, b []byte, err error) error {
+	if errors.Is(err, errTooDeep) {
+		// Looking for the bad value would parse the very document refused for its cost.
+		return fmt.Errorf("%s:%w", label, err)
+	}
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
 		text := yaml.FormatError(err, false, true)
@@ -240,66 +244,16 @@ func (c *Config) validate() error {
 	default:
 		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
 	}
-	if len(c.Callbacks.Schedule) == 0 {
-		return fieldErr("callbacks.schedule", "needs at least one attempt")
-	}
-	if c.Callbacks.Timeout <= 0 {
-		return fieldErr("callbacks.timeout", "must be a positive duration")
-	}
-	if c.Callbacks.Concurrency < 1 || c.Callbacks.Concurrency > 256 {
-		return fieldErr("callbacks.concurrency", "must be between 1 and 256")
-	}
-	if c.Callbacks.PerHost < 0 || c.Callbacks.PerHost > c.Callbacks.Concurrency {
-		return fieldErr("callbacks.per_host", "must be between 0 (a quarter of concurrency) and concurrency (%d)", c.Callbacks.Concurrency)
+	if err := c.Callbacks.validate(); err != nil {
+		return err
 	}
 	if len(c.Merchants) == 0 {
 		return fieldErr("merchants", "at least one merchant is needed")
 	}
 	names := map[string]bool{}
 	for i, m := range c.Merchants {
-		at := fmt.Sprintf("merchants[%d]", i)
-		if m.Username == "" {
-			return fieldErr(at+".username", "is required")
-		}
-		for _, n := range append([]string{m.Username}, m.Aliases...) {
-			if names[n] {
-				return fieldErr(at+".username", "%q names two merchants", n)
-			}
-			names[n] = true
-		}
-		if m.APIKey == "" {
-			return fieldErr(at+".api_key", "is required")
-		}
-		if m.SecretKey == "" {
-			return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")
-		}
-		if len(m.Currencies) == 0 {
-			return fieldErr(at+".currencies", "at least one currency is needed")
-		}
-		seen := map[string]bool{}
-		for j, cur := range m.Currencies {
-			cat := fmt.Sprintf("%s.currencies[%d]", at, j)
-			if len(cur.Code) != 3 || strings.ToUpper(cur.Code) != cur.Code {
-				return fieldErr(cat+".code", "%q is not a three-letter upper-case currency code", cur.Code)
-			}
-			if seen[cur.Code] {
-				return fieldErr(cat+".code", "%s is listed twice", cur.Code)
-			}
-			seen[cur.Code] = true
-			if cur.Min <= 0 || cur.Max < cur.Min {
-				return fieldErr(cat+".max", "limits must satisfy 0 < min <= max (min %s, max %s)", cur.Min, cur.Max)
-			}
-			if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
-				return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")
-			}
-			// Payout callbacks print the fee with two places ("5.00"); a finer fee would
-			// be spent in the ledger as one amount and reported as another.
-			if cur.PayoutFee < 0 || cur.PayoutFee.Places() > 2 {
-				return fieldErr(cat+".payout_fee", "must be a non-negative amount with at most two decimals (the payout callback writes \"5.00\"), not %s", cur.PayoutFee)
-			}
-			if len(c.Banks[cur.Code]) == 0 {
-				return fieldErr(cat+".code", "no banks are listed for %s under banks:", cur.Code)
-			}
+		if err := c.validateMerchant(fmt.Sprintf("merchants[%d]", i), m, names); err != nil {
+			return err
 		}
 	}
 	for code, list := range c.Banks {
@@ -310,6 +264,80 @@ func (c *Config) validate() error {
 		}
 	}
 	return scenarios.Validate(c.Scenarios)
+}
+
+// validate checks the callbacks: section.
+func (cb Callbacks) validate() error {
+	if len(cb.Schedule) == 0 {
+		return fieldErr("callbacks.schedule", "needs at least one attempt")
+	}
+	if cb.Timeout <= 0 {
+		return fieldErr("callbacks.timeout", "must be a positive duration")
+	}
+	if cb.Concurrency < 1 || cb.Concurrency > 256 {
+		return fieldErr("callbacks.concurrency", "must be between 1 and 256")
+	}
+	if cb.PerHost < 0 || cb.PerHost > cb.Concurrency {
+		return fieldErr("callbacks.per_host", "must be between 0 (a quarter of concurrency) and concurrency (%d)", cb.Concurrency)
+	}
+	return nil
+}
+
+// validateMerchant checks one merchant entry at path at; names holds the usernames
+// and aliases of the merchants before it, and gets this one's.
+func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]bool) error {
+	if m.Username == "" {
+		return fieldErr(at+".username", "is required")
+	}
+	for _, n := range append([]string{m.Username}, m.Aliases...) {
+		if names[n] {
+			return fieldErr(at+".username", "%q names two merchants", n)
+		}
+		names[n] = true
+	}
+	if m.APIKey == "" {
+		return fieldErr(at+".api_key", "is required")
+	}
+	if m.SecretKey == "" {
+		return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")
+	}
+	if len(m.Currencies) == 0 {
+		return fieldErr(at+".currencies", "at least one currency is needed")
+	}
+	seen := map[string]bool{}
+	for j, cur := range m.Currencies {
+		cat := fmt.Sprintf("%s.currencies[%d]", at, j)
+		if seen[cur.Code] { // a code seen before has passed the format check
+			return fieldErr(cat+".code", "%s is listed twice", cur.Code)
+		}
+		if err := c.validateCurrency(cat, cur); err != nil {
+			return err
+		}
+		seen[cur.Code] = true
+	}
+	return nil
+}
+
+// validateCurrency checks one currency of a merchant at path cat.
+func (c *Config) validateCurrency(cat string, cur gateway.Currency) error {
+	if len(cur.Code) != 3 || strings.ToUpper(cur.Code) != cur.Code {
+		return fieldErr(cat+".code", "%q is not a three-letter upper-case currency code", cur.Code)
+	}
+	if cur.Min <= 0 || cur.Max < cur.Min {
+		return fieldErr(cat+".max", "limits must satisfy 0 < min <= max (min %s, max %s)", cur.Min, cur.Max)
+	}
+	if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
+		return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")
+	}
+	// Payout callbacks print the fee with two places ("5.00"); a finer fee would
+	// be spent in the ledger as one amount and reported as another.
+	if cur.PayoutFee < 0 || cur.PayoutFee.Places() > 2 {
+		return fieldErr(cat+".payout_fee", "must be a non-negative amount with at most two decimals (the payout callback writes \"5.00\"), not %s", cur.PayoutFee)
+	}
+	if len(c.Banks[cur.Code]) == 0 {
+		return fieldErr(cat+".code", "no banks are listed for %s under banks:", cur.Code)
+	}
+	return nil
 }
 
 // MerchantList turns the merchant entries into domain merchants.
@@ -383,6 +411,9 @@ func unmarshal(b []byte, v any) (err error) {
 // CPU on a 30,000-deep "[[[…" that the admin API would otherwise accept from anyone.
 const maxNesting = 64
 
+// errTooDeep is a document refused by checkNesting.
+var errTooDeep = fmt.Errorf("collections nest deeper than %d levels", maxNesting)
+
 // checkNesting refuses a document whose brackets nest deeper than maxNesting, by one
 // pass over its bytes (quoted strings and comments are skipped), before it is parsed.
 func checkNesting(b []byte) error {
@@ -411,7 +442,7 @@ func checkNesting(b []byte) error {
 			quote = ch
 		case ch == '[' || ch == '{':
 			if depth++; depth > maxNesting {
-				return fmt.Errorf("line %d: collections nest deeper than %d levels", line, maxNesting)
+				return fmt.Errorf("%d: %w", line, errTooDeep)
 			}
 		case ch == ']' || ch == '}':
 			depth--

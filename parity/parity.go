@@ -128,6 +128,35 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.OrderPrefix == "" {
 		o.OrderPrefix = "parity"
 	}
+	c := newConversation(o)
+	for _, st := range script() {
+		if st.when != nil && !st.when(c.r) {
+			continue
+		}
+		if err := c.step(ctx, st); err != nil {
+			return finish(c.rep, c.rec, c.red), err
+		}
+	}
+	c.rep.Currency, c.rep.Amount = c.r.currency, c.r.amount
+	if c.rec != nil {
+		c.rec.Currency, c.rec.Amount = c.r.currency, c.r.amount
+	}
+	return finish(c.rep, c.rec, c.red), nil
+}
+
+// conversation is one run in progress: the shared state, both sides, the report and
+// (when the target is live) the recording being written.
+type conversation struct {
+	o            Options
+	r            *run
+	red          *redactor
+	tside, sside *side
+	rep          *Report
+	rec          *Recording
+}
+
+// newConversation sets up a run: its order ids, what to mask, and an empty report.
+func newConversation(o Options) *conversation {
 	r := &run{currency: o.Currency, allowPayouts: o.AllowPayouts}
 	if r.currency == "" {
 		r.currency = "MYR"
@@ -142,94 +171,104 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	for _, s := range append([]string{o.TargetAPIKey, o.SandboxAPIKey}, o.Secrets...) {
 		red.add(s)
 	}
-	tside := &side{apiKey: o.TargetAPIKey}
-	sside := &side{username: o.Sandbox.Username(), apiKey: o.SandboxAPIKey}
-	rep := &Report{Sandbox: o.Sandbox.BaseURL(), AllowPayouts: r.allowPayouts}
-	var rec *Recording
+	c := &conversation{o: o, r: r, red: red,
+		tside: &side{apiKey: o.TargetAPIKey},
+		sside: &side{username: o.Sandbox.Username(), apiKey: o.SandboxAPIKey},
+		rep:   &Report{Sandbox: o.Sandbox.BaseURL(), AllowPayouts: r.allowPayouts}}
 	if o.Replay != nil {
-		rep.Target = "recording of " + o.Replay.Target
-		tside.username = o.Replay.Username
+		c.rep.Target = "recording of " + o.Replay.Target
+		c.tside.username = o.Replay.Username
 	} else {
-		rep.Target = o.Target.BaseURL()
-		tside.username = o.Target.Username()
-		rec = &Recording{Format: RecordingFormat, RecordedAt: o.Now().UTC().Truncate(time.Second),
-			Target: o.Target.BaseURL(), Username: tside.username, AllowPayouts: r.allowPayouts}
+		c.rep.Target = o.Target.BaseURL()
+		c.tside.username = o.Target.Username()
+		c.rec = &Recording{Format: RecordingFormat, RecordedAt: o.Now().UTC().Truncate(time.Second),
+			Target: o.Target.BaseURL(), Username: c.tside.username, AllowPayouts: r.allowPayouts}
 	}
+	return c
+}
 
-	for _, st := range script() {
-		if st.when != nil && !st.when(r) {
-			continue
-		}
-		res := &StepResult{Name: st.name, Endpoint: st.endpoint}
-		rep.Steps = append(rep.Steps, res)
-		sfields := st.fields(r, sside)
+// step sends one step to both sides and adds its result to the report. The error is a
+// *NetworkError.
+func (c *conversation) step(ctx context.Context, st step) error {
+	res := &StepResult{Name: st.name, Endpoint: st.endpoint}
+	c.rep.Steps = append(c.rep.Steps, res)
+	sfields := st.fields(c.r, c.sside)
 
-		// The target's answer: live, or from the recording.
-		var tobs *Observation
-		var tfields url.Values
-		if o.Replay != nil {
-			rs, ok := o.Replay.step(st.name)
-			if !ok {
-				res.Skipped = "not in the recording"
-				res.Request = red.fields(sfields)
-				rep.Skipped++
-				continue
-			}
-			tobs = &Observation{Status: rs.Status, ContentType: rs.ContentType, Body: rs.Body}
-		} else {
-			tfields = st.fields(r, tside)
-			resp, err := o.Target.Do(ctx, st.endpoint, tfields)
-			if err != nil {
-				return finish(rep, rec, red), &NetworkError{Step: st.name, Side: "target", Err: err}
-			}
-			tobs = observe(resp)
-		}
-		resp, err := o.Sandbox.Do(ctx, st.endpoint, sfields)
-		if err != nil {
-			return finish(rep, rec, red), &NetworkError{Step: st.name, Side: "sandbox", Err: err}
-		}
-		sobs := observe(resp)
+	tobs, tfields, err := c.targetAnswer(ctx, st)
+	if err != nil {
+		return err
+	}
+	if tobs == nil {
+		res.Skipped = "not in the recording"
+		res.Request = c.red.fields(sfields)
+		c.rep.Skipped++
+		return nil
+	}
+	resp, err := c.o.Sandbox.Do(ctx, st.endpoint, sfields)
+	if err != nil {
+		return &NetworkError{Step: st.name, Side: "sandbox", Err: err}
+	}
+	sobs := observe(resp)
+	c.learn(st, tobs, sobs)
 
-		tv, _ := client.DecodeNumbers([]byte(tobs.Body))
-		sv, _ := client.DecodeNumbers([]byte(sobs.Body))
-		red.learn(tv)
-		red.learn(sv)
-		if st.after != nil {
-			st.after(r, tside, tv)
-			st.after(r, sside, sv)
-		}
-		if st.name == "currency" && r.amount == "" {
-			r.amount = minimum(tv, r.currency)
-			if r.amount == "" {
-				r.amount = minimum(sv, r.currency)
-			}
-			if r.amount == "" {
-				r.amount = defaultAmount
-			}
-		}
+	cmp := compareObservations(tobs, sobs)
+	res.Diffs, res.Notes = cmp.diffs, cmp.notes
+	if res.Diffs == nil {
+		res.Diffs = []Diff{}
+	}
+	res.Target, res.Sandbox = tobs, sobs
+	res.Request = plainFields(sfields)
+	if c.rec != nil {
+		c.rec.Steps = append(c.rec.Steps, RecordedStep{Name: st.name, Endpoint: st.endpoint, Path: st.endpoint.Path(),
+			Request: plainFields(tfields), Status: tobs.Status, ContentType: tobs.ContentType, Body: tobs.Body})
+	}
+	if res.Same() {
+		c.rep.Same++
+	} else {
+		c.rep.Different++
+	}
+	return nil
+}
 
-		c := compareObservations(tobs, sobs)
-		res.Diffs, res.Notes = c.diffs, c.notes
-		if res.Diffs == nil {
-			res.Diffs = []Diff{}
+// targetAnswer is the target's answer to a step: live, or from the recording (nil,
+// without an error, when the recording does not have the step). tfields is the live
+// request.
+func (c *conversation) targetAnswer(ctx context.Context, st step) (tobs *Observation, tfields url.Values, err error) {
+	if c.o.Replay != nil {
+		rs, ok := c.o.Replay.step(st.name)
+		if !ok {
+			return nil, nil, nil
 		}
-		res.Target, res.Sandbox = tobs, sobs
-		res.Request = plainFields(sfields)
-		if rec != nil {
-			rec.Steps = append(rec.Steps, RecordedStep{Name: st.name, Endpoint: st.endpoint, Path: st.endpoint.Path(),
-				Request: plainFields(tfields), Status: tobs.Status, ContentType: tobs.ContentType, Body: tobs.Body})
+		return &Observation{Status: rs.Status, ContentType: rs.ContentType, Body: rs.Body}, nil, nil
+	}
+	tfields = st.fields(c.r, c.tside)
+	resp, err := c.o.Target.Do(ctx, st.endpoint, tfields)
+	if err != nil {
+		return nil, nil, &NetworkError{Step: st.name, Side: "target", Err: err}
+	}
+	return observe(resp), tfields, nil
+}
+
+// learn reads both answers: the secrets they issue, what later steps send (the
+// step's after), and the order amount from the currency answer.
+func (c *conversation) learn(st step, tobs, sobs *Observation) {
+	tv, _ := client.DecodeNumbers([]byte(tobs.Body))
+	sv, _ := client.DecodeNumbers([]byte(sobs.Body))
+	c.red.learn(tv)
+	c.red.learn(sv)
+	if st.after != nil {
+		st.after(c.r, c.tside, tv)
+		st.after(c.r, c.sside, sv)
+	}
+	if st.name == "currency" && c.r.amount == "" {
+		c.r.amount = minimum(tv, c.r.currency)
+		if c.r.amount == "" {
+			c.r.amount = minimum(sv, c.r.currency)
 		}
-		if res.Same() {
-			rep.Same++
-		} else {
-			rep.Different++
+		if c.r.amount == "" {
+			c.r.amount = defaultAmount
 		}
 	}
-	rep.Currency, rep.Amount = r.currency, r.amount
-	if rec != nil {
-		rec.Currency, rec.Amount = r.currency, r.amount
-	}
-	return finish(rep, rec, red), nil
 }
 
 // plainFields keeps fields unredacted until finish, which knows every secret of the run

@@ -35,30 +35,65 @@ func main() {
 var bucket = []byte("orders")
 
 func run(addr, mode, data string) error {
-	var db *bolt.DB
-	switch mode {
-	case "plain":
-	case "update":
-		var err error
-		// Default options: bbolt fsyncs every commit, as the sandbox's store does.
-		db, err = bolt.Open(data, 0o600, &bolt.Options{Timeout: 2 * time.Second})
-		if err != nil {
-			return err
-		}
+	db, err := openDB(mode, data)
+	if err != nil {
+		return err
+	}
+	if db != nil {
 		defer db.Close()
-		if err := db.Update(func(tx *bolt.Tx) error {
-			_, err := tx.CreateBucketIfNotExists(bucket)
-			return err
-		}); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("-mode must be plain or update, not %q", mode)
 	}
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.POST("/merchant/generate_orders", func(c echo.Context) error {
+	e.POST("/merchant/generate_orders", generateOrders(db))
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]any{"status": "ok"}) })
+
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	// The script reads the chosen address from the first line of stdout.
+	fmt.Println(ln.Addr().String())
+	hs := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		ch := make(chan os.Signal, 1)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		<-ch
+		_ = hs.Close()
+	}()
+	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// openDB opens the bbolt file for -mode=update; nil for -mode=plain.
+func openDB(mode, data string) (*bolt.DB, error) {
+	switch mode {
+	case "plain":
+		return nil, nil
+	case "update":
+		// Default options: bbolt fsyncs every commit, as the sandbox's store does.
+		db, err := bolt.Open(data, 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		if err := db.Update(func(tx *bolt.Tx) error {
+			_, err := tx.CreateBucketIfNotExists(bucket)
+			return err
+		}); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return db, nil
+	default:
+		return nil, fmt.Errorf("-mode must be plain or update, not %q", mode)
+	}
+}
+
+// generateOrders parses the form and, with a db, writes one key in its own Update.
+func generateOrders(db *bolt.DB) echo.HandlerFunc {
+	return func(c echo.Context) error {
 		// Same parsing path as the sandbox's formValues: ParseMultipartForm, then PostForm.
 		r := c.Request()
 		if err := r.ParseMultipartForm(1 << 20); err != nil {
@@ -87,26 +122,7 @@ func run(addr, mode, data string) error {
 			}
 		}
 		return c.JSON(http.StatusOK, map[string]any{"status": true, "p_url": "http://127.0.0.1/checkout/order-pay/1/?pay_for_order=true&key=x"})
-	})
-	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]any{"status": "ok"}) })
-
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
 	}
-	// The script reads the chosen address from the first line of stdout.
-	fmt.Println(ln.Addr().String())
-	hs := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		<-ch
-		_ = hs.Close()
-	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
 }
 
 var errExists = errors.New("exists")

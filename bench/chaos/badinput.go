@@ -71,42 +71,66 @@ func (r *repeatReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// hostileRequests is the list of hostile requests: a data table, grouped by what
+// each group attacks.
 func hostileRequests(token string) []hostile {
-	var hs []hostile
-	add := func(name, method, path string, body func() io.Reader, ctype string, size int64) *hostile {
-		hs = append(hs, hostile{name: name, method: method, path: path, body: body, ctype: ctype, size: size})
-		return &hs[len(hs)-1]
-	}
-	form := func(name, path string, f url.Values) {
-		b, ct, n := formBody(f)
-		add(name, "POST", path, b, ct, n)
-	}
-	mpart := func(name, path string, f url.Values) {
-		var fs [][2]string
-		for k, vs := range f {
-			for _, v := range vs {
-				fs = append(fs, [2]string{k, v})
-			}
+	l := &hostileList{token: token}
+	l.formValues()
+	l.bodies()
+	l.routes()
+	l.headers()
+	return l.hs
+}
+
+// hostileList collects hostile requests; token authenticates the ones that need it.
+type hostileList struct {
+	hs    []hostile
+	token string
+}
+
+func (l *hostileList) add(name, method, path string, body func() io.Reader, ctype string, size int64) *hostile {
+	l.hs = append(l.hs, hostile{name: name, method: method, path: path, body: body, ctype: ctype, size: size})
+	return &l.hs[len(l.hs)-1]
+}
+
+func (l *hostileList) form(name, path string, f url.Values) {
+	b, ct, n := formBody(f)
+	l.add(name, "POST", path, b, ct, n)
+}
+
+func (l *hostileList) mpart(name, path string, f url.Values) {
+	var fs [][2]string
+	for k, vs := range f {
+		for _, v := range vs {
+			fs = append(fs, [2]string{k, v})
 		}
-		b, ct, n := multipartBody(fs)
-		add(name, "POST", path, b, ct, n)
 	}
-	dep := func(over map[string]string) url.Values {
-		f := url.Values{"username": {"john"}, "auth": {token}, "amount": {"100"}, "currency": {"MYR"},
-			"orderid": {"H-" + fmt.Sprint(time.Now().UnixNano())}, "email": {"h@example.com"}, "phone_number": {"0123456789"}}
-		for k, v := range over {
-			f.Set(k, v)
-		}
-		return f
+	b, ct, n := multipartBody(fs)
+	l.add(name, "POST", path, b, ct, n)
+}
+
+// dep is a valid deposit request with some fields replaced.
+func (l *hostileList) dep(over map[string]string) url.Values {
+	f := url.Values{"username": {"john"}, "auth": {l.token}, "amount": {"100"}, "currency": {"MYR"},
+		"orderid": {"H-" + fmt.Sprint(time.Now().UnixNano())}, "email": {"h@example.com"}, "phone_number": {"0123456789"}}
+	for k, v := range over {
+		f.Set(k, v)
 	}
-	wd := func(over map[string]string) url.Values {
-		f := url.Values{"auth": {token}, "amount": {"10"}, "currency": {"MYR"}, "orderid": {"HW-" + fmt.Sprint(time.Now().UnixNano())},
-			"bank_id": {"1"}, "holder_name": {"Hostile Test"}, "account_no": {"4000000001"}}
-		for k, v := range over {
-			f.Set(k, v)
-		}
-		return f
+	return f
+}
+
+// wd is a valid withdrawal request with some fields replaced.
+func (l *hostileList) wd(over map[string]string) url.Values {
+	f := url.Values{"auth": {l.token}, "amount": {"10"}, "currency": {"MYR"}, "orderid": {"HW-" + fmt.Sprint(time.Now().UnixNano())},
+		"bank_id": {"1"}, "holder_name": {"Hostile Test"}, "account_no": {"4000000001"}}
+	for k, v := range over {
+		f.Set(k, v)
 	}
+	return f
+}
+
+// formValues: well-formed forms with hostile values.
+func (l *hostileList) formValues() {
 	long := strings.Repeat("L", 40000)
 	mega := strings.Repeat("M", 1000000)
 	badUTF8 := "bad\xff\xfe\xc3\x28utf8"
@@ -114,30 +138,34 @@ func hostileRequests(token string) []hostile {
 	nul := "nul\x00id\x00"
 
 	// Long and odd order ids, both kinds, urlencoded and multipart.
-	form("withdraw_orders orderid 40,000 chars", "/merchant/withdraw_orders", wd(map[string]string{"orderid": long}))
-	mpart("withdraw_orders orderid 40,000 chars (multipart)", "/merchant/withdraw_orders", wd(map[string]string{"orderid": long + "m"}))
-	form("generate_orders orderid 40,000 chars", "/merchant/generate_orders", dep(map[string]string{"orderid": long}))
-	mpart("generate_orders orderid 40,000 chars (multipart)", "/merchant/generate_orders", dep(map[string]string{"orderid": long + "m"}))
-	form("check_status id 40,000 chars", "/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {long}})
-	form("check_withdraw_status id 40,000 chars", "/merchant/check_withdraw_status", url.Values{"username": {"vpay88-test"}, "id": {long}})
+	l.form("withdraw_orders orderid 40,000 chars", "/merchant/withdraw_orders", l.wd(map[string]string{"orderid": long}))
+	l.mpart("withdraw_orders orderid 40,000 chars (multipart)", "/merchant/withdraw_orders", l.wd(map[string]string{"orderid": long + "m"}))
+	l.form("generate_orders orderid 40,000 chars", "/merchant/generate_orders", l.dep(map[string]string{"orderid": long}))
+	l.mpart("generate_orders orderid 40,000 chars (multipart)", "/merchant/generate_orders", l.dep(map[string]string{"orderid": long + "m"}))
+	l.form("check_status id 40,000 chars", "/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {long}})
+	l.form("check_withdraw_status id 40,000 chars", "/merchant/check_withdraw_status", url.Values{"username": {"vpay88-test"}, "id": {long}})
 	// 1 MB values (under the 1 MiB body cap).
-	form("generate_orders username 1 MB", "/merchant/generate_orders", dep(map[string]string{"username": mega}))
-	form("generate_orders email 1 MB", "/merchant/generate_orders", dep(map[string]string{"email": mega[:999000] + "@x.com"}))
-	mpart("withdraw_orders holder_name 1 MB (multipart)", "/merchant/withdraw_orders", wd(map[string]string{"holder_name": mega}))
-	form("auth username 1 MB", "/merchant/auth", url.Values{"username": {mega}, "api_key": {"x"}})
-	form("generate_orders redirect_url 1 MB", "/merchant/generate_orders", dep(map[string]string{"redirect_url": "https://x/" + mega[:999000]}))
+	l.form("generate_orders username 1 MB", "/merchant/generate_orders", l.dep(map[string]string{"username": mega}))
+	l.form("generate_orders email 1 MB", "/merchant/generate_orders", l.dep(map[string]string{"email": mega[:999000] + "@x.com"}))
+	l.mpart("withdraw_orders holder_name 1 MB (multipart)", "/merchant/withdraw_orders", l.wd(map[string]string{"holder_name": mega}))
+	l.form("auth username 1 MB", "/merchant/auth", url.Values{"username": {mega}, "api_key": {"x"}})
+	l.form("generate_orders redirect_url 1 MB", "/merchant/generate_orders", l.dep(map[string]string{"redirect_url": "https://x/" + mega[:999000]}))
 	// Encoding.
-	form("generate_orders invalid UTF-8 orderid", "/merchant/generate_orders", dep(map[string]string{"orderid": badUTF8}))
-	form("withdraw_orders invalid UTF-8 holder_name", "/merchant/withdraw_orders", wd(map[string]string{"holder_name": badUTF8}))
-	form("generate_orders control characters in orderid, email", "/merchant/generate_orders", dep(map[string]string{"orderid": ctrl, "email": ctrl + "@x.com"}))
-	form("generate_orders NUL bytes in orderid", "/merchant/generate_orders", dep(map[string]string{"orderid": nul}))
-	form("withdraw_orders NUL bytes in orderid, account_no", "/merchant/withdraw_orders", wd(map[string]string{"orderid": nul + "w", "account_no": "\x00"}))
-	form("check_status NUL id", "/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {"\x00"}})
+	l.form("generate_orders invalid UTF-8 orderid", "/merchant/generate_orders", l.dep(map[string]string{"orderid": badUTF8}))
+	l.form("withdraw_orders invalid UTF-8 holder_name", "/merchant/withdraw_orders", l.wd(map[string]string{"holder_name": badUTF8}))
+	l.form("generate_orders control characters in orderid, email", "/merchant/generate_orders", l.dep(map[string]string{"orderid": ctrl, "email": ctrl + "@x.com"}))
+	l.form("generate_orders NUL bytes in orderid", "/merchant/generate_orders", l.dep(map[string]string{"orderid": nul}))
+	l.form("withdraw_orders NUL bytes in orderid, account_no", "/merchant/withdraw_orders", l.wd(map[string]string{"orderid": nul + "w", "account_no": "\x00"}))
+	l.form("check_status NUL id", "/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {"\x00"}})
 	for _, amt := range []string{"1e400", "NaN", "-0", "0x10", "１００", "99999999999999999999999.9999", "100.00001", " 100"} {
-		form("generate_orders amount "+fmt.Sprintf("%q", amt), "/merchant/generate_orders", dep(map[string]string{"amount": amt}))
+		l.form("generate_orders amount "+fmt.Sprintf("%q", amt), "/merchant/generate_orders", l.dep(map[string]string{"amount": amt}))
 	}
-	form("withdraw_orders amount 1e30", "/merchant/withdraw_orders", wd(map[string]string{"amount": "1000000000000000000000000000000"}))
-	form("generate_orders redirect_url javascript:", "/merchant/generate_orders", dep(map[string]string{"redirect_url": "javascript:alert(1)"}))
+	l.form("withdraw_orders amount 1e30", "/merchant/withdraw_orders", l.wd(map[string]string{"amount": "1000000000000000000000000000000"}))
+	l.form("generate_orders redirect_url javascript:", "/merchant/generate_orders", l.dep(map[string]string{"redirect_url": "javascript:alert(1)"}))
+}
+
+// bodies: hostile bodies (many parts, broken multipart, JSON, YAML, 20 MB).
+func (l *hostileList) bodies() {
 	// Many parts and fields.
 	{
 		var fs [][2]string
@@ -145,107 +173,114 @@ func hostileRequests(token string) []hostile {
 			fs = append(fs, [2]string{fmt.Sprintf("f%d", i), "v"})
 		}
 		b, ct, n := multipartBody(fs)
-		add("generate_orders 10,000 multipart parts", "POST", "/merchant/generate_orders", b, ct, n)
+		l.add("generate_orders 10,000 multipart parts", "POST", "/merchant/generate_orders", b, ct, n)
 		var sb strings.Builder
 		for i := 0; i < 200000; i++ {
 			sb.WriteString("a=&")
 		}
 		rb, rn := rawBody(sb.String())
-		add("check_status 200,000 urlencoded fields", "POST", "/merchant/check_status", rb, "application/x-www-form-urlencoded", rn)
+		l.add("check_status 200,000 urlencoded fields", "POST", "/merchant/check_status", rb, "application/x-www-form-urlencoded", rn)
 		var same [][2]string
 		for i := 0; i < 5000; i++ {
 			same = append(same, [2]string{"orderid", fmt.Sprintf("dup%d", i)})
 		}
 		b, ct, n = multipartBody(same)
-		add("generate_orders orderid repeated 5,000 times", "POST", "/merchant/generate_orders", b, ct, n)
+		l.add("generate_orders orderid repeated 5,000 times", "POST", "/merchant/generate_orders", b, ct, n)
 	}
 	// Broken multipart.
 	rb, rn := rawBody("--XYZ\r\nContent-Disposition: form-data; name=\"username\"\r\n\r\njohn\r\n--XYZ\r\nContent-Disp")
-	add("generate_orders truncated multipart", "POST", "/merchant/generate_orders", rb, "multipart/form-data; boundary=XYZ", rn)
+	l.add("generate_orders truncated multipart", "POST", "/merchant/generate_orders", rb, "multipart/form-data; boundary=XYZ", rn)
 	rb, rn = rawBody("garbage with no boundary at all")
-	add("generate_orders multipart without boundary", "POST", "/merchant/generate_orders", rb, "multipart/form-data", rn)
+	l.add("generate_orders multipart without boundary", "POST", "/merchant/generate_orders", rb, "multipart/form-data", rn)
 	rb, rn = rawBody("--" + strings.Repeat("B", 5000) + "\r\n\r\n")
-	add("withdraw_orders multipart 5,000-char boundary", "POST", "/merchant/withdraw_orders", rb, "multipart/form-data; boundary="+strings.Repeat("B", 5000), rn)
+	l.add("withdraw_orders multipart 5,000-char boundary", "POST", "/merchant/withdraw_orders", rb, "multipart/form-data; boundary="+strings.Repeat("B", 5000), rn)
 	rb, rn = rawBody("--XYZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../../etc/passwd\"\r\nContent-Type: application/octet-stream\r\n\r\n" + strings.Repeat("F", 500000) + "\r\n--XYZ--\r\n")
-	add("generate_orders multipart file upload 500 KB", "POST", "/merchant/generate_orders", rb, "multipart/form-data; boundary=XYZ", rn)
+	l.add("generate_orders multipart file upload 500 KB", "POST", "/merchant/generate_orders", rb, "multipart/form-data; boundary=XYZ", rn)
 	rb, rn = rawBody("%zz%%%=&&==%")
-	add("auth broken urlencoding", "POST", "/merchant/auth", rb, "application/x-www-form-urlencoded", rn)
+	l.add("auth broken urlencoding", "POST", "/merchant/auth", rb, "application/x-www-form-urlencoded", rn)
 	rb, rn = rawBody("username=vpay88-test")
-	add("auth unknown charset", "POST", "/merchant/auth", rb, "application/x-www-form-urlencoded; charset=evil-7", rn)
+	l.add("auth unknown charset", "POST", "/merchant/auth", rb, "application/x-www-form-urlencoded; charset=evil-7", rn)
 	rb, rn = rawBody("x")
-	add("auth malformed Content-Type", "POST", "/merchant/auth", rb, "multipart/form-data; boundary=\"unterminated", rn)
+	l.add("auth malformed Content-Type", "POST", "/merchant/auth", rb, "multipart/form-data; boundary=\"unterminated", rn)
 	// JSON bodies.
 	rb, rn = rawBody(`{"username":"vpay88-test","api_key":"EPSOWM0eewwrwer0OfUo"}`)
-	add("auth JSON body", "POST", "/merchant/auth", rb, "application/json", rn)
+	l.add("auth JSON body", "POST", "/merchant/auth", rb, "application/json", rn)
 	rb, rn = rawBody(strings.Repeat("[", 100000) + strings.Repeat("]", 100000))
-	add("generate_orders deeply nested JSON", "POST", "/merchant/generate_orders", rb, "application/json", rn)
+	l.add("generate_orders deeply nested JSON", "POST", "/merchant/generate_orders", rb, "application/json", rn)
 	// 30,000 levels: each parse costs seconds of CPU on today's code (100,000 took 52 s).
 	rb, rn = rawBody(strings.Repeat("[", 30000))
-	add("PUT /sandbox/api/scenarios YAML nested 30,000 deep", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
+	l.add("PUT /sandbox/api/scenarios YAML nested 30,000 deep", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
 	rb, rn = rawBody("a: &a [\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\",\"x\"]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n")
-	add("PUT /sandbox/api/scenarios YAML alias bomb", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
+	l.add("PUT /sandbox/api/scenarios YAML alias bomb", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
 	rb, rn = rawBody("- name: x\n  match: {orderid: '(((((((((('}\n  effect: {outcome: completed}\n")
-	add("PUT /sandbox/api/scenarios bad regexp", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
+	l.add("PUT /sandbox/api/scenarios bad regexp", "PUT", "/sandbox/api/scenarios", rb, "application/yaml", rn)
 	// 20 MB bodies, with and without Content-Length.
 	big := func() io.Reader { return &repeatReader{n: 20 << 20, pat: []byte("a=b&")} }
-	add("generate_orders 20 MB body", "POST", "/merchant/generate_orders", big, "application/x-www-form-urlencoded", 20<<20).raw = true
-	add("generate_orders 20 MB body, chunked", "POST", "/merchant/generate_orders", big, "application/x-www-form-urlencoded", -1)
-	add("withdraw_orders 20 MB multipart, chunked", "POST", "/merchant/withdraw_orders", func() io.Reader {
+	l.add("generate_orders 20 MB body", "POST", "/merchant/generate_orders", big, "application/x-www-form-urlencoded", 20<<20).raw = true
+	l.add("generate_orders 20 MB body, chunked", "POST", "/merchant/generate_orders", big, "application/x-www-form-urlencoded", -1)
+	l.add("withdraw_orders 20 MB multipart, chunked", "POST", "/merchant/withdraw_orders", func() io.Reader {
 		return io.MultiReader(strings.NewReader("--XYZ\r\nContent-Disposition: form-data; name=\"holder_name\"\r\n\r\n"), &repeatReader{n: 20 << 20, pat: []byte("H")})
 	}, "multipart/form-data; boundary=XYZ", -1)
-	add("PUT /sandbox/api/scenarios 20 MB", "PUT", "/sandbox/api/scenarios", big, "application/yaml", 20<<20).raw = true
-	add("settle 20 MB form", "POST", "/sandbox/api/deposits/x/settle", big, "application/x-www-form-urlencoded", 20<<20).raw = true
+	l.add("PUT /sandbox/api/scenarios 20 MB", "PUT", "/sandbox/api/scenarios", big, "application/yaml", 20<<20).raw = true
+	l.add("settle 20 MB form", "POST", "/sandbox/api/deposits/x/settle", big, "application/x-www-form-urlencoded", 20<<20).raw = true
+}
+
+// routes: unknown paths, wrong methods, odd ids and queries.
+func (l *hostileList) routes() {
 	// Unknown paths and wrong methods.
 	for _, p := range []string{"/merchant/nope", "/merchant/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd", "/merchant/auth/extra", "/" + strings.Repeat("p", 8000),
 		"/sandbox/api/nope", "/sandbox/static/../../main.go", "/checkout/static/%2e%2e/%2e%2e/go.mod", "/merchant//auth", "/sandbox/api/orders/%ff"} {
-		add("GET "+trunc(p, 40), "GET", p, nil, "", 0)
+		l.add("GET "+trunc(p, 40), "GET", p, nil, "", 0)
 	}
 	for _, mp := range [][2]string{{"GET", "/merchant/auth"}, {"PUT", "/merchant/generate_orders"}, {"DELETE", "/merchant/withdraw_orders"},
 		{"DELETE", "/sandbox/api/orders"}, {"PATCH", "/sandbox/api/balances"}, {"GET", "/sandbox/api/reset"}, {"OPTIONS", "/sandbox/api/reset"},
 		{"TRACE", "/"}, {"BREW", "/healthz"}, {"POST", "/healthz"}, {"PUT", "/metrics"}} {
-		add(mp[0]+" "+mp[1], mp[0], mp[1], nil, "", 0)
+		l.add(mp[0]+" "+mp[1], mp[0], mp[1], nil, "", 0)
 	}
 	// Odd ids and queries on the admin API.
 	for _, id := range []string{"a%2Fb", "%25", "%3F", "%23", "%00", "%ff%fe", "..", "%2e%2e", "a%20b", "%0d%0aSet-Cookie:x=y", strings.Repeat("i", 40000)} {
-		add("GET /sandbox/api/deposits/"+trunc(id, 20), "GET", "/sandbox/api/deposits/"+id, nil, "", 0)
+		l.add("GET /sandbox/api/deposits/"+trunc(id, 20), "GET", "/sandbox/api/deposits/"+id, nil, "", 0)
 		b, ct, n := formBody(url.Values{"outcome": {"completed"}})
-		add("POST /sandbox/api/withdrawals/"+trunc(id, 20)+"/settle", "POST", "/sandbox/api/withdrawals/"+id+"/settle", b, ct, n)
-		add("POST /sandbox/api/deposits/"+trunc(id, 20)+"/callback", "POST", "/sandbox/api/deposits/"+id+"/callback", nil, "", 0)
+		l.add("POST /sandbox/api/withdrawals/"+trunc(id, 20)+"/settle", "POST", "/sandbox/api/withdrawals/"+id+"/settle", b, ct, n)
+		l.add("POST /sandbox/api/deposits/"+trunc(id, 20)+"/callback", "POST", "/sandbox/api/deposits/"+id+"/callback", nil, "", 0)
 	}
 	for _, q := range []string{"orders?limit=-1", "orders?limit=99999999999999999999999", "orders?offset=-5", "orders?offset=99999999999999",
 		"orders?prefix=%00%ff", "orders?kind=%27%22", "journal?q=%ff%fe", "journal?limit=500&q=" + strings.Repeat("q", 30000), "ledger?currency=%00",
 		"callbacks?state=%ff", "balances?merchant=%00", "deposits/x?merchant=" + strings.Repeat("m", 20000), "orders?limit=1&limit=2&limit=abc"} {
-		add("GET /sandbox/api/"+trunc(q, 40), "GET", "/sandbox/api/"+q, nil, "", 0)
+		l.add("GET /sandbox/api/"+trunc(q, 40), "GET", "/sandbox/api/"+q, nil, "", 0)
 	}
 	for _, av := range []string{"99999999999999999999", "-1", "1e9", "%ff", "1.00001"} {
 		b, ct, n := formBody(url.Values{"available": {av}})
-		add("PUT balance available="+av, "PUT", "/sandbox/api/balances/vpay88-test/MYR", b, ct, n)
+		l.add("PUT balance available="+av, "PUT", "/sandbox/api/balances/vpay88-test/MYR", b, ct, n)
 	}
 	b, ct, n := formBody(url.Values{"available": {"5"}})
-	add("PUT balance of an unknown merchant %ff", "PUT", "/sandbox/api/balances/%ff/MYR", b, ct, n)
+	l.add("PUT balance of an unknown merchant %ff", "PUT", "/sandbox/api/balances/%ff/MYR", b, ct, n)
 	// Checkout page.
 	for _, p := range []string{"/checkout/order-pay/99999999999999999999999/?pay_for_order=true&key=x", "/checkout/order-pay/-1/?key=%00",
 		"/checkout/order-pay/1/?key=" + strings.Repeat("k", 20000), "/checkout/order-received/0/?key=%ff"} {
-		add("GET "+trunc(p, 40), "GET", p, nil, "", 0)
+		l.add("GET "+trunc(p, 40), "GET", p, nil, "", 0)
 	}
 	b, ct, n = formBody(url.Values{"action": {"pay\x00"}, "key": {"%ff"}})
-	add("POST checkout garbage", "POST", "/checkout/order-pay/1/?key=x", b, ct, n)
+	l.add("POST checkout garbage", "POST", "/checkout/order-pay/1/?key=x", b, ct, n)
+}
+
+// headers: hostile headers and Host.
+func (l *hostileList) headers() {
 	// Headers.
-	h := add("GET /sandbox/ with a 500 KB cookie", "GET", "/sandbox/", nil, "", 0)
+	h := l.add("GET /sandbox/ with a 500 KB cookie", "GET", "/sandbox/", nil, "", 0)
 	h.hdr = map[string]string{"Cookie": "c=" + strings.Repeat("c", 500000)}
-	h = add("GET /sandbox/api/orders with X-Request-Id 50 KB", "GET", "/sandbox/api/orders?limit=1", nil, "", 0)
+	h = l.add("GET /sandbox/api/orders with X-Request-Id 50 KB", "GET", "/sandbox/api/orders?limit=1", nil, "", 0)
 	h.hdr = map[string]string{"X-Request-Id": strings.Repeat("r", 50000)}
-	h = add("check_status with X-Request-Id of control chars", "POST", "/merchant/check_status", nil, "", 0)
+	h = l.add("check_status with X-Request-Id of control chars", "POST", "/merchant/check_status", nil, "", 0)
 	h.hdr = map[string]string{"X-Request-Id": "id\x01\x7f\xff"}
 	h.raw = true
-	h = add("GET /sandbox/ with Host: evil.example", "GET", "/sandbox/", nil, "", 0)
+	h = l.add("GET /sandbox/ with Host: evil.example", "GET", "/sandbox/", nil, "", 0)
 	h.host = "evil.example"
-	fb, fct, fn := formBody(dep(nil))
-	h = add("generate_orders with Host: evil.example", "POST", "/merchant/generate_orders", fb, fct, fn)
+	fb, fct, fn := formBody(l.dep(nil))
+	h = l.add("generate_orders with Host: evil.example", "POST", "/merchant/generate_orders", fb, fct, fn)
 	h.host = "evil.example"
-	h = add("GET /sandbox/api/events with Host: evil.example", "GET", "/sandbox/api/orders?limit=1", nil, "", 0)
+	h = l.add("GET /sandbox/api/events with Host: evil.example", "GET", "/sandbox/api/orders?limit=1", nil, "", 0)
 	h.host = "evil.example"
-	return hs
 }
 
 func trunc(s string, n int) string {
@@ -365,79 +400,109 @@ func queryOnly(p string) string {
 // trialBadInput sends the hostile list, then a cross-site POST to /sandbox/api/reset.
 func trialBadInput(ctx context.Context, t *T) []Row {
 	data := filepath.Join(t.Env.Tmp, "badinput.db")
-	sb, err := Start(ctx, t.Env, Opts{Data: data})
-	if err != nil {
-		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+	sb, token, rows := startAuthed(ctx, t.Env, Opts{Data: data})
+	if rows != nil {
+		return rows
 	}
 	defer func() { sb.Stop() }()
-	token, err := auth(ctx, sb.URL, defaultMerchant)
-	if err != nil {
-		return []Row{{Measured: "auth", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
-	}
 	// One order that must survive everything but the reset.
 	if ok, _ := deposit(ctx, sb.URL, token, "KEEP-1", "pending@example.com"); !ok {
 		t.Logf("could not create the witness order KEEP-1")
 	}
 	hs := hostileRequests(token)
-	fives, connErrs, crashes, timeouts := 0, 0, 0, 0
-	var fiveList, errList, timeoutList []string
-	var slowest time.Duration
-	var slowName string
+	b := &barrage{data: data}
+	if !b.sendAll(ctx, t, &sb, hs) {
+		return []Row{{Measured: "server crashes", Figure: fmt.Sprintf("%d, then the restart failed", b.crashes), Goal: "0", Result: "FAIL"}}
+	}
+	b.logLists(t)
+	// The witness order survived the lot (nothing above may delete or alter it).
+	witness, _, _ := status(ctx, sb.URL, defaultMerchant.User, "deposit", "KEEP-1")
+	resetFig := crossSiteReset(ctx, sb.URL, witness)
+	alive := sb.Alive() && healthy(ctx, sb.URL)
+	if !alive {
+		b.crashes++
+	}
+	t.Logf("%d requests sent; witness order kept through them: %v", len(hs), witness)
+	return []Row{
+		{Measured: fmt.Sprintf("5xx answers to %d hostile requests", len(hs)), Figure: fmt.Sprint(b.fives), Goal: "0", Result: pass(b.fives == 0)},
+		{Measured: "connection errors (no HTTP answer)", Figure: fmt.Sprint(b.connErrs), Goal: "-", Result: "info"},
+		{Measured: fmt.Sprintf("requests without an answer within %s", sendTimeout), Figure: fmt.Sprint(b.timeouts), Goal: "0", Result: pass(b.timeouts == 0)},
+		{Measured: "slowest answer (one request must not hold a CPU)", Figure: fmt.Sprintf("%.2f s (%s)", b.slowest.Seconds(), trunc(b.slowName, 45)), Goal: "<= 1 s", Result: pass(b.slowest <= time.Second)},
+		{Measured: "server crashes; alive at the end", Figure: fmt.Sprintf("%d; alive %v", b.crashes, alive), Goal: "0; alive", Result: pass(b.crashes == 0 && alive)},
+		{Measured: "cross-site Origin POST /sandbox/api/reset", Figure: resetFig, Goal: "-", Result: "info"},
+	}
+}
+
+// barrage is what the hostile requests did.
+type barrage struct {
+	data                               string // the data file, for restarts
+	fives, connErrs, crashes, timeouts int
+	fiveList, errList, timeoutList     []string
+	slowest                            time.Duration
+	slowName                           string
+}
+
+// sendAll sends each request and restarts the sandbox (*sb) when one brought it
+// down; false when a restart failed.
+func (b *barrage) sendAll(ctx context.Context, t *T, sb **Sandbox, hs []hostile) bool {
 	for _, h := range hs {
 		if ctx.Err() != nil {
 			break
 		}
 		t0 := time.Now()
-		code, err := send(ctx, sb.URL, h)
-		if el := time.Since(t0); el > slowest {
-			slowest, slowName = el, h.name
+		code, err := send(ctx, (*sb).URL, h)
+		if el := time.Since(t0); el > b.slowest {
+			b.slowest, b.slowName = el, h.name
 		}
 		var ne net.Error
 		switch {
 		case err != nil && errors.As(err, &ne) && ne.Timeout():
-			timeouts++
-			timeoutList = append(timeoutList, h.name)
+			b.timeouts++
+			b.timeoutList = append(b.timeoutList, h.name)
 		case err != nil:
-			connErrs++
-			errList = append(errList, fmt.Sprintf("%s: %v", h.name, trunc(err.Error(), 120)))
+			b.connErrs++
+			b.errList = append(b.errList, fmt.Sprintf("%s: %v", h.name, trunc(err.Error(), 120)))
 		case code >= 500:
-			fives++
-			fiveList = append(fiveList, fmt.Sprintf("%s: HTTP %d", h.name, code))
+			b.fives++
+			b.fiveList = append(b.fiveList, fmt.Sprintf("%s: HTTP %d", h.name, code))
 		}
-		if !sb.Alive() || !healthy(ctx, sb.URL) {
-			crashes++
-			t.Logf("server down after %q (exit %d): %s", h.name, sb.ExitCode(), sb.Stderr(400))
-			sb.Kill9()
-			nsb, err := Start(ctx, t.Env, Opts{Data: data})
+		if !(*sb).Alive() || !healthy(ctx, (*sb).URL) {
+			b.crashes++
+			t.Logf("server down after %q (exit %d): %s", h.name, (*sb).ExitCode(), (*sb).Stderr(400))
+			(*sb).Kill9()
+			nsb, err := Start(ctx, t.Env, Opts{Data: b.data})
 			if err != nil {
 				t.Logf("restart failed: %v", err)
-				return []Row{{Measured: "server crashes", Figure: fmt.Sprintf("%d, then the restart failed", crashes), Goal: "0", Result: "FAIL"}}
+				return false
 			}
-			sb = nsb
+			*sb = nsb
 		}
 	}
-	for _, s := range fiveList {
+	return true
+}
+
+// logLists keeps the requests that got a 5xx, no answer in time, or no answer.
+func (b *barrage) logLists(t *T) {
+	for _, s := range b.fiveList {
 		t.Logf("5xx: %s", s)
 	}
-	for _, s := range timeoutList {
+	for _, s := range b.timeoutList {
 		t.Logf("no answer within %s: %s", sendTimeout, s)
 	}
-	for _, s := range errList {
+	for _, s := range b.errList {
 		t.Logf("connection error: %s", s)
 	}
-	// The witness order survived the lot (nothing above may delete or alter it).
-	witness, _, _ := status(ctx, sb.URL, defaultMerchant.User, "deposit", "KEEP-1")
-	// Last: a cross-site form POST to the reset endpoint, as a page on another site
-	// open in the tester's browser could send it (no preflight for a form post).
+}
+
+// crossSiteReset sends a cross-site form POST to the reset endpoint, as a page on
+// another site open in the tester's browser could send it (no preflight for a form
+// post), and says what it did to the witness order.
+func crossSiteReset(ctx context.Context, base string, witness bool) string {
 	rb, rct, rn := formBody(url.Values{})
 	h := hostile{name: "cross-site reset", method: "POST", path: "/sandbox/api/reset", body: rb, ctype: rct, size: rn,
 		hdr: map[string]string{"Origin": "https://evil.example", "Referer": "https://evil.example/page", "Sec-Fetch-Site": "cross-site"}}
-	resetCode, resetErr := send(ctx, sb.URL, h)
-	after, _, _ := status(ctx, sb.URL, defaultMerchant.User, "deposit", "KEEP-1")
-	alive := sb.Alive() && healthy(ctx, sb.URL)
-	if !alive {
-		crashes++
-	}
+	resetCode, resetErr := send(ctx, base, h)
+	after, _, _ := status(ctx, base, defaultMerchant.User, "deposit", "KEEP-1")
 	resetFig := fmt.Sprintf("HTTP %d", resetCode)
 	if resetErr != nil {
 		resetFig = "error " + trunc(resetErr.Error(), 60)
@@ -447,15 +512,7 @@ func trialBadInput(ctx context.Context, t *T) []Row {
 	} else if witness {
 		resetFig += ", state kept"
 	}
-	t.Logf("%d requests sent; witness order kept through them: %v", len(hs), witness)
-	return []Row{
-		{Measured: fmt.Sprintf("5xx answers to %d hostile requests", len(hs)), Figure: fmt.Sprint(fives), Goal: "0", Result: pass(fives == 0)},
-		{Measured: "connection errors (no HTTP answer)", Figure: fmt.Sprint(connErrs), Goal: "-", Result: "info"},
-		{Measured: fmt.Sprintf("requests without an answer within %s", sendTimeout), Figure: fmt.Sprint(timeouts), Goal: "0", Result: pass(timeouts == 0)},
-		{Measured: "slowest answer (one request must not hold a CPU)", Figure: fmt.Sprintf("%.2f s (%s)", slowest.Seconds(), trunc(slowName, 45)), Goal: "<= 1 s", Result: pass(slowest <= time.Second)},
-		{Measured: "server crashes; alive at the end", Figure: fmt.Sprintf("%d; alive %v", crashes, alive), Goal: "0; alive", Result: pass(crashes == 0 && alive)},
-		{Measured: "cross-site Origin POST /sandbox/api/reset", Figure: resetFig, Goal: "-", Result: "info"},
-	}
+	return resetFig
 }
 
 func healthy(ctx context.Context, base string) bool {

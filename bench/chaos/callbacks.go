@@ -97,7 +97,7 @@ func trialCallbacks(ctx context.Context, t *T) []Row {
 	}
 	recv, err := NewReceiver()
 	if err != nil {
-		return []Row{{Measured: "receiver", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
+		return failed("receiver", err)
 	}
 	defer recv.Close()
 	recv.FailFirst = func(id string) bool {
@@ -105,48 +105,88 @@ func trialCallbacks(ctx context.Context, t *T) []Row {
 		h.Write([]byte(id))
 		return h.Sum32()%4 == 0
 	}
-	data := filepath.Join(t.Env.Tmp, "callbacks.db")
-	opts := Opts{Data: data, CallbackURL: recv.URL, FastRetries: true}
+	opts := Opts{Data: filepath.Join(t.Env.Tmp, "callbacks.db"), CallbackURL: recv.URL, FastRetries: true}
 	sb, err := Start(ctx, t.Env, opts)
 	if err != nil {
-		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+		return startFailed(err)
 	}
-	id := func(i int) string { return fmt.Sprintf("CB-%05d", i) }
-	attempted := make([]bool, n)
-	var next atomic.Int64
-	var ackedN atomic.Int64
-	// create issues ids from next until n or until stop() says so.
-	create := func(base string, stopAt int64) {
-		token, err := auth(ctx, base, defaultMerchant)
-		if err != nil {
-			t.Logf("auth: %v", err)
-			return
+	c := &cbCreator{n: n, attempted: make([]bool, n)}
+	c.firstHalfThenKill(ctx, t, sb)
+	sb, err = Start(ctx, t.Env, opts)
+	if err != nil {
+		return []Row{{Measured: "restart after kill -9", Figure: err.Error(), Goal: "restarts", Result: "FAIL"}}
+	}
+	defer sb.Stop()
+	c.create(ctx, t, sb.URL, int64(n))
+	// Wait (bounded) for the outbox to have nothing pending.
+	pending := -1
+	waitUntil(ctx, 20*time.Second, 200*time.Millisecond, func() bool {
+		pending = callbackCount(ctx, sb.URL, "pending")
+		return pending == 0
+	})
+	failedN := callbackCount(ctx, sb.URL, "failed")
+	tl := c.tally(ctx, sb.URL, recv)
+	if len(tl.undelivered) > 0 {
+		ex := tl.undelivered
+		if len(ex) > 5 {
+			ex = ex[:5]
 		}
-		var wg sync.WaitGroup
-		for range 8 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil && ackedN.Load() < stopAt {
-					i := int(next.Add(1) - 1)
-					if i >= n {
-						return
-					}
-					attempted[i] = true
-					if ok, _ := deposit(ctx, base, token, id(i), "success@example.com"); ok {
-						ackedN.Add(1)
-					}
+		t.Logf("settled but never delivered: %d, e.g. %v", len(tl.undelivered), ex)
+	}
+	t.Logf("outbox after the wait: %d pending, %d failed (gave up); %d lookups failed", pending, failedN, tl.lookupErrs)
+	return []Row{
+		{Measured: "settled deposits whose callback arrived (kill -9 mid-way, --fast-retries)",
+			Figure: fmt.Sprintf("%d of %d delivered; outbox pending %d", tl.delivered, tl.settled, pending),
+			Goal:   "all delivered", Result: pass(tl.settled > 0 && tl.delivered == tl.settled && pending == 0 && tl.lookupErrs == 0)},
+		{Measured: "duplicate deliveries (at least once allows them)", Figure: fmt.Sprintf("%d", tl.dups), Goal: "-", Result: "info"},
+	}
+}
+
+// cbCreator creates the trial's deposits CB-00000… across the two processes.
+type cbCreator struct {
+	n         int
+	attempted []bool // the ids sent (an answer lost in the crash may still be committed)
+	next      atomic.Int64
+	ackedN    atomic.Int64
+}
+
+func cbID(i int) string { return fmt.Sprintf("CB-%05d", i) }
+
+// create issues ids from next until n, or until stopAt are acknowledged.
+func (c *cbCreator) create(ctx context.Context, t *T, base string, stopAt int64) {
+	token, err := auth(ctx, base, defaultMerchant)
+	if err != nil {
+		t.Logf("auth: %v", err)
+		return
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil && c.ackedN.Load() < stopAt {
+				i := int(c.next.Add(1) - 1)
+				if i >= c.n {
+					return
 				}
-			}()
-		}
-		wg.Wait()
+				c.attempted[i] = true
+				if ok, _ := deposit(ctx, base, token, cbID(i), "success@example.com"); ok {
+					c.ackedN.Add(1)
+				}
+			}
+		}()
 	}
-	// First half, then kill -9 while the outbox still works on them.
-	half := int64(n / 2)
+	wg.Wait()
+}
+
+// firstHalfThenKill creates the first half, then kill -9 while the outbox still works
+// on them.
+func (c *cbCreator) firstHalfThenKill(ctx context.Context, t *T, sb *Sandbox) {
+	half := int64(c.n / 2)
 	done := make(chan struct{})
-	go func() { create(sb.URL, half); close(done) }()
+	go func() { c.create(ctx, t, sb.URL, half); close(done) }()
 wait:
-	for ctx.Err() == nil && ackedN.Load() < half {
+	for ctx.Err() == nil && c.ackedN.Load() < half {
 		select {
 		case <-done:
 			break wait
@@ -156,62 +196,41 @@ wait:
 	pendingAtKill := callbackCount(ctx, sb.URL, "pending")
 	sb.Kill9()
 	<-done
-	t.Logf("killed after %d acknowledged deposits (%d ids sent); outbox had %d pending just before", ackedN.Load(), next.Load(), pendingAtKill)
-	sb, err = Start(ctx, t.Env, opts)
-	if err != nil {
-		return []Row{{Measured: "restart after kill -9", Figure: err.Error(), Goal: "restarts", Result: "FAIL"}}
-	}
-	defer sb.Stop()
-	create(sb.URL, int64(n))
-	// Wait (bounded) for the outbox to have nothing pending.
-	deadline := time.Now().Add(20 * time.Second)
-	pending := -1
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if pending = callbackCount(ctx, sb.URL, "pending"); pending == 0 {
-			break
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	failed := callbackCount(ctx, sb.URL, "failed")
-	// Settled: every id the server holds as completed (an answer lost in the crash may
-	// still have been committed).
+	t.Logf("killed after %d acknowledged deposits (%d ids sent); outbox had %d pending just before", c.ackedN.Load(), c.next.Load(), pendingAtKill)
+}
+
+// cbTally is what the receiver got of the settled deposits.
+type cbTally struct {
+	settled, delivered, dups, lookupErrs int
+	undelivered                          []string
+}
+
+// tally looks up every id sent. Settled: every id the server holds as completed (an
+// answer lost in the crash may still have been committed).
+func (c *cbCreator) tally(ctx context.Context, base string, recv *Receiver) cbTally {
 	var mu sync.Mutex
-	settled, delivered, dups, lookupErrs := 0, 0, 0, 0
-	var undelivered []string
-	parallel(ctx, n, 8, func(i int) {
-		if !attempted[i] {
+	var tl cbTally
+	parallel(ctx, c.n, 8, func(i int) {
+		if !c.attempted[i] {
 			return
 		}
-		found, st, err := status(ctx, sb.URL, defaultMerchant.User, "deposit", id(i))
+		found, st, err := status(ctx, base, defaultMerchant.User, "deposit", cbID(i))
 		mu.Lock()
 		defer mu.Unlock()
 		if err != nil {
-			lookupErrs++
+			tl.lookupErrs++
 			return
 		}
 		if !found || st != "completed" {
 			return
 		}
-		settled++
-		if d := recv.Delivered(id(i)); d > 0 {
-			delivered++
-			dups += d - 1
+		tl.settled++
+		if d := recv.Delivered(cbID(i)); d > 0 {
+			tl.delivered++
+			tl.dups += d - 1
 		} else {
-			undelivered = append(undelivered, id(i))
+			tl.undelivered = append(tl.undelivered, cbID(i))
 		}
 	})
-	if len(undelivered) > 0 {
-		ex := undelivered
-		if len(ex) > 5 {
-			ex = ex[:5]
-		}
-		t.Logf("settled but never delivered: %d, e.g. %v", len(undelivered), ex)
-	}
-	t.Logf("outbox after the wait: %d pending, %d failed (gave up); %d lookups failed", pending, failed, lookupErrs)
-	return []Row{
-		{Measured: "settled deposits whose callback arrived (kill -9 mid-way, --fast-retries)",
-			Figure: fmt.Sprintf("%d of %d delivered; outbox pending %d", delivered, settled, pending),
-			Goal:   "all delivered", Result: pass(settled > 0 && delivered == settled && pending == 0 && lookupErrs == 0)},
-		{Measured: "duplicate deliveries (at least once allows them)", Figure: fmt.Sprintf("%d", dups), Goal: "-", Result: "info"},
-	}
+	return tl
 }

@@ -44,21 +44,8 @@ func startOn(ctx context.Context, env *Env, path string, wait time.Duration) sta
 	if err := cmd.Start(); err != nil {
 		return startOutcome{exited: true, code: -1000, stderr: err.Error()}
 	}
-	sb := &Sandbox{cmd: cmd, done: make(chan struct{}), URL: "http://" + addr}
-	sb.log, _ = os.Open(os.DevNull)
-	procMu.Lock()
-	procs[sb] = true
-	procMu.Unlock()
-	go func() {
-		err := cmd.Wait()
-		sb.mu.Lock()
-		sb.code = exitCode(err)
-		sb.mu.Unlock()
-		procMu.Lock()
-		delete(procs, sb)
-		procMu.Unlock()
-		close(sb.done)
-	}()
+	devNull, _ := os.Open(os.DevNull)
+	sb := track(cmd, "http://"+addr, devNull)
 	out := startOutcome{}
 	select {
 	case <-sb.done:
@@ -68,21 +55,7 @@ func startOn(ctx context.Context, env *Env, path string, wait time.Duration) sta
 	}
 	if !out.exited {
 		// It started on a damaged file. Read through it, as a tester would.
-		var probes []string
-		for _, p := range []string{"/sandbox/api/orders?limit=500", "/sandbox/api/balances", "/sandbox/api/ledger?limit=500", "/sandbox/api/callbacks?limit=500"} {
-			code, _, err := get(ctx, sb.URL+p)
-			if err != nil {
-				probes = append(probes, "no answer")
-			} else {
-				probes = append(probes, strconv.Itoa(code))
-			}
-		}
-		tok, err := auth(ctx, sb.URL, defaultMerchant)
-		if err == nil {
-			ok, err := deposit(ctx, sb.URL, tok, "DAMAGED-1", "x@example.com")
-			probes = append(probes, fmt.Sprintf("new order ok=%v err=%v", ok, err != nil))
-		}
-		_, _, _ = post(ctx, sb.URL+"/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {"D-1"}})
+		probes := probe(ctx, sb.URL)
 		select {
 		case <-sb.done:
 			out.exited, out.code = true, sb.ExitCode()
@@ -95,6 +68,27 @@ func startOn(ctx context.Context, env *Env, path string, wait time.Duration) sta
 	out.took = time.Since(t0)
 	out.stderr = errBuf.String()
 	return out
+}
+
+// probe reads the admin lists, creates an order and looks one up; it returns what
+// each of the first five did.
+func probe(ctx context.Context, base string) []string {
+	var probes []string
+	for _, p := range []string{"/sandbox/api/orders?limit=500", "/sandbox/api/balances", "/sandbox/api/ledger?limit=500", "/sandbox/api/callbacks?limit=500"} {
+		code, _, err := get(ctx, base+p)
+		if err != nil {
+			probes = append(probes, "no answer")
+		} else {
+			probes = append(probes, strconv.Itoa(code))
+		}
+	}
+	tok, err := auth(ctx, base, defaultMerchant)
+	if err == nil {
+		ok, err := deposit(ctx, base, tok, "DAMAGED-1", "x@example.com")
+		probes = append(probes, fmt.Sprintf("new order ok=%v err=%v", ok, err != nil))
+	}
+	_, _, _ = post(ctx, base+"/merchant/check_status", url.Values{"username": {"vpay88-test"}, "id": {"D-1"}})
+	return probes
 }
 
 // clean: exit 1, one line naming the file, no trace of a crash.
@@ -133,15 +127,37 @@ func trialDamaged(ctx context.Context, t *T) []Row {
 	if t.Env.Quick {
 		orders = 1500
 	}
-	good := filepath.Join(t.Env.Tmp, "damaged-src.db")
-	sb, err := Start(ctx, t.Env, Opts{Data: good})
-	if err != nil {
-		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+	src, code, rows := stateFile(ctx, t, orders)
+	if rows != nil {
+		return rows
 	}
-	token, err := auth(ctx, sb.URL, defaultMerchant)
-	if err != nil {
-		sb.Kill9()
-		return []Row{{Measured: "auth", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
+	hwm := highWater(src)
+	t.Logf("state file: %d orders, %d bytes (data up to byte %d), SIGTERM exit %d", orders, len(src), hwm, code)
+	if hwm < 16384 || hwm > int64(len(src)) {
+		hwm = int64(len(src))
+	}
+	damages := damagesOf(hwm)
+	cleanN := 0
+	for i, d := range damages {
+		if ctx.Err() != nil {
+			break
+		}
+		if startOnDamaged(ctx, t, i, d, src) {
+			cleanN++
+		}
+	}
+	rows = []Row{{Measured: "starts on a damaged file that exit 1 with one line naming it",
+		Figure: fmt.Sprintf("%d of %d", cleanN, len(damages)), Goal: fmt.Sprintf("%d of %d", len(damages), len(damages)), Result: pass(cleanN == len(damages))}}
+	return append(rows, secondInstance(ctx, t, src)...)
+}
+
+// stateFile fills a sandbox with orders, stops it and returns its data file and the
+// exit code of the stop; rows says why when it could not.
+func stateFile(ctx context.Context, t *T, orders int) (src []byte, code int, rows []Row) {
+	good := filepath.Join(t.Env.Tmp, "damaged-src.db")
+	sb, token, rows := startAuthed(ctx, t.Env, Opts{Data: good})
+	if rows != nil {
+		return nil, 0, rows
 	}
 	parallel(ctx, orders, 12, func(i int) {
 		if i%10 == 0 {
@@ -154,16 +170,16 @@ func trialDamaged(ctx context.Context, t *T) []Row {
 		}
 		deposit(ctx, sb.URL, token, fmt.Sprintf("D-%05d", i), email)
 	})
-	code := sb.Stop()
+	code = sb.Stop()
 	src, err := os.ReadFile(good)
 	if err != nil || len(src) < 16384 {
-		return []Row{{Measured: "state file", Figure: fmt.Sprintf("%d bytes, %v", len(src), err), Goal: "-", Result: "FAIL"}}
+		return nil, 0, []Row{{Measured: "state file", Figure: fmt.Sprintf("%d bytes, %v", len(src), err), Goal: "-", Result: "FAIL"}}
 	}
-	hwm := highWater(src)
-	t.Logf("state file: %d orders, %d bytes (data up to byte %d), SIGTERM exit %d", orders, len(src), hwm, code)
-	if hwm < 16384 || hwm > int64(len(src)) {
-		hwm = int64(len(src))
-	}
+	return src, code, nil
+}
+
+// damagesOf lists the damages tried; hwm is the end of the data in use.
+func damagesOf(hwm int64) []damage {
 	rnd := rand.New(rand.NewPCG(6, 6))
 	random := func(n int) func([]byte) []byte {
 		return func([]byte) []byte {
@@ -174,7 +190,7 @@ func trialDamaged(ctx context.Context, t *T) []Row {
 			return b
 		}
 	}
-	damages := []damage{
+	return []damage{
 		{"truncated to 8 KiB", func(s []byte) []byte { return s[:8192] }},
 		{"truncated to 1 MB", func(s []byte) []byte { return s[:min(len(s)-4096, 1<<20)] }},
 		{"truncated to half", func(s []byte) []byte { return s[:len(s)/2] }},
@@ -192,44 +208,46 @@ func trialDamaged(ctx context.Context, t *T) []Row {
 		{"random bytes, 1 MiB", random(1 << 20)},
 		{"random bytes, 100 bytes", random(100)},
 	}
-	cleanN := 0
-	for i, d := range damages {
-		if ctx.Err() != nil {
-			break
-		}
-		p := filepath.Join(t.Env.Tmp, fmt.Sprintf("damaged-%d.db", i))
-		if err := os.WriteFile(p, d.make(src), 0o600); err != nil {
-			t.Logf("%s: %v", d.name, err)
-			continue
-		}
-		o := startOn(ctx, t.Env, p, 4*time.Second)
-		ok, why := o.clean(p)
-		first := strings.SplitN(strings.TrimSpace(o.stderr), "\n", 2)[0]
-		if ok {
-			cleanN++
-			t.Logf("ok   %-36s exit 1 in %d ms: %s", d.name, o.took.Milliseconds(), trunc(first, 160))
-		} else {
-			t.Logf("FAIL %-36s %s; stderr: %s", d.name, why, trunc(strings.ReplaceAll(strings.TrimSpace(o.stderr), "\n", " | "), 160))
-		}
-		os.Remove(p)
-	}
-	rows := []Row{{Measured: "starts on a damaged file that exit 1 with one line naming it",
-		Figure: fmt.Sprintf("%d of %d", cleanN, len(damages)), Goal: fmt.Sprintf("%d of %d", len(damages), len(damages)), Result: pass(cleanN == len(damages))}}
+}
 
-	// A second instance on a file the first one holds.
+// startOnDamaged writes the i-th damaged copy of src, starts the binary on it and
+// reports whether it exited cleanly.
+func startOnDamaged(ctx context.Context, t *T, i int, d damage, src []byte) bool {
+	p := filepath.Join(t.Env.Tmp, fmt.Sprintf("damaged-%d.db", i))
+	if err := os.WriteFile(p, d.make(src), 0o600); err != nil {
+		t.Logf("%s: %v", d.name, err)
+		return false
+	}
+	defer os.Remove(p)
+	o := startOn(ctx, t.Env, p, 4*time.Second)
+	ok, why := o.clean(p)
+	first := strings.SplitN(strings.TrimSpace(o.stderr), "\n", 2)[0]
+	if ok {
+		t.Logf("ok   %-36s exit 1 in %d ms: %s", d.name, o.took.Milliseconds(), trunc(first, 160))
+	} else {
+		t.Logf("FAIL %-36s %s; stderr: %s", d.name, why, trunc(strings.ReplaceAll(strings.TrimSpace(o.stderr), "\n", " | "), 160))
+	}
+	return ok
+}
+
+var inUseWords = regexp.MustCompile(`(?i)in use|locked|another (process|instance)|already (open|running)`)
+
+// secondInstance starts a second instance on a file the first one holds; no row
+// when the file cannot be written.
+func secondInstance(ctx context.Context, t *T, src []byte) []Row {
 	held := filepath.Join(t.Env.Tmp, "held.db")
 	if err := os.WriteFile(held, src, 0o600); err != nil {
-		return rows
+		return nil
 	}
 	first, err := Start(ctx, t.Env, Opts{Data: held})
 	if err != nil {
-		return append(rows, Row{Measured: "second instance on a file in use", Figure: "first instance: " + err.Error(), Goal: "exit 1, says in use", Result: "FAIL"})
+		return []Row{{Measured: "second instance on a file in use", Figure: "first instance: " + err.Error(), Goal: "exit 1, says in use", Result: "FAIL"}}
 	}
 	o := startOn(ctx, t.Env, held, 8*time.Second)
 	first.Stop()
 	_, why := o.clean(held)
 	msg := strings.TrimSpace(o.stderr)
-	inUse := regexp.MustCompile(`(?i)in use|locked|another (process|instance)|already (open|running)`).MatchString(msg)
+	inUse := inUseWords.MatchString(msg)
 	okLock := o.exited && o.code == 1 && inUse && !crashWords.MatchString(msg) && strings.Count(msg, "\n") == 0 && msg != ""
 	if !inUse {
 		if why != "" {
@@ -245,7 +263,7 @@ func trialDamaged(ctx context.Context, t *T) []Row {
 	if !okLock {
 		t.Logf("second instance: %s", why)
 	}
-	return append(rows, Row{Measured: "second instance on a file in use", Figure: fig, Goal: "exit 1, one line, says in use", Result: pass(okLock)})
+	return []Row{{Measured: "second instance on a file in use", Figure: fig, Goal: "exit 1, one line, says in use", Result: pass(okLock)}}
 }
 
 // highWater reads bbolt's meta pages and returns the end of the data in use

@@ -94,24 +94,12 @@ func trialHang(ctx context.Context, t *T) []Row {
 	if t.Env.Quick {
 		nB = 50
 	}
-	hang, err := NewHanger()
-	if err != nil {
-		return []Row{{Measured: "receiver", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
+	hang, recv, sb, rows := startHang(ctx, t)
+	if rows != nil {
+		return rows
 	}
 	defer hang.Close()
-	recv, err := NewReceiver()
-	if err != nil {
-		return []Row{{Measured: "receiver", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
-	}
 	defer recv.Close()
-	cfg, err := twoMerchantConfig(t.Env, hang.URL, recv.URL)
-	if err != nil {
-		return []Row{{Measured: "config", Figure: err.Error(), Goal: "-", Result: "FAIL"}}
-	}
-	sb, err := Start(ctx, t.Env, Opts{Data: filepath.Join(t.Env.Tmp, "hang.db"), Config: cfg})
-	if err != nil {
-		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
-	}
 	defer sb.Stop()
 	tokA, errA := auth(ctx, sb.URL, merchantA)
 	tokB, errB := auth(ctx, sb.URL, merchantB)
@@ -120,68 +108,23 @@ func trialHang(ctx context.Context, t *T) []Row {
 	}
 	// B's deposits first, pending, so settling them later is a single admin call each.
 	var bad atomic.Int64
-	parallel(ctx, nB, 8, func(i int) {
-		if ok, _ := deposit(ctx, sb.URL, tokB, fmt.Sprintf("B-%04d", i), "pending@example.com"); !ok {
-			bad.Add(1)
-		}
-	})
+	createDeposits(ctx, sb.URL, tokB, "B", nB, "pending@example.com", &bad)
 	// 200 of A's deposits complete at creation: 200 callbacks to the hanging receiver.
-	parallel(ctx, nA, 8, func(i int) {
-		if ok, _ := deposit(ctx, sb.URL, tokA, fmt.Sprintf("A-%04d", i), "success@example.com"); !ok {
-			bad.Add(1)
-		}
-	})
+	createDeposits(ctx, sb.URL, tokA, "A", nA, "success@example.com", &bad)
 	time.Sleep(300 * time.Millisecond) // let A's deliveries take the workers
 	t.Logf("A's hanging receiver holds %d connections before B's first settle", hang.accepted.Load())
-	sent := make(map[string]time.Time, nB)
-	var settleErrs int
-	for i := 0; i < nB && ctx.Err() == nil; i++ {
-		id := fmt.Sprintf("B-%04d", i)
-		t0 := time.Now()
-		code, body, err := post(ctx, sb.URL+"/sandbox/api/deposits/"+id+"/settle", url.Values{"outcome": {"completed"}, "merchant": {merchantB.User}})
-		if err != nil || code != 200 {
-			settleErrs++
-			if settleErrs == 1 {
-				t.Logf("settle %s: HTTP %d %.200s %v", id, code, body, err)
-			}
-			continue
-		}
-		sent[id] = t0
-		time.Sleep(20 * time.Millisecond)
-	}
+	sent, settleErrs := settleB(ctx, t, sb.URL, nB)
 	// Wait (at most 5 s) for B's callbacks still on their way.
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		all := true
+	waitUntil(ctx, 5*time.Second, 50*time.Millisecond, func() bool {
 		for id := range sent {
 			if _, ok := recv.First(id); !ok {
-				all = false
-				break
+				return false
 			}
 		}
-		if all {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var lat []float64
-	missing := 0
-	for id, t0 := range sent {
-		if t1, ok := recv.First(id); ok {
-			lat = append(lat, float64(t1.Sub(t0).Microseconds())/1000)
-		} else {
-			missing++
-			lat = append(lat, math.Inf(1))
-		}
-	}
-	sort.Float64s(lat)
-	q := func(p float64) float64 {
-		if len(lat) == 0 {
-			return math.Inf(1)
-		}
-		return lat[int(math.Ceil(p*float64(len(lat))))-1]
-	}
-	p50, p99 := q(0.50), q(0.99)
+		return true
+	})
+	lat, missing := latencies(sent, recv)
+	p50, p99 := quantile(lat, 0.50), quantile(lat, 0.99)
 	ms := func(v float64) string {
 		if math.IsInf(v, 1) {
 			return "never"
@@ -196,4 +139,84 @@ func trialHang(ctx context.Context, t *T) []Row {
 		Goal:     "p99 <= 100 ms",
 		Result:   pass(len(sent) == nB && p99 <= 100),
 	}}
+}
+
+// startHang starts A's hanging receiver, B's receiver and a sandbox with merchants A
+// and B. When it cannot, rows says why and nothing is left running.
+func startHang(ctx context.Context, t *T) (hang *Hanger, recv *Receiver, sb *Sandbox, rows []Row) {
+	hang, err := NewHanger()
+	if err != nil {
+		return nil, nil, nil, failed("receiver", err)
+	}
+	recv, err = NewReceiver()
+	if err != nil {
+		hang.Close()
+		return nil, nil, nil, failed("receiver", err)
+	}
+	cfg, err := twoMerchantConfig(t.Env, hang.URL, recv.URL)
+	if err == nil {
+		sb, err = Start(ctx, t.Env, Opts{Data: filepath.Join(t.Env.Tmp, "hang.db"), Config: cfg})
+		if err != nil {
+			rows = startFailed(err)
+		}
+	} else {
+		rows = failed("config", err)
+	}
+	if rows != nil {
+		recv.Close()
+		hang.Close()
+		return nil, nil, nil, rows
+	}
+	return hang, recv, sb, nil
+}
+
+// createDeposits creates n deposits with ids prefix-0000…; bad counts the refused.
+func createDeposits(ctx context.Context, base, token, prefix string, n int, email string, bad *atomic.Int64) {
+	parallel(ctx, n, 8, func(i int) {
+		if ok, _ := deposit(ctx, base, token, fmt.Sprintf("%s-%04d", prefix, i), email); !ok {
+			bad.Add(1)
+		}
+	})
+}
+
+// settleB settles B's deposits one by one and returns when each settle was sent.
+func settleB(ctx context.Context, t *T, base string, nB int) (sent map[string]time.Time, settleErrs int) {
+	sent = make(map[string]time.Time, nB)
+	for i := 0; i < nB && ctx.Err() == nil; i++ {
+		id := fmt.Sprintf("B-%04d", i)
+		t0 := time.Now()
+		code, body, err := post(ctx, base+"/sandbox/api/deposits/"+id+"/settle", url.Values{"outcome": {"completed"}, "merchant": {merchantB.User}})
+		if err != nil || code != 200 {
+			settleErrs++
+			if settleErrs == 1 {
+				t.Logf("settle %s: HTTP %d %.200s %v", id, code, body, err)
+			}
+			continue
+		}
+		sent[id] = t0
+		time.Sleep(20 * time.Millisecond)
+	}
+	return sent, settleErrs
+}
+
+// latencies are the settle→callback times in ms, sorted, +Inf for the missing.
+func latencies(sent map[string]time.Time, recv *Receiver) (lat []float64, missing int) {
+	for id, t0 := range sent {
+		if t1, ok := recv.First(id); ok {
+			lat = append(lat, float64(t1.Sub(t0).Microseconds())/1000)
+		} else {
+			missing++
+			lat = append(lat, math.Inf(1))
+		}
+	}
+	sort.Float64s(lat)
+	return lat, missing
+}
+
+// quantile of sorted values; +Inf when there are none.
+func quantile(lat []float64, p float64) float64 {
+	if len(lat) == 0 {
+		return math.Inf(1)
+	}
+	return lat[int(math.Ceil(p*float64(len(lat))))-1]
 }

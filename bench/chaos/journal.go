@@ -18,7 +18,7 @@ func trialJournal(ctx context.Context, t *T) []Row {
 	const n = 200
 	sb, err := Start(ctx, t.Env, Opts{Data: filepath.Join(t.Env.Tmp, "journal.db")})
 	if err != nil {
-		return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+		return startFailed(err)
 	}
 	defer sb.Stop()
 	for i := 0; i < 20; i++ { // warm up: the first requests map code and pages

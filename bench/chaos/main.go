@@ -90,119 +90,43 @@ var trials = []Trial{
 
 func main() { os.Exit(run()) }
 
+// args is the command line.
+type args struct {
+	bin, tmp, repo, jsonOut, commit string
+	quick                           bool
+	total                           time.Duration
+	selected                        map[string]bool // empty: every part
+}
+
 func run() int {
-	bin := flag.String("bin", "", "the vpay88-sandbox binary to test (required)")
-	tmp := flag.String("tmp", "", "scratch folder (default: a new one under $TMPDIR, removed at the end)")
-	repo := flag.String("repo", ".", "repository root (for config/default.yaml and git)")
-	only := flag.String("only", "", "comma-separated parts to run: "+trialNames())
-	quick := flag.Bool("quick", false, "shorter run (about 60 s): fewer crashes, orders and seconds")
-	jsonOut := flag.String("json", "", "also write the table as JSON to this file")
-	commitLabel := flag.String("commit", "", "commit shown in the header (default: git rev-parse --short HEAD in -repo)")
-	total := flag.Duration("total", 0, "hard limit for the whole run (default 290s, 100s with -quick)")
-	flag.Parse()
-	if *bin == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "chaos: usage: chaos -bin PATH [-quick] [-only crash,journal] [-json FILE]")
-		return 2
+	a, code := parseArgs()
+	if code != 0 {
+		return code
 	}
-	selected := map[string]bool{}
-	if *only != "" {
-		for _, n := range strings.Split(*only, ",") {
-			n = strings.TrimSpace(n)
-			if !isTrial(n) {
-				fmt.Fprintf(os.Stderr, "chaos: unknown part %q (parts: %s)\n", n, trialNames())
-				return 2
-			}
-			selected[n] = true
-		}
-	}
-	absBin, err := filepath.Abs(*bin)
-	if err == nil {
-		*bin = absBin
-	}
-	if _, err := os.Stat(*bin); err != nil {
-		fmt.Fprintln(os.Stderr, "chaos:", err)
-		return 2
-	}
-	dir := *tmp
-	ownTmp := dir == ""
-	if ownTmp {
-		if dir, err = os.MkdirTemp("", "vpay88-chaos-"); err != nil {
-			fmt.Fprintln(os.Stderr, "chaos:", err)
-			return 2
-		}
-	}
-	// Our files live in a subfolder, removed at the end whoever made the parent.
-	work, err := os.MkdirTemp(dir, "chaos-")
+	work, cleanup, err := workFolder(a.tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
 		return 2
 	}
-	cleanup := func() {
-		killAll()
-		os.RemoveAll(work)
-		if ownTmp {
-			os.RemoveAll(dir)
-		}
-	}
 	defer cleanup()
+	stopOnSignal(work, cleanup)
 
-	// Ctrl-C or SIGTERM: stop the children, remove the files, exit 130.
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		fmt.Fprintf(os.Stderr, "\nchaos: %v: stopping every process started and removing %s\n", s, work)
-		cleanup()
-		os.Exit(130)
-	}()
-
-	limit := *total
+	limit := a.total
 	if limit == 0 {
 		limit = 290 * time.Second
-		if *quick {
+		if a.quick {
 			limit = 100 * time.Second
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 
-	env := &Env{Bin: *bin, Tmp: work, Repo: *repo, Quick: *quick}
-	header := machineHeader(*repo, *quick, *commitLabel)
+	env := &Env{Bin: a.bin, Tmp: work, Repo: a.repo, Quick: a.quick}
+	header := machineHeader(a.repo, a.quick, a.commit)
 	fmt.Fprintln(os.Stderr, "chaos:", strings.Join(header, "; "))
 
-	var rows []Row
-	details := map[string][]string{}
 	started := time.Now()
-	for _, tr := range trials {
-		if len(selected) > 0 && !selected[tr.Name] {
-			continue
-		}
-		if ctx.Err() != nil {
-			rows = append(rows, Row{Part: tr.Part, Measured: "not run", Figure: "run out of time", Goal: "-", Result: "FAIL"})
-			continue
-		}
-		budget := tr.Budget
-		if *quick {
-			budget = tr.Quick
-		}
-		fmt.Fprintf(os.Stderr, "== %s (at most %s)\n", tr.Part, budget)
-		tctx, tcancel := context.WithTimeout(ctx, budget)
-		t := &T{Env: env, Part: tr.Name}
-		t0 := time.Now()
-		got := safeRun(tctx, tr, t)
-		timedOut := tctx.Err() == context.DeadlineExceeded
-		tcancel()
-		killAll() // nothing a trial started outlives it
-		for i := range got {
-			got[i].Part = tr.Part
-		}
-		if timedOut {
-			got = append(got, Row{Part: tr.Part, Measured: "finished within its time budget", Figure: fmt.Sprintf("cut off after %s", budget), Goal: "in time", Result: "FAIL"})
-		}
-		rows = append(rows, got...)
-		details[tr.Part] = t.details
-		fmt.Fprintf(os.Stderr, "   (%.1f s)\n", time.Since(t0).Seconds())
-	}
+	rows, details := runTrials(ctx, env, a.selected)
 	elapsed := time.Since(started)
 
 	failed := 0
@@ -212,20 +136,143 @@ func run() int {
 		}
 	}
 	printTable(header, rows, details, elapsed, failed)
-	if *jsonOut != "" {
-		doc := map[string]any{"header": header, "quick": *quick, "seconds": elapsed.Seconds(), "failed": failed,
+	if a.jsonOut != "" {
+		doc := map[string]any{"header": header, "quick": a.quick, "seconds": elapsed.Seconds(), "failed": failed,
 			"rows": rows, "details": details, "time": time.Now().UTC().Format(time.RFC3339)}
-		b, _ := json.MarshalIndent(doc, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "chaos:", err)
-		} else {
-			fmt.Printf("JSON copy: %s\n", *jsonOut)
-		}
+		writeJSON(a.jsonOut, doc)
 	}
 	if failed > 0 {
 		return 1
 	}
 	return 0
+}
+
+// parseArgs reads the flags; a non-zero code is the exit status of a usage error.
+func parseArgs() (args, int) {
+	var a args
+	flag.StringVar(&a.bin, "bin", "", "the vpay88-sandbox binary to test (required)")
+	flag.StringVar(&a.tmp, "tmp", "", "scratch folder (default: a new one under $TMPDIR, removed at the end)")
+	flag.StringVar(&a.repo, "repo", ".", "repository root (for config/default.yaml and git)")
+	only := flag.String("only", "", "comma-separated parts to run: "+trialNames())
+	flag.BoolVar(&a.quick, "quick", false, "shorter run (about 60 s): fewer crashes, orders and seconds")
+	flag.StringVar(&a.jsonOut, "json", "", "also write the table as JSON to this file")
+	flag.StringVar(&a.commit, "commit", "", "commit shown in the header (default: git rev-parse --short HEAD in -repo)")
+	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default 290s, 100s with -quick)")
+	flag.Parse()
+	if a.bin == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "chaos: usage: chaos -bin PATH [-quick] [-only crash,journal] [-json FILE]")
+		return a, 2
+	}
+	a.selected = map[string]bool{}
+	if *only != "" {
+		for _, n := range strings.Split(*only, ",") {
+			n = strings.TrimSpace(n)
+			if !isTrial(n) {
+				fmt.Fprintf(os.Stderr, "chaos: unknown part %q (parts: %s)\n", n, trialNames())
+				return a, 2
+			}
+			a.selected[n] = true
+		}
+	}
+	if abs, err := filepath.Abs(a.bin); err == nil {
+		a.bin = abs
+	}
+	if _, err := os.Stat(a.bin); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+		return a, 2
+	}
+	return a, 0
+}
+
+// workFolder makes the folder our files live in, and cleanup, which stops every
+// process started and removes it (and tmp too when tmp was empty and made here).
+func workFolder(tmp string) (work string, cleanup func(), err error) {
+	dir := tmp
+	ownTmp := dir == ""
+	if ownTmp {
+		if dir, err = os.MkdirTemp("", "vpay88-chaos-"); err != nil {
+			return "", nil, err
+		}
+	}
+	// Our files live in a subfolder, removed at the end whoever made the parent.
+	work, err = os.MkdirTemp(dir, "chaos-")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() {
+		killAll()
+		os.RemoveAll(work)
+		if ownTmp {
+			os.RemoveAll(dir)
+		}
+	}
+	return work, cleanup, nil
+}
+
+// stopOnSignal: Ctrl-C or SIGTERM: stop the children, remove the files, exit 130.
+func stopOnSignal(work string, cleanup func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "\nchaos: %v: stopping every process started and removing %s\n", s, work)
+		cleanup()
+		os.Exit(130)
+	}()
+}
+
+// runTrials runs the selected trials in order, each within its budget; a trial the
+// overall limit leaves no time for is a FAIL row.
+func runTrials(ctx context.Context, env *Env, selected map[string]bool) ([]Row, map[string][]string) {
+	var rows []Row
+	details := map[string][]string{}
+	for _, tr := range trials {
+		if len(selected) > 0 && !selected[tr.Name] {
+			continue
+		}
+		if ctx.Err() != nil {
+			rows = append(rows, Row{Part: tr.Part, Measured: "not run", Figure: "run out of time", Goal: "-", Result: "FAIL"})
+			continue
+		}
+		got, d := runTrial(ctx, env, tr)
+		rows = append(rows, got...)
+		details[tr.Part] = d
+	}
+	return rows, details
+}
+
+// runTrial runs one trial within its budget and returns its rows and details.
+func runTrial(ctx context.Context, env *Env, tr Trial) ([]Row, []string) {
+	budget := tr.Budget
+	if env.Quick {
+		budget = tr.Quick
+	}
+	fmt.Fprintf(os.Stderr, "== %s (at most %s)\n", tr.Part, budget)
+	tctx, tcancel := context.WithTimeout(ctx, budget)
+	t := &T{Env: env, Part: tr.Name}
+	t0 := time.Now()
+	got := safeRun(tctx, tr, t)
+	timedOut := tctx.Err() == context.DeadlineExceeded
+	tcancel()
+	killAll() // nothing a trial started outlives it
+	for i := range got {
+		got[i].Part = tr.Part
+	}
+	if timedOut {
+		got = append(got, Row{Part: tr.Part, Measured: "finished within its time budget", Figure: fmt.Sprintf("cut off after %s", budget), Goal: "in time", Result: "FAIL"})
+	}
+	fmt.Fprintf(os.Stderr, "   (%.1f s)\n", time.Since(t0).Seconds())
+	return got, t.details
+}
+
+// writeJSON writes the JSON copy of the table.
+func writeJSON(path string, doc map[string]any) {
+	b, _ := json.MarshalIndent(doc, "", "  ")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "chaos:", err)
+	} else {
+		fmt.Printf("JSON copy: %s\n", path)
+	}
 }
 
 // safeRun runs a trial; a panic in the suite itself becomes a FAIL row, not a crash.

@@ -109,25 +109,13 @@ func Start(ctx context.Context, env *Env, o Opts) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Sandbox{URL: "http://" + addr, Data: o.Data, done: make(chan struct{}), log: lf}
-	s.cmd = command(env, o, addr, lf)
-	if err := s.cmd.Start(); err != nil {
+	cmd := command(env, o, addr, lf)
+	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return nil, err
 	}
-	procMu.Lock()
-	procs[s] = true
-	procMu.Unlock()
-	go func() {
-		err := s.cmd.Wait()
-		s.mu.Lock()
-		s.code = exitCode(err)
-		s.mu.Unlock()
-		procMu.Lock()
-		delete(procs, s)
-		procMu.Unlock()
-		close(s.done)
-	}()
+	s := track(cmd, "http://"+addr, lf)
+	s.Data = o.Data
 	deadline := time.Now().Add(10 * time.Second)
 	c := &http.Client{Timeout: time.Second}
 	for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -147,6 +135,63 @@ func Start(ctx context.Context, env *Env, o Opts) (*Sandbox, error) {
 	}
 	s.Kill9()
 	return nil, fmt.Errorf("sandbox did not answer /healthz within 10 s: %s", s.Stderr(300))
+}
+
+// track wraps a started command: it is listed for killAll until it exits, and its
+// exit code is kept. log is the file its stderr goes to.
+func track(cmd *exec.Cmd, url string, log *os.File) *Sandbox {
+	s := &Sandbox{URL: url, cmd: cmd, done: make(chan struct{}), log: log}
+	procMu.Lock()
+	procs[s] = true
+	procMu.Unlock()
+	go func() {
+		err := cmd.Wait()
+		s.mu.Lock()
+		s.code = exitCode(err)
+		s.mu.Unlock()
+		procMu.Lock()
+		delete(procs, s)
+		procMu.Unlock()
+		close(s.done)
+	}()
+	return s
+}
+
+// startAuthed starts a sandbox and fetches a token for the default merchant. When it
+// cannot, rows says why and nothing is left running.
+func startAuthed(ctx context.Context, env *Env, o Opts) (sb *Sandbox, token string, rows []Row) {
+	sb, err := Start(ctx, env, o)
+	if err != nil {
+		return nil, "", startFailed(err)
+	}
+	token, err = auth(ctx, sb.URL, defaultMerchant)
+	if err != nil {
+		sb.Stop()
+		return nil, "", failed("auth", err)
+	}
+	return sb, token, nil
+}
+
+// startFailed is the one row of a trial whose sandbox did not start.
+func startFailed(err error) []Row {
+	return []Row{{Measured: "server start", Figure: err.Error(), Goal: "starts", Result: "FAIL"}}
+}
+
+// failed is the one row of a trial that could not get as far as measuring.
+func failed(measured string, err error) []Row {
+	return []Row{{Measured: measured, Figure: err.Error(), Goal: "-", Result: "FAIL"}}
+}
+
+// waitUntil checks done every pause until it is true, limit passes or ctx ends; it
+// reports whether done became true.
+func waitUntil(ctx context.Context, limit, pause time.Duration, done func() bool) bool {
+	for end := time.Now().Add(limit); time.Now().Before(end) && ctx.Err() == nil; {
+		if done() {
+			return true
+		}
+		time.Sleep(pause)
+	}
+	return false
 }
 
 func exitCode(err error) int {

@@ -38,34 +38,10 @@ func main() {
 		log.Fatal(err)
 	}
 	start := time.Now()
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < *workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if err := oneOrder(s, i); err != nil {
-					log.Fatal(err)
-				}
-			}
-		}()
-	}
-	for i := 0; i < *n; i++ {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	fill(s, *n, *workers)
 	took := time.Since(start)
 	full := size(path)
-	res := store.PruneResult{More: true}
-	pruned := 0
-	for res.More {
-		if res, err = s.Prune(time.Now().Add(time.Hour), 500); err != nil {
-			log.Fatal(err)
-		}
-		pruned += res.Orders
-	}
+	pruned := pruneAll(s)
 	afterPrune := size(path)
 	if err := s.Close(); err != nil {
 		log.Fatal(err)
@@ -80,6 +56,43 @@ func main() {
 	fmt.Printf("| no retention | %d B | %s |\n", full, per(full))
 	fmt.Printf("| retention deleted all %d (file not shrunk: bbolt reuses the pages) | %d B | %s |\n", pruned, afterPrune, per(afterPrune))
 	fmt.Printf("| after `compact` | %d B | — |\n", compacted)
+}
+
+// fill creates n orders on the given number of concurrent writers.
+func fill(s *store.Store, n, workers int) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := oneOrder(s, i); err != nil {
+					log.Fatal(err)
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// pruneAll runs retention with a cutoff an hour ahead, so that every order goes, and
+// returns how many it deleted.
+func pruneAll(s *store.Store) int {
+	res := store.PruneResult{More: true}
+	pruned := 0
+	for res.More {
+		var err error
+		if res, err = s.Prune(time.Now().Add(time.Hour), 500); err != nil {
+			log.Fatal(err)
+		}
+		pruned += res.Orders
+	}
+	return pruned
 }
 
 func oneOrder(s *store.Store, i int) error {

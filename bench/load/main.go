@@ -37,80 +37,103 @@ func orderID(kind string, i int64) string {
 	}
 }
 
+// loadOpts are the command line.
+type loadOpts struct {
+	base, token, prefix, ids string
+	n                        int64
+	conc                     int
+	timeout                  time.Duration
+}
+
+// counts are what the workers saw.
+type counts struct {
+	issued, created, refused, failed atomic.Int64
+	firstErr                         atomic.Value
+}
+
 func main() {
-	base := flag.String("url", "http://127.0.0.1:8088", "sandbox base URL (127.0.0.1 only)")
-	token := flag.String("token", "", "auth token from /merchant/auth")
-	n := flag.Int64("n", 100000, "orders to create")
-	conc := flag.Int("c", 32, "requests in flight")
-	prefix := flag.String("prefix", "load", "orderid prefix; must be unique per data file")
-	ids := flag.String("ids", "counter", "orderid after the prefix: counter (1, 2, … 10, 11: inserts spread over the key space), "+
+	o := parseFlags()
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	defer cancel()
+	tr := &http.Transport{MaxIdleConnsPerHost: o.conc, MaxConnsPerHost: o.conc}
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+
+	var c counts
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range o.conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker(ctx, client, o, &c)
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	fmt.Printf("LOAD created=%d refused=%d failed=%d seconds=%.1f rps=%.0f\n", c.created.Load(), c.refused.Load(), c.failed.Load(),
+		el.Seconds(), float64(c.created.Load())/el.Seconds())
+	if e, ok := c.firstErr.Load().(string); ok {
+		fmt.Fprintln(os.Stderr, "load: first error:", e)
+	}
+	if c.created.Load() < o.n {
+		os.Exit(1)
+	}
+}
+
+func parseFlags() loadOpts {
+	var o loadOpts
+	flag.StringVar(&o.base, "url", "http://127.0.0.1:8088", "sandbox base URL (127.0.0.1 only)")
+	flag.StringVar(&o.token, "token", "", "auth token from /merchant/auth")
+	flag.Int64Var(&o.n, "n", 100000, "orders to create")
+	flag.IntVar(&o.conc, "c", 32, "requests in flight")
+	flag.StringVar(&o.prefix, "prefix", "load", "orderid prefix; must be unique per data file")
+	flag.StringVar(&o.ids, "ids", "counter", "orderid after the prefix: counter (1, 2, … 10, 11: inserts spread over the key space), "+
 		"padded (0000000001…: every insert at the end) or random (16 hex digits)")
-	timeout := flag.Duration("timeout", 120*time.Second, "stop after this long even if fewer orders are in")
+	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "stop after this long even if fewer orders are in")
 	flag.Parse()
-	switch *ids {
+	switch o.ids {
 	case "counter", "padded", "random":
 	default:
 		fmt.Fprintln(os.Stderr, "load: -ids must be counter, padded or random")
 		os.Exit(2)
 	}
+	return o
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
-	defer cancel()
-	tr := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
-	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-
-	var issued, created, refused, failed atomic.Int64
-	var firstErr atomic.Value
-	start := time.Now()
-	var wg sync.WaitGroup
-	for range *conc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var body bytes.Buffer
-			for ctx.Err() == nil {
-				// Hand out ids until n are issued; a refused order gets no retry, so
-				// refusals show up in the count instead of hiding in a loop.
-				i := issued.Add(1)
-				if i > *n {
-					return
-				}
-				body.Reset()
-				mw := multipart.NewWriter(&body)
-				for _, f := range [][2]string{{"username", "john"}, {"auth", *token}, {"amount", "100"}, {"currency", "MYR"},
-					{"orderid", *prefix + "-" + orderID(*ids, i)}, {"email", "bench@example.com"}, {"phone_number", "0123456789"}} {
-					_ = mw.WriteField(f[0], f[1])
-				}
-				_ = mw.Close()
-				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *base+"/merchant/generate_orders", bytes.NewReader(body.Bytes()))
-				req.Header.Set("Content-Type", mw.FormDataContentType())
-				resp, err := client.Do(req)
-				if err != nil {
-					if ctx.Err() == nil {
-						failed.Add(1)
-						firstErr.CompareAndSwap(nil, err.Error())
-					}
-					continue
-				}
-				data, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK && bytes.Contains(data, []byte(`"status":true`)) {
-					created.Add(1)
-				} else {
-					refused.Add(1)
-					firstErr.CompareAndSwap(nil, fmt.Sprintf("HTTP %d %s", resp.StatusCode, data))
-				}
+// worker creates orders until n are issued or ctx ends.
+func worker(ctx context.Context, client *http.Client, o loadOpts, c *counts) {
+	var body bytes.Buffer
+	for ctx.Err() == nil {
+		// Hand out ids until n are issued; a refused order gets no retry, so
+		// refusals show up in the count instead of hiding in a loop.
+		i := c.issued.Add(1)
+		if i > o.n {
+			return
+		}
+		body.Reset()
+		mw := multipart.NewWriter(&body)
+		for _, f := range [][2]string{{"username", "john"}, {"auth", o.token}, {"amount", "100"}, {"currency", "MYR"},
+			{"orderid", o.prefix + "-" + orderID(o.ids, i)}, {"email", "bench@example.com"}, {"phone_number", "0123456789"}} {
+			_ = mw.WriteField(f[0], f[1])
+		}
+		_ = mw.Close()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, o.base+"/merchant/generate_orders", bytes.NewReader(body.Bytes()))
+		req.Header.Set("Content-Type", mw.FormDataContentType())
+		resp, err := client.Do(req)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.failed.Add(1)
+				c.firstErr.CompareAndSwap(nil, err.Error())
 			}
-		}()
-	}
-	wg.Wait()
-	el := time.Since(start)
-	fmt.Printf("LOAD created=%d refused=%d failed=%d seconds=%.1f rps=%.0f\n", created.Load(), refused.Load(), failed.Load(),
-		el.Seconds(), float64(created.Load())/el.Seconds())
-	if e, ok := firstErr.Load().(string); ok {
-		fmt.Fprintln(os.Stderr, "load: first error:", e)
-	}
-	if created.Load() < *n {
-		os.Exit(1)
+			continue
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && bytes.Contains(data, []byte(`"status":true`)) {
+			c.created.Add(1)
+		} else {
+			c.refused.Add(1)
+			c.firstErr.CompareAndSwap(nil, fmt.Sprintf("HTTP %d %s", resp.StatusCode, data))
+		}
 	}
 }

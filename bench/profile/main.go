@@ -96,12 +96,22 @@ func run(addr, data string, keep bool, cpu, mutex, block, heap string) error {
 	defer cancel()
 	_ = hs.Shutdown(sc)
 
+	printCommits(before, after)
+	return writeProfiles(mutex, block, heap)
+}
+
+// printCommits prints bbolt's commit statistics between two snapshots.
+func printCommits(before, after snapshot) {
 	commits := after.txid - before.txid
 	if commits > 0 {
 		d := after.tx.Sub(&before.tx)
 		fmt.Printf("profile: %d commits; per commit: %.1f page writes, spill %s, write+fdatasync %s\n", commits,
 			float64(d.GetWrite())/float64(commits), d.GetSpillTime()/time.Duration(commits), d.GetWriteTime()/time.Duration(commits))
 	}
+}
+
+// writeProfiles writes the mutex, block and heap profiles asked for.
+func writeProfiles(mutex, block, heap string) error {
 	for _, p := range []struct{ name, path string }{{"mutex", mutex}, {"block", block}, {"heap", heap}} {
 		if p.path == "" {
 			continue
