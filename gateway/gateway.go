@@ -35,8 +35,6 @@ const (
 // DateTimeLayout is the vendor's order_datetime format ("2021-11-18 15:00:00").
 const DateTimeLayout = "2006-01-02 15:04:05"
 
-// Telco modes accepted in the MYR `mode` field (prepaid top-up merchants).
-var TelcoModes = []string{"DIGI", "MAXIS", "CELCOM"}
 
 // Currency is one currency enabled for a merchant, with its limits and fees.
 type Currency struct {

@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,9 +18,9 @@ type FieldLimit struct {
 	MaxBytes int
 }
 
-// FieldLimits lists every field the sandbox reads, vendor fields first, then the
+// fieldLimitTable lists every field the sandbox reads, vendor fields first, then the
 // admin API's and the checkout page's free-text fields.
-var FieldLimits = []FieldLimit{
+var fieldLimitTable = []FieldLimit{
 	{"orderid", 128},       // merchant order ids: "Example_123", "INV/2024/001", UUIDs
 	{"id", 128},            // the order id of check_status / check_withdraw_status
 	{"username", 255},      // a merchant, or the customer's name at the merchant
@@ -40,12 +41,15 @@ var FieldLimits = []FieldLimit{
 }
 
 var fieldLimits = func() map[string]int {
-	m := make(map[string]int, len(FieldLimits))
-	for _, l := range FieldLimits {
+	m := make(map[string]int, len(fieldLimitTable))
+	for _, l := range fieldLimitTable {
 		m[l.Field] = l.MaxBytes
 	}
 	return m
 }()
+
+// FieldLimits returns the limit of every field the sandbox reads (a copy).
+func FieldLimits() []FieldLimit { return slices.Clone(fieldLimitTable) }
 
 // MaxFieldBytes returns the limit of a field, 0 for a field the sandbox does not read.
 func MaxFieldBytes(field string) int { return fieldLimits[field] }

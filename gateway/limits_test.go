@@ -55,7 +55,7 @@ func TestCheckField(t *testing.T) {
 
 func TestFieldLimitsTable(t *testing.T) {
 	seen := map[string]bool{}
-	for _, l := range gateway.FieldLimits {
+	for _, l := range gateway.FieldLimits() {
 		assert.False(t, seen[l.Field], "%s listed twice", l.Field)
 		seen[l.Field] = true
 		assert.Positive(t, l.MaxBytes, l.Field)

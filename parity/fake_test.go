@@ -135,7 +135,7 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fail("Invalid Amount.")
 		case !gateway.ValidEmail(get("email")):
 			fail("email incorrect.")
-		case get("mode") != "" && !slices.Contains(gateway.TelcoModes, get("mode")):
+		case get("mode") != "" && !slices.Contains(gateway.TelcoModes(), get("mode")):
 			fail("Params incorrect.")
 		case f.orders[get("orderid")] != nil:
 			fail("Order ID Exist.")

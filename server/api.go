@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"time"
 
@@ -69,38 +68,16 @@ func form(c echo.Context) (url.Values, error) {
 	return v, nil
 }
 
-// badField reports whether a named field breaks its limit or carries invalid UTF-8 or
-// a control character (gateway.CheckField). Each endpoint answers such a value with the
-// message it gives for a wrong value of that field, so a merchant sees nothing the
-// vendor does not print (README, guessed behaviours).
-func badField(f url.Values, names ...string) bool {
-	for _, n := range names {
-		if gateway.CheckField(n, f.Get(n)) != nil {
-			return true
-		}
-	}
-	return false
-}
-
-func missing(f url.Values, names ...string) bool {
-	for _, n := range names {
-		if f.Get(n) == "" {
-			return true
-		}
-	}
-	return false
-}
-
 // merchantRequest reads a request that names a merchant by `username` (currency and
 // the bank lists), or refuses it.
 func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merchant, err error) {
 	if f, err = form(c); err != nil {
 		return nil, nil, err
 	}
-	if missing(f, "username") {
+	if gateway.AnyMissing(f, "username") {
 		return nil, nil, gateway.Refuse(gateway.MsgParamsMissing)
 	}
-	if m = s.merchant(f.Get("username")); m == nil || badField(f, "username") {
+	if m = s.merchant(f.Get("username")); m == nil || gateway.AnyBad(f, "username") {
 		return nil, nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	return f, m, nil
@@ -136,11 +113,11 @@ func (s *Server) handleAuth(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if missing(f, "username", "api_key") {
+	if gateway.AnyMissing(f, "username", "api_key") {
 		return gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	m := s.merchant(f.Get("username"))
-	if m == nil || m.APIKey != f.Get("api_key") || badField(f, "username", "api_key") {
+	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
 		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	tok := randomString(20)
@@ -208,70 +185,18 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cur := f.Get("currency")
-	if missing(f, "username", "auth", "amount", "currency", "orderid", "email", "phone_number") ||
-		(gateway.NeedsBank(cur) && f.Get("bank_id") == "") {
-		return gateway.Refuse(gateway.MsgParamsMissing)
+	if err := gateway.RequireDeposit(f); err != nil {
+		return err
 	}
-	if badField(f, "auth") {
-		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
+	m, err := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrectDot)
+	if err != nil {
+		return err
 	}
-	mname, live := s.store.TokenMerchant(f.Get("auth"))
-	if !live {
-		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
+	o, err := gateway.NewDeposit(f, m, s.bank, s.store.Now())
+	if err != nil {
+		return err
 	}
-	m := s.merchant(mname)
-	if m == nil {
-		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
-	}
-	cc, enabled := m.Currency(cur)
-	if !enabled || badField(f, "currency") {
-		return gateway.Refuse(gateway.MsgCurrencyInvalid)
-	}
-	amount, err := gateway.ParseMoney(f.Get("amount"))
-	if err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount") {
-		return gateway.Refuse(gateway.MsgInvalidAmount)
-	}
-	if !gateway.ValidEmail(f.Get("email")) || badField(f, "email") {
-		return gateway.Refuse(gateway.MsgEmailIncorrect)
-	}
-	// The customer's name and phone have no message of their own; "Params incorrect."
-	// is the one generate_orders gives for a field whose value it does not take (mode).
-	if badField(f, "username", "phone_number") {
-		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
-	}
-	o := &gateway.Order{
-		Kind: gateway.KindDeposit, Merchant: m.Username, OrderID: f.Get("orderid"),
-		Key: randomString(16), Amount: amount, Currency: cur, Status: gateway.StatusPending,
-		Customer: f.Get("username"), Email: f.Get("email"), Phone: f.Get("phone_number"),
-		CreatedAt: s.store.Now(),
-	}
-	if cur == "MYR" {
-		// mode and redirect_url are MYR-only in the vendor document; elsewhere they
-		// are unknown fields and ignored.
-		if badField(f, "redirect_url") {
-			return gateway.Refuse(gateway.MsgParamsIncorrectDot)
-		}
-		if mode := f.Get("mode"); mode != "" {
-			if !slices.Contains(gateway.TelcoModes, mode) {
-				return gateway.Refuse(gateway.MsgParamsIncorrectDot)
-			}
-			o.Mode = mode
-		}
-		o.RedirectURL = f.Get("redirect_url")
-	}
-	if gateway.NeedsBank(cur) {
-		b, ok := s.bank(cur, f.Get("bank_id"))
-		if !ok {
-			return gateway.Refuse(gateway.MsgBankIDInvalid)
-		}
-		o.BankID, o.BankName = b.ID, b.Name
-	}
-	// The vendor answers "Order ID Exist." "when the merchant order id is wrong or
-	// already exists" (当代理商订单号错误或已存在): an id over its limit is wrong.
-	if badField(f, "orderid") {
-		return gateway.Refuse(gateway.MsgOrderIDExist)
-	}
+	o.Key = randomString(16)
 	d := s.decide(c, o)
 	if d.Error != "" {
 		return gateway.Refuse(d.Error)
@@ -285,6 +210,19 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	}
 	s.orderCreated(o)
 	return answer(c, gateway.PayURLAnswer{Status: true, PURL: s.payURL(c, o)})
+}
+
+// tokenMerchant is the merchant a live auth token belongs to, or the endpoint's
+// refusal of an unknown or expired token.
+func (s *Server) tokenMerchant(token, refusal string) (*gateway.Merchant, error) {
+	name, live := s.store.TokenMerchant(token)
+	if !live {
+		return nil, gateway.Refuse(refusal)
+	}
+	if m := s.merchant(name); m != nil {
+		return m, nil
+	}
+	return nil, gateway.Refuse(refusal)
 }
 
 // payURL has the shape of the vendor's example p_url:
@@ -302,41 +240,16 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if missing(f, "auth", "amount", "currency", "orderid", "bank_id", "holder_name", "account_no") {
-		return gateway.Refuse(gateway.MsgParamsMissing)
+	if err := gateway.RequireWithdrawal(f); err != nil {
+		return err
 	}
-	if badField(f, "auth") {
-		return gateway.Refuse(gateway.MsgParamsIncorrect)
+	m, err := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrect)
+	if err != nil {
+		return err
 	}
-	mname, live := s.store.TokenMerchant(f.Get("auth"))
-	m := s.merchant(mname)
-	// The payee's fields have no message of their own; "Params incorrect" is the one
-	// withdraw_orders gives for a request it does not take.
-	if !live || m == nil || badField(f, "holder_name", "account_no", "bank_branch") {
-		return gateway.Refuse(gateway.MsgParamsIncorrect)
-	}
-	cur := f.Get("currency")
-	cc, enabled := m.Currency(cur)
-	amount, err := gateway.ParseMoney(f.Get("amount"))
-	// The vendor has no "Currency invalid." for payouts: a currency the merchant does
-	// not have makes the amount invalid against its (absent) limits.
-	if !enabled || err != nil || amount <= 0 || amount < cc.Min || amount > cc.Max || badField(f, "amount", "currency") {
-		return gateway.Refuse(gateway.MsgAmountInvalid)
-	}
-	b, ok := s.bank(cur, f.Get("bank_id"))
-	if !ok || badField(f, "bank_id") {
-		return gateway.Refuse(gateway.MsgBankIDInvalid)
-	}
-	// As for deposits (当代理商订单号错误或已存在), a wrong order id shares the
-	// duplicate's message: here the payout's "Order id exist!".
-	if badField(f, "orderid") {
-		return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
-	}
-	o := &gateway.Order{
-		Kind: gateway.KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"),
-		Amount: amount, Currency: cur, Status: gateway.StatusPending,
-		BankID: b.ID, BankName: b.Name, HolderName: f.Get("holder_name"), AccountNo: f.Get("account_no"),
-		BankBranch: f.Get("bank_branch"), Reserved: gateway.PayoutReserve(amount, cc), CreatedAt: s.store.Now(),
+	o, err := gateway.NewWithdrawal(f, m, s.bank, s.store.Now())
+	if err != nil {
+		return err
 	}
 	d := s.decide(c, o)
 	if d.Error != "" {
@@ -368,7 +281,7 @@ func (s *Server) handleBankList(c echo.Context) error {
 		return err
 	}
 	filter := f.Get("currency")
-	if _, ok := m.Currency(filter); filter != "" && (!ok || badField(f, "currency")) {
+	if _, ok := m.Currency(filter); filter != "" && (!ok || gateway.AnyBad(f, "currency")) {
 		return gateway.Refuse(gateway.MsgCurrencyInvalid)
 	}
 	data := []gateway.Bank{}
@@ -386,7 +299,7 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if missing(f, "username", "id") {
+		if gateway.AnyMissing(f, "username", "id") {
 			return gateway.Refuse(gateway.MsgParamsMissing)
 		}
 		o, msg := s.lookup(kind, f.Get("username"), f.Get("id"))
