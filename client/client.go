@@ -42,57 +42,27 @@ const DefaultTimeout = 30 * time.Second
 // anything near this is not the gateway talking.
 const maxResponseBytes = 4 << 20
 
-// Endpoint names one vendor endpoint; its value is the short name used by the
-// `vpay88-sandbox client` command and the parity report.
-type Endpoint string
+// Endpoint names one vendor endpoint (gateway.Endpoint: its name and path).
+type Endpoint = gateway.Endpoint
 
 // The eight vendor endpoints.
 const (
-	EndpointCurrency            Endpoint = "currency"
-	EndpointAuth                Endpoint = "auth"
-	EndpointGenerateOrders      Endpoint = "generate_orders"
-	EndpointWithdrawOrders      Endpoint = "withdraw_orders"
-	EndpointWithdrawBankList    Endpoint = "withdraw_bank_list"
-	EndpointBankList            Endpoint = "bank_list"
-	EndpointCheckStatus         Endpoint = "check_status"
-	EndpointCheckWithdrawStatus Endpoint = "check_withdraw_status"
+	EndpointCurrency            = gateway.EndpointCurrency
+	EndpointAuth                = gateway.EndpointAuth
+	EndpointGenerateOrders      = gateway.EndpointGenerateOrders
+	EndpointWithdrawOrders      = gateway.EndpointWithdrawOrders
+	EndpointWithdrawBankList    = gateway.EndpointWithdrawBankList
+	EndpointBankList            = gateway.EndpointBankList
+	EndpointCheckStatus         = gateway.EndpointCheckStatus
+	EndpointCheckWithdrawStatus = gateway.EndpointCheckWithdrawStatus
 )
 
-// endpointPaths holds each endpoint's path. The bank lists live under /wallet, not
-// /merchant: that is where the vendor document puts withdraw_bank_list.
-var endpointPaths = map[Endpoint]string{
-	EndpointCurrency:            "/merchant/currency",
-	EndpointAuth:                "/merchant/auth",
-	EndpointGenerateOrders:      "/merchant/generate_orders",
-	EndpointWithdrawOrders:      "/merchant/withdraw_orders",
-	EndpointWithdrawBankList:    "/wallet/withdraw_bank_list",
-	EndpointBankList:            "/wallet/bank_list",
-	EndpointCheckStatus:         "/merchant/check_status",
-	EndpointCheckWithdrawStatus: "/merchant/check_withdraw_status",
-}
-
 // Endpoints lists the eight endpoints in the vendor document's order.
-func Endpoints() []Endpoint {
-	return []Endpoint{EndpointCurrency, EndpointAuth, EndpointGenerateOrders, EndpointWithdrawOrders,
-		EndpointWithdrawBankList, EndpointBankList, EndpointCheckStatus, EndpointCheckWithdrawStatus}
-}
-
-// Path is the endpoint's URL path, e.g. "/merchant/auth"; "" for an unknown endpoint.
-func (e Endpoint) Path() string { return endpointPaths[e] }
+func Endpoints() []Endpoint { return gateway.Endpoints() }
 
 // ParseEndpoint accepts an endpoint's name ("check_status") or path
 // ("/merchant/check_status").
-func ParseEndpoint(s string) (Endpoint, bool) {
-	if _, ok := endpointPaths[Endpoint(s)]; ok {
-		return Endpoint(s), true
-	}
-	for e, p := range endpointPaths {
-		if p == s || strings.TrimPrefix(p, "/") == s {
-			return e, true
-		}
-	}
-	return "", false
-}
+func ParseEndpoint(s string) (Endpoint, bool) { return gateway.ParseEndpoint(s) }
 
 // Client calls one Vpay88 deployment. It is safe for concurrent use.
 type Client struct {
@@ -293,31 +263,30 @@ func decodeAnswer(resp *Response, out any) error {
 
 // FormatAmount writes an amount the way the vendor's PHP examples send one: without
 // trailing zeros ("100", "25.5"), since `$amount = 100;` posts "100".
-func FormatAmount(m gateway.Money) string {
-	s := m.String()
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
-}
+func FormatAmount(m gateway.Money) string { return m.Plain() }
 
-// Rate is one currency the merchant can take, with its per-order limits.
+// Rate is one currency the merchant can take, with its per-order limits (read from
+// the wire as gateway.Rate).
 type Rate struct {
-	Currency string        `json:"currency"`
-	Min      gateway.Money `json:"min"`
-	Max      gateway.Money `json:"max"`
+	Currency string
+	Min, Max gateway.Money
 }
 
-// CurrencyResult is the answer of /merchant/currency.
+// CurrencyResult is the answer of /merchant/currency (gateway.CurrencyAnswer).
 type CurrencyResult struct {
-	Rates []Rate `json:"rate"`
+	Rates []Rate
 	// Raw is the answer as received.
-	Raw *Response `json:"-"`
+	Raw *Response
 }
 
 // Currency lists the merchant's currencies and their limits.
 func (c *Client) Currency(ctx context.Context) (*CurrencyResult, error) {
-	var r CurrencyResult
-	resp, err := c.call(ctx, EndpointCurrency, url.Values{"username": {c.username}}, &r)
-	r.Raw = resp
+	var a gateway.CurrencyAnswer
+	resp, err := c.call(ctx, EndpointCurrency, url.Values{"username": {c.username}}, &a)
+	r := CurrencyResult{Raw: resp}
+	for _, rate := range a.Rate {
+		r.Rates = append(r.Rates, Rate{Currency: rate.Currency, Min: rate.Min.Money(), Max: rate.Max.Money()})
+	}
 	return result(&r, err)
 }
 
@@ -473,14 +442,15 @@ func (c *Client) bankList(ctx context.Context, e Endpoint, currency string) (*Ba
 }
 
 // StatusResult is the answer of check_status and check_withdraw_status.
+// It is read from the wire as gateway.StatusAnswer.
 type StatusResult struct {
-	OrderStatus gateway.Status `json:"order_status"`
+	OrderStatus gateway.Status
 	// OrderDatetime is as the gateway wrote it, "2021-11-18 15:00:00" (gateway's
 	// local time; the vendor does not say which zone).
-	OrderDatetime string        `json:"order_datetime"`
-	Amount        gateway.Money `json:"amount"`
-	Currency      string        `json:"currency"`
-	Raw           *Response     `json:"-"`
+	OrderDatetime string
+	Amount        gateway.Money
+	Currency      string
+	Raw           *Response
 }
 
 // CheckStatus looks up a deposit by the merchant's order id, sending the merchant's
@@ -495,9 +465,9 @@ func (c *Client) CheckWithdrawStatus(ctx context.Context, orderID string) (*Stat
 }
 
 func (c *Client) status(ctx context.Context, e Endpoint, orderID string) (*StatusResult, error) {
-	var r StatusResult
-	resp, err := c.call(ctx, e, url.Values{"username": {c.username}, "id": {orderID}}, &r)
-	r.Raw = resp
+	var a gateway.StatusAnswer
+	resp, err := c.call(ctx, e, url.Values{"username": {c.username}, "id": {orderID}}, &a)
+	r := StatusResult{OrderStatus: a.OrderStatus, OrderDatetime: a.OrderDatetime, Amount: a.Amount.Money(), Currency: a.Currency, Raw: resp}
 	return result(&r, err)
 }
 
