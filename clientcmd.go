@@ -66,7 +66,7 @@ type clientArgs struct {
 // clientFlags defines the client subcommand's flags on a, with defaults from the
 // VPAY88_CLIENT_ environment variables.
 func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
-	const p = "VPAY88_CLIENT_"
+	const p = "CLIENT_" // VPAY88_CLIENT_<NAME>
 	a.fields = &fieldFlag{v: url.Values{}}
 	fs := flag.NewFlagSet("vpay88-sandbox client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -74,11 +74,11 @@ func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
 		fmt.Fprintf(stderr, "usage: vpay88-sandbox client <endpoint> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or a path such as /merchant/auth)\n\n", strings.Join(endpointNames(), ", "))
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&a.baseURL, "base-url", envFlag(p, "BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
+	fs.StringVar(&a.baseURL, "base-url", env(p+"BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
 	fs.Var(a.fields, "field", "a form field name=value; repeat for each field")
 	fs.BoolVar(&a.urlEncoded, "urlencoded", false, "send application/x-www-form-urlencoded instead of multipart/form-data")
 	fs.BoolVar(&a.headers, "headers", false, "print the response headers after the status line")
-	timeout, err := time.ParseDuration(envFlag(p, "TIMEOUT", "30s"))
+	timeout, err := time.ParseDuration(env(p+"TIMEOUT", "30s"))
 	if err != nil {
 		return nil, fmt.Errorf("VPAY88_CLIENT_TIMEOUT: %w", err)
 	}

@@ -53,12 +53,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
 			return 1
 		}
-		<-ctx.Done()
+		// Serving ends by a signal, or by the server failing: then the process ends
+		// too (exit 1) instead of waiting for a signal with nothing to serve.
+		var served error
+		select {
+		case <-ctx.Done():
+		case served = <-m.served:
+		}
+		code := 0
+		if served != nil {
+			fmt.Fprintln(stderr, "vpay88-sandbox: serve:", served)
+			code = 1
+		}
 		if err := m.Close(); err != nil {
 			fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
 			return 1
 		}
-		return 0
+		return code
 	case "version":
 		fmt.Fprintln(stdout, "vpay88-sandbox", version)
 		return 0
@@ -141,21 +152,27 @@ type Main struct {
 	http           *http.Server
 	ln             net.Listener
 	log            *slog.Logger
+	// served receives the error that ended Serve (nil after a graceful Shutdown).
+	served chan error
 }
 
 // NewMain returns a Main writing to the given streams.
-func NewMain(stdout, stderr io.Writer) *Main { return &Main{stdout: stdout, stderr: stderr} }
+func NewMain(stdout, stderr io.Writer) *Main {
+	return &Main{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), served: make(chan error, 1)}
+}
+
+// env reads the VPAY88_<name> environment variable that stands behind a flag, or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv("VPAY88_" + name); ok {
+		return v
+	}
+	return def
+}
 
 // ParseFlags reads flags; each flag defaults to its VPAY88_<NAME> environment variable.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("vpay88-sandbox", flag.ContinueOnError)
 	fs.SetOutput(m.stderr)
-	env := func(name, def string) string {
-		if v, ok := os.LookupEnv("VPAY88_" + name); ok {
-			return v
-		}
-		return def
-	}
 	fs.StringVar(&m.Addr, "addr", env("ADDR", "127.0.0.1:8088"), "listen address (VPAY88_ADDR)")
 	fs.StringVar(&m.DataPath, "data", env("DATA", "vpay88-sandbox.db"), "bbolt state file (VPAY88_DATA)")
 	fs.StringVar(&m.ConfigPath, "config", env("CONFIG", ""), "YAML config file; empty: the embedded default (VPAY88_CONFIG)")
@@ -169,7 +186,10 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "bearer token guarding /sandbox (VPAY88_ADMIN_TOKEN)")
 	fs.StringVar(&m.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (VPAY88_LOG_FORMAT)")
 	fs.StringVar(&m.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn, error (VPAY88_LOG_LEVEL)")
-	fast := env("FAST_RETRIES", "") == "1" || env("FAST_RETRIES", "") == "true"
+	fast, err := strconv.ParseBool(env("FAST_RETRIES", "false"))
+	if err != nil {
+		return fmt.Errorf("VPAY88_FAST_RETRIES: %w", err)
+	}
 	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
 	fs.StringVar(&m.Retention, "retention", env("RETENTION", ""), "delete orders older than this (e.g. 30d); empty: the config's retention (VPAY88_RETENTION)")
 	fs.Usage = func() {
@@ -193,6 +213,10 @@ func (m *Main) ParseFlags(args []string) error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", m.LogFormat)
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(m.LogLevel)); err != nil {
+		return fmt.Errorf("--log-level must be debug, info, warn or error, not %q", m.LogLevel)
 	}
 	return nil
 }
@@ -253,9 +277,11 @@ func (m *Main) Run(ctx context.Context) error {
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	m.http.RegisterOnShutdown(srv.CloseStreams)
 	go func() {
-		if err := m.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			m.log.Error("serve", "err", err)
+		err := m.http.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
 		}
+		m.served <- err
 	}()
 	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath), "version", version)
 	return nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -391,16 +392,10 @@ func TestCrashResumesScheduledSettlement(t *testing.T) {
 	p.Kill(t)
 
 	p2 := startSandbox(t, data)
-	deadline := time.Now().Add(15 * time.Second)
-	status := ""
-	for time.Now().Before(deadline) {
-		status, _ = p2.status(t, gateway.KindWithdrawal, "timer-wd")["order_status"].(string)
-		if status == "completed" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	require.Equal(t, "completed", status, "the payout's timer did not survive the crash")
+	require.Eventually(t, func() bool {
+		m, err := p2.post("/merchant/check_withdraw_status", map[string]string{"username": "vpay88-test", "id": "timer-wd"})
+		return err == nil && m["order_status"] == "completed"
+	}, 15*time.Second, 100*time.Millisecond, "the payout's timer did not survive the crash")
 	for _, b := range p2.Balances(t) {
 		if b.Merchant == "vpay88-test" && b.Currency == "MYR" {
 			assert.Equal(t, "999895.0000", b.Available.String(), "1,000,000 - 100 - 5")
@@ -574,4 +569,42 @@ func TestBadConfigRefused(t *testing.T) {
 			assert.True(t, os.IsNotExist(statErr), "a refused config must not create the data file")
 		})
 	}
+}
+
+// TestHelpListsCommands: `help` and `--help` list the subcommands, one line each.
+func TestHelpListsCommands(t *testing.T) {
+	var out, errOut strings.Builder
+	require.Equal(t, 0, run([]string{"help"}, &out, &errOut))
+	for _, cmd := range []string{"serve", "parity", "client", "compact", "healthcheck", "version", "help"} {
+		assert.Regexp(t, `(?m)^  `+cmd+` +\S`, out.String())
+	}
+	out.Reset()
+	require.Equal(t, 0, run([]string{"--help"}, &out, &errOut))
+	assert.Contains(t, errOut.String(), "compact")
+	assert.Contains(t, errOut.String(), "-log-level")
+}
+
+// TestBadLogSettingsRefused: a bad --log-level or --log-format is refused at start.
+func TestBadLogSettingsRefused(t *testing.T) {
+	for _, args := range [][]string{{"--log-level", "loud"}, {"--log-format", "xml"}} {
+		var out, errOut strings.Builder
+		assert.Equal(t, 2, run(args, &out, &errOut), "%v", args)
+		assert.Contains(t, errOut.String(), args[0])
+	}
+}
+
+// TestServeFailureEndsRun: when serving fails, the error reaches Run's caller instead
+// of the process waiting for a signal with no server.
+func TestServeFailureEndsRun(t *testing.T) {
+	m := NewMain(io.Discard, io.Discard)
+	require.NoError(t, m.ParseFlags([]string{"--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "s.db")}))
+	require.NoError(t, m.Run(context.Background()))
+	require.NoError(t, m.ln.Close()) // Serve now fails: its listener is gone
+	select {
+	case err := <-m.served:
+		assert.Error(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not report its failure")
+	}
+	assert.NoError(t, m.Close())
 }

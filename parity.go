@@ -29,21 +29,14 @@ type parityFlags struct {
 	Timeout                          time.Duration
 }
 
-// envFlag returns the environment variable prefix+name, or def.
-func envFlag(prefix, name, def string) string {
-	if v, ok := os.LookupEnv(prefix + name); ok {
-		return v
-	}
-	return def
-}
-
-func envBool(prefix, name string) bool {
-	b, _ := strconv.ParseBool(envFlag(prefix, name, "false"))
+// envBool reads a boolean VPAY88_<name>; anything but a boolean is false.
+func envBool(name string) bool {
+	b, _ := strconv.ParseBool(env(name, "false"))
 	return b
 }
 
 func parseParityFlags(args []string, stderr io.Writer) (*parityFlags, error) {
-	const p = "VPAY88_PARITY_"
+	const p = "PARITY_" // VPAY88_PARITY_<NAME>
 	f := &parityFlags{}
 	fs := flag.NewFlagSet("vpay88-sandbox parity", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,19 +51,19 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 `)
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&f.Target, "target", envFlag(p, "TARGET", ""), "base URL of the gateway to check, e.g. Vpay88's test environment (VPAY88_PARITY_TARGET)")
-	fs.StringVar(&f.Username, "username", envFlag(p, "USERNAME", ""), "the target merchant's username (VPAY88_PARITY_USERNAME)")
-	fs.StringVar(&f.APIKey, "api-key", envFlag(p, "API_KEY", ""), "the target merchant's api_key (VPAY88_PARITY_API_KEY)")
-	fs.StringVar(&f.Secret, "secret", envFlag(p, "SECRET", ""), "the merchant's secret key: given to the in-process sandbox and masked in the output (VPAY88_PARITY_SECRET)")
-	fs.StringVar(&f.Against, "against", envFlag(p, "AGAINST", ""), "base URL of a running sandbox; empty: one in process on a temporary bbolt file (VPAY88_PARITY_AGAINST)")
-	fs.StringVar(&f.AgainstUser, "against-username", envFlag(p, "AGAINST_USERNAME", ""), "merchant username at --against; default --username (VPAY88_PARITY_AGAINST_USERNAME)")
-	fs.StringVar(&f.AgainstKey, "against-api-key", envFlag(p, "AGAINST_API_KEY", ""), "api_key at --against; default --api-key, else the sandbox's default (VPAY88_PARITY_AGAINST_API_KEY)")
-	fs.StringVar(&f.Currency, "currency", envFlag(p, "CURRENCY", "MYR"), "currency of the orders the conversation creates (VPAY88_PARITY_CURRENCY)")
-	fs.BoolVar(&f.JSON, "json", envBool(p, "JSON"), "write the report as JSON (VPAY88_PARITY_JSON)")
-	fs.StringVar(&f.Record, "record", envFlag(p, "RECORD", ""), "save the target's answers, secrets masked, to FILE (VPAY88_PARITY_RECORD)")
-	fs.StringVar(&f.Replay, "replay", envFlag(p, "REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline (VPAY88_PARITY_REPLAY)")
-	fs.BoolVar(&f.AllowPayouts, "allow-payouts", envBool(p, "ALLOW_PAYOUTS"), "also send a real withdrawal: it moves money on the target (VPAY88_PARITY_ALLOW_PAYOUTS)")
-	timeout, err := time.ParseDuration(envFlag(p, "TIMEOUT", "30s"))
+	fs.StringVar(&f.Target, "target", env(p+"TARGET", ""), "base URL of the gateway to check, e.g. Vpay88's test environment (VPAY88_PARITY_TARGET)")
+	fs.StringVar(&f.Username, "username", env(p+"USERNAME", ""), "the target merchant's username (VPAY88_PARITY_USERNAME)")
+	fs.StringVar(&f.APIKey, "api-key", env(p+"API_KEY", ""), "the target merchant's api_key (VPAY88_PARITY_API_KEY)")
+	fs.StringVar(&f.Secret, "secret", env(p+"SECRET", ""), "the merchant's secret key: given to the in-process sandbox and masked in the output (VPAY88_PARITY_SECRET)")
+	fs.StringVar(&f.Against, "against", env(p+"AGAINST", ""), "base URL of a running sandbox; empty: one in process on a temporary bbolt file (VPAY88_PARITY_AGAINST)")
+	fs.StringVar(&f.AgainstUser, "against-username", env(p+"AGAINST_USERNAME", ""), "merchant username at --against; default --username (VPAY88_PARITY_AGAINST_USERNAME)")
+	fs.StringVar(&f.AgainstKey, "against-api-key", env(p+"AGAINST_API_KEY", ""), "api_key at --against; default --api-key, else the sandbox's default (VPAY88_PARITY_AGAINST_API_KEY)")
+	fs.StringVar(&f.Currency, "currency", env(p+"CURRENCY", "MYR"), "currency of the orders the conversation creates (VPAY88_PARITY_CURRENCY)")
+	fs.BoolVar(&f.JSON, "json", envBool(p+"JSON"), "write the report as JSON (VPAY88_PARITY_JSON)")
+	fs.StringVar(&f.Record, "record", env(p+"RECORD", ""), "save the target's answers, secrets masked, to FILE (VPAY88_PARITY_RECORD)")
+	fs.StringVar(&f.Replay, "replay", env(p+"REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline (VPAY88_PARITY_REPLAY)")
+	fs.BoolVar(&f.AllowPayouts, "allow-payouts", envBool(p+"ALLOW_PAYOUTS"), "also send a real withdrawal: it moves money on the target (VPAY88_PARITY_ALLOW_PAYOUTS)")
+	timeout, err := time.ParseDuration(env(p+"TIMEOUT", "30s"))
 	if err != nil {
 		return nil, fmt.Errorf("VPAY88_PARITY_TIMEOUT: %w", err)
 	}

@@ -120,9 +120,6 @@ func (d *Dispatcher) Notify() {
 	}
 }
 
-// Schedule returns the retry schedule in force.
-func (d *Dispatcher) Schedule() []time.Duration { return d.o.Schedule }
-
 // PerHost returns the cap on attempts in flight to one receiver.
 func (d *Dispatcher) PerHost() int { return d.o.PerHost }
 

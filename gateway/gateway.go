@@ -35,7 +35,6 @@ const (
 // DateTimeLayout is the vendor's order_datetime format ("2021-11-18 15:00:00").
 const DateTimeLayout = "2006-01-02 15:04:05"
 
-
 // Currency is one currency enabled for a merchant, with its limits and fees.
 type Currency struct {
 	Code string `json:"currency" yaml:"code,omitempty"`
@@ -151,8 +150,8 @@ type Outcome struct {
 	// Kind is the outcome; its JSON name is "status", as in files written before
 	// outcomes had a type of their own.
 	Kind    OutcomeKind `json:"status"`
-	Remarks string `json:"remarks,omitempty"`
-	Name    string `json:"name,omitempty"`
+	Remarks string      `json:"remarks,omitempty"`
+	Name    string      `json:"name,omitempty"`
 	// Charge overrides the deposit charge or payout fee when set.
 	Charge *Money `json:"charge,omitempty"`
 	// Source says what chose the outcome: "checkout", "admin", a rule's name, a magic value.

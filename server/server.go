@@ -89,8 +89,25 @@ func New(o Options) (*Server, error) {
 		seed = time.Now().UnixNano()
 	}
 	s.faker = gofakeit.New(seed)
+	if err := o.Store.EnsureBalances(s.loadMerchants(o.Config)); err != nil {
+		return nil, err
+	}
+	s.rules = o.Config.Scenarios
+	s.dispatcher = newDispatcher(o, s)
+	s.echo = s.routes()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.dispatcher.Start()
+	s.wg.Add(2)
+	go s.scheduleLoop()
+	go s.housekeeping()
+	return s, nil
+}
+
+// loadMerchants indexes the configured merchants by username and alias and their
+// currencies' bank lists, and returns their opening balances.
+func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 	var opening []store.Balance
-	for _, m := range o.Config.MerchantList() {
+	for _, m := range cfg.MerchantList() {
 		m := m
 		s.merchants[m.Username] = &m
 		s.byName[m.Username] = &m
@@ -100,14 +117,16 @@ func New(o Options) (*Server, error) {
 		for _, c := range m.Currencies {
 			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
 			if _, ok := s.banks[c.Code]; !ok {
-				s.banks[c.Code] = o.Config.BankList(c.Code)
+				s.banks[c.Code] = cfg.BankList(c.Code)
 			}
 		}
 	}
-	s.rules = o.Config.Scenarios
-	if err := o.Store.EnsureBalances(opening); err != nil {
-		return nil, err
-	}
+	return opening
+}
+
+// newDispatcher builds the callback dispatcher the configuration asks for; its
+// attempts feed the metrics and the dashboard's change notices.
+func newDispatcher(o Options, s *Server) *callback.Dispatcher {
 	hc := o.HTTPClient
 	if hc == nil {
 		hc = callback.NewHTTPClient(time.Duration(o.Config.Callbacks.Timeout))
@@ -116,22 +135,14 @@ func New(o Options) (*Server, error) {
 	for i, d := range o.Config.Callbacks.Schedule {
 		sched[i] = time.Duration(d)
 	}
-	s.dispatcher = callback.New(callback.Options{
+	return callback.New(callback.Options{
 		Store: o.Store, Client: hc, Concurrency: o.Config.Callbacks.Concurrency,
-		PerHost: o.Config.Callbacks.PerHostLimit(),
-		Logger:  o.Logger, Schedule: sched,
+		PerHost: o.Config.Callbacks.PerHostLimit(), Logger: o.Logger, Schedule: sched,
 		OnAttempt: func(a store.Attempt, delivered bool) {
 			s.metrics.observeAttempt(a, delivered)
 			s.events.publish("callback")
 		},
 	})
-	s.echo = s.routes()
-	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.dispatcher.Start()
-	s.wg.Add(2)
-	go s.scheduleLoop()
-	go s.housekeeping()
-	return s, nil
 }
 
 // ServeHTTP makes the Server an http.Handler.

@@ -105,11 +105,10 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 }
 
 // resetMerchant deletes one merchant's orders (with their callbacks), tokens, balances
-// and ledger entries.
+// and ledger entries, and its ledger counters.
 func resetMerchant(tx *bolt.Tx, merchant string) error {
+	prefix := append(append([]byte{'m'}, merchant...), 0)
 	var orders []*gateway.Order
-	prefix := append([]byte{'m'}, merchant...)
-	prefix = append(prefix, 0)
 	c := tx.Bucket(bucketOrderList).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 		o, err := orderAt(tx, k[len(k)-8:])
@@ -125,44 +124,55 @@ func resetMerchant(tx *bolt.Tx, merchant string) error {
 			return err
 		}
 	}
-	owned := func(v []byte) (bool, error) {
+	if err := deletePrefix(tx.Bucket(bucketCounts), append(append([]byte{'l'}, merchant...), 0)); err != nil {
+		return err
+	}
+	for _, name := range [][]byte{bucketTokens, bucketLedger, bucketBalances} {
+		if err := deleteOwned(tx.Bucket(name), merchant); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deletePrefix deletes every key of b that starts with prefix.
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
+	var dead [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		dead = append(dead, append([]byte(nil), k...))
+	}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteOwned deletes the records of b whose JSON names merchant ("merchant", or "m"
+// in token records).
+func deleteOwned(b *bolt.Bucket, merchant string) error {
+	var dead [][]byte
+	err := b.ForEach(func(k, v []byte) error {
 		var x struct {
 			Merchant string `json:"merchant"`
 			M        string `json:"m"`
 		}
 		if err := json.Unmarshal(v, &x); err != nil {
-			return false, fmt.Errorf("%w: %v", ErrCorrupt, err)
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
-		return x.Merchant == merchant || x.M == merchant, nil
-	}
-	var counters [][]byte
-	cc := tx.Bucket(bucketCounts).Cursor()
-	lp := append(append([]byte{'l'}, merchant...), 0)
-	for k, _ := cc.Seek(lp); k != nil && bytes.HasPrefix(k, lp); k, _ = cc.Next() {
-		counters = append(counters, append([]byte(nil), k...))
-	}
-	for _, k := range counters {
-		if err := tx.Bucket(bucketCounts).Delete(k); err != nil {
-			return err
+		if x.Merchant == merchant || x.M == merchant {
+			dead = append(dead, append([]byte(nil), k...))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	for _, name := range [][]byte{bucketTokens, bucketLedger, bucketBalances} {
-		b := tx.Bucket(name)
-		var dead [][]byte
-		err := b.ForEach(func(k, v []byte) error {
-			mine, err := owned(v)
-			if mine {
-				dead = append(dead, append([]byte(nil), k...))
-			}
+	for _, k := range dead {
+		if err := b.Delete(k); err != nil {
 			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, k := range dead {
-			if err := b.Delete(k); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
@@ -252,48 +262,18 @@ const ReasonCarriedForward = "carried_forward"
 // it replaces so the ledger stays in time order. An account with one old entry only
 // is left alone (nothing to fold).
 func (s *Store) foldLedger(tx *bolt.Tx, cutoff time.Time, limit int) (int, bool, error) {
-	type acct struct{ merchant, currency string }
-	sums := map[acct]*LedgerEntry{}
-	counts := map[acct]int{}
-	var dead [][]byte
-	more := false
-	lb := tx.Bucket(bucketLedger)
-	c := lb.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		var e LedgerEntry
-		if err := json.Unmarshal(v, &e); err != nil {
-			return 0, false, fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
-		}
-		if !e.Time.Before(cutoff) {
-			break
-		}
-		if len(dead) == limit {
-			more = true
-			break
-		}
-		a := acct{e.Merchant, e.Currency}
-		sum := sums[a]
-		if sum == nil {
-			sum = &LedgerEntry{Merchant: e.Merchant, Currency: e.Currency, Reason: ReasonCarriedForward}
-			sums[a] = sum
-		}
-		sum.Seq, sum.Time = e.Seq, e.Time
-		sum.Available += e.Available
-		sum.Reserved += e.Reserved
-		counts[a]++
-		dead = append(dead, append([]byte(nil), k...))
+	f, err := oldLedger(tx, cutoff, limit)
+	if err != nil {
+		return 0, false, err
 	}
+	lb := tx.Bucket(bucketLedger)
 	n := 0
-	for _, k := range dead {
-		var e LedgerEntry
-		if _, err := getJSON(lb, k, &e); err != nil {
-			return 0, false, err
-		}
-		a := acct{e.Merchant, e.Currency}
-		if counts[a] < 2 {
+	for _, e := range f.entries {
+		a := account{e.Merchant, e.Currency}
+		if f.counts[a] < 2 {
 			continue
 		}
-		if err := lb.Delete(k); err != nil {
+		if err := lb.Delete(u64(e.Seq)); err != nil {
 			return 0, false, err
 		}
 		if err := addCount(tx, ledgerCountKey(e.Merchant, e.Currency), -1); err != nil {
@@ -301,8 +281,8 @@ func (s *Store) foldLedger(tx *bolt.Tx, cutoff time.Time, limit int) (int, bool,
 		}
 		n++
 	}
-	for a, sum := range sums {
-		if counts[a] < 2 {
+	for a, sum := range f.sums {
+		if f.counts[a] < 2 {
 			continue
 		}
 		if err := putJSON(lb, u64(sum.Seq), sum); err != nil {
@@ -313,5 +293,45 @@ func (s *Store) foldLedger(tx *bolt.Tx, cutoff time.Time, limit int) (int, bool,
 		}
 		n-- // the carried-forward entry replaces one of them
 	}
-	return n, more, nil
+	return n, f.more, nil
+}
+
+// ledgerFold is what the ledger's oldest entries add up to, per account.
+type ledgerFold struct {
+	entries []LedgerEntry
+	sums    map[account]*LedgerEntry
+	counts  map[account]int
+	more    bool // stopped at the limit
+}
+
+// oldLedger reads up to limit ledger entries older than cutoff, oldest first, with
+// their sums per account.
+func oldLedger(tx *bolt.Tx, cutoff time.Time, limit int) (ledgerFold, error) {
+	f := ledgerFold{sums: map[account]*LedgerEntry{}, counts: map[account]int{}}
+	c := tx.Bucket(bucketLedger).Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		var e LedgerEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return f, fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
+		}
+		if !e.Time.Before(cutoff) {
+			break
+		}
+		if len(f.entries) == limit {
+			f.more = true
+			break
+		}
+		a := account{e.Merchant, e.Currency}
+		sum := f.sums[a]
+		if sum == nil {
+			sum = &LedgerEntry{Merchant: e.Merchant, Currency: e.Currency, Reason: ReasonCarriedForward}
+			f.sums[a] = sum
+		}
+		sum.Seq, sum.Time = e.Seq, e.Time
+		sum.Available += e.Available
+		sum.Reserved += e.Reserved
+		f.counts[a]++
+		f.entries = append(f.entries, e)
+	}
+	return f, nil
 }

@@ -36,8 +36,6 @@ type Delivery struct {
 	// Note says why this delivery exists beyond the plain callback ("duplicate",
 	// "wrong token", "resend").
 	Note string `json:"note,omitempty"`
-	// Schedule is the retry schedule this delivery follows (nanoseconds per attempt).
-	Schedule []time.Duration `json:"schedule,omitempty"`
 	// RunFrom is the attempt count when the current schedule run began: a bulk retry
 	// sets it to Attempts, so the delivery gets the whole schedule again while
 	// Attempts (and the attempt log) keep counting.
