@@ -57,7 +57,7 @@ func balanceKey(merchant, currency string) []byte { return []byte(merchant + "\x
 // none yet (a fresh file, or a merchant added to the config).
 func (s *Store) EnsureBalances(opening []Balance) error {
 	var missing []Balance
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBalances)
 		for _, o := range opening {
 			if b.Get(balanceKey(o.Merchant, o.Currency)) == nil {
@@ -66,6 +66,9 @@ func (s *Store) EnsureBalances(opening []Balance) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
 	if len(missing) == 0 {
 		return nil
 	}

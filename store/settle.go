@@ -203,16 +203,16 @@ func (s *Store) DueDeliveries(now time.Time, limit int) ([]*Delivery, error) {
 }
 
 // NextDelivery returns when the earliest pending delivery is due.
-func (s *Store) NextDelivery() (time.Time, bool) {
+func (s *Store) NextDelivery() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
-	_ = s.db.View(func(tx *bolt.Tx) error {
+	err := s.db.View(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketQueue).Cursor().First(); k != nil {
 			at, ok = time.Unix(0, int64(beU64(k[:8]))), true
 		}
 		return nil
 	})
-	return at, ok
+	return at, ok, err
 }
 
 // putDelivery replaces a stored delivery by its new version: the record, its queue

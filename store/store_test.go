@@ -145,7 +145,8 @@ func TestResetOneMerchant(t *testing.T) {
 	assert.Len(t, dels, 1)
 	bals, _ = s.Balances("n")
 	assert.Equal(t, gateway.MustMoney("110"), bals[0].Available, "n's credit stays")
-	next, ok := s.NextDelivery()
+	next, ok, err := s.NextDelivery()
+	require.NoError(t, err)
 	assert.True(t, ok, "n's queued delivery stays queued")
 	assert.True(t, next.After(time.Now()))
 }
