@@ -15,12 +15,16 @@ import (
 
 var dashboardPage = template.Must(template.ParseFS(web.FS, "templates/dashboard.html"))
 
-// dashboardVersion changes whenever the dashboard's script or stylesheet does: the page
-// links them with ?v=<it>, so a browser never runs a stale script against a new API.
+// dashboardVersion changes whenever a file of the dashboard does. The page links its
+// stylesheet and its entry module under /sandbox/static/<version>/, and the modules
+// import each other by relative URLs, so every file of a page comes from one version
+// and a browser never runs a stale module against a new API.
 var dashboardVersion = func() string {
 	h := sha256.New()
-	for _, name := range []string{"static/dashboard.js", "static/dashboard.css", "templates/dashboard.html"} {
+	names, _ := fs.Glob(web.FS, "static/*")
+	for _, name := range append(names, "templates/dashboard.html") {
 		b, _ := fs.ReadFile(web.FS, name)
+		h.Write([]byte(name))
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
@@ -47,15 +51,19 @@ func (s *Server) registerDashboardRoutes(e *echo.Echo) {
 	})
 	e.GET("/sandbox/", s.handleDashboard)
 	static, _ := fs.Sub(web.FS, "static")
-	files := http.StripPrefix("/sandbox/static/", http.FileServer(http.FS(static)))
+	files := http.FileServer(http.FS(static))
+	versioned := "/sandbox/static/" + dashboardVersion + "/"
+	pinned := http.StripPrefix(versioned, files)
+	plain := http.StripPrefix("/sandbox/static/", files)
 	e.GET("/sandbox/static/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Versioned URLs never change content; unversioned ones are revalidated.
-		if r.URL.Query().Get("v") == dashboardVersion {
+		if strings.HasPrefix(r.URL.Path, versioned) {
 			w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
-		} else {
-			w.Header().Set("Cache-Control", "no-cache")
+			pinned.ServeHTTP(w, r)
+			return
 		}
-		files.ServeHTTP(w, r)
+		w.Header().Set("Cache-Control", "no-cache")
+		plain.ServeHTTP(w, r)
 	})))
 }
 
