@@ -2,24 +2,26 @@ package parity
 
 import (
 	"github.com/vpay88/vpay88-sandbox/config"
-	"github.com/vpay88/vpay88-sandbox/sandboxtest"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 )
 
-// Sandbox is an in-process sandbox for one parity run: sandboxtest's whole sandbox
-// (the embedded default configuration, a bbolt file in a temporary folder, a listener
-// on 127.0.0.1), with the credentials the conversation sends.
+// Sandbox is an in-process sandbox for one parity run: inproc's whole sandbox (the
+// embedded default configuration with the fast callback schedule, a bbolt file in a
+// temporary folder, a listener on 127.0.0.1, a Recorder taking the callbacks), with
+// the credentials the conversation sends.
 type Sandbox struct {
-	*sandboxtest.Sandbox
+	*inproc.Sandbox
+	// Username, APIKey and SecretKey are the merchant's credentials.
+	Username, APIKey, SecretKey string
 }
 
 // StartSandbox starts an in-process sandbox whose first merchant has the given
 // credentials (empty keeps the default: vpay88-test, EPSOWM0eewwrwer0OfUo,
 // vpay88-test-secret), so the conversation sends the same values to the target and
-// to the sandbox.
+// to the sandbox. Payouts complete after the default withdrawal_delay, as the sandbox
+// runs by default.
 func StartSandbox(username, apiKey, secretKey string) (*Sandbox, error) {
-	sb, err := sandboxtest.Start(sandboxtest.WithConfig(func(cfg *config.Config) {
-		// Compare the sandbox as it runs by default, not sandboxtest's quick payouts.
-		cfg.WithdrawalDelay = config.Default().WithdrawalDelay
+	sb, err := inproc.Start(inproc.Options{Recorder: true, Seed: 1, Changes: []func(*config.Config){func(cfg *config.Config) {
 		m := &cfg.Merchants[0]
 		if username != "" && username != m.Username {
 			m.Username = username
@@ -33,11 +35,12 @@ func StartSandbox(username, apiKey, secretKey string) (*Sandbox, error) {
 		if secretKey != "" {
 			m.SecretKey = secretKey
 		}
-	}))
+	}}})
 	if err != nil {
 		return nil, err
 	}
-	return &Sandbox{sb}, nil
+	m := sb.Config.Merchants[0]
+	return &Sandbox{Sandbox: sb, Username: m.Username, APIKey: m.APIKey, SecretKey: m.SecretKey}, nil
 }
 
 // Close stops the sandbox and removes its temporary folder.

@@ -12,17 +12,13 @@
 package sandboxtest
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -46,15 +42,14 @@ type Sandbox struct {
 	Server *server.Server
 	Store  *store.Store
 
-	http   *httptest.Server
-	dir    string
-	ownDir bool
+	sb *inproc.Sandbox
 }
 
 type options struct {
 	changes    []func(*config.Config)
 	seed       int64
-	dir        string
+	path       string
+	clock      *clock.Clock
 	clientOpts []client.Option
 }
 
@@ -77,14 +72,18 @@ func WithClientOptions(opts ...client.Option) Option {
 	return func(o *options) { o.clientOpts = append(o.clientOpts, opts...) }
 }
 
-// withDir puts the bbolt file in dir (New uses t.TempDir()).
-func withDir(dir string) Option { return func(o *options) { o.dir = dir } }
+// WithClock runs the sandbox on c (clock.Frozen, then Advance, fires delays and
+// retries at once); the default is clock.Real().
+func WithClock(c *clock.Clock) Option { return func(o *options) { o.clock = c } }
+
+// withPath puts the bbolt file at path (New uses t.TempDir()).
+func withPath(path string) Option { return func(o *options) { o.path = path } }
 
 // New starts a sandbox for the test; it stops when the test ends. Start failures fail
 // the test at once.
 func New(t testing.TB, opts ...Option) *Sandbox {
 	t.Helper()
-	sb, err := Start(append([]Option{withDir(t.TempDir())}, opts...)...)
+	sb, err := Start(append([]Option{withPath(t.TempDir() + "/sandbox.db")}, opts...)...)
 	if err != nil {
 		t.Fatalf("sandboxtest: %v", err)
 	}
@@ -99,41 +98,16 @@ func Start(opts ...Option) (*Sandbox, error) {
 	for _, f := range opts {
 		f(&o)
 	}
-	sb := &Sandbox{dir: o.dir}
-	if sb.dir == "" {
-		d, err := os.MkdirTemp("", "vpay88-sandboxtest-")
-		if err != nil {
-			return nil, err
-		}
-		sb.dir, sb.ownDir = d, true
-	}
-	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule()
-	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
+	cfg := inproc.QuickConfig()
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
-	sb.Recorder = newRecorder(func() string { return sb.SecretKey })
-	cfg.Merchants[0].CallbackURL = sb.Recorder.URL()
-	for _, c := range o.changes {
-		c(cfg)
-	}
-	first := cfg.Merchants[0]
-	sb.Username, sb.APIKey, sb.SecretKey = first.Username, first.APIKey, first.SecretKey
-	sb.Config = cfg
-
-	st, err := store.Open(filepath.Join(sb.dir, "sandbox.db"))
+	in, err := inproc.Start(inproc.Options{Config: cfg, Recorder: true, Changes: o.changes,
+		Path: o.path, Seed: o.seed, Clock: o.clock})
 	if err != nil {
-		sb.Close()
 		return nil, err
 	}
-	sb.Store = st
-	srv, err := server.New(server.Options{Config: cfg, Store: st, Seed: o.seed})
-	if err != nil {
-		sb.Close()
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	sb.Server = srv
-	sb.http = httptest.NewServer(srv)
-	sb.URL = sb.http.URL
+	first := in.Config.Merchants[0]
+	sb := &Sandbox{URL: in.URL, Username: first.Username, APIKey: first.APIKey, SecretKey: first.SecretKey,
+		Recorder: in.Recorder, Config: in.Config, Server: in.Server, Store: in.Store, sb: in}
 	copts := append([]client.Option{client.WithCredentials(sb.Username, sb.APIKey), client.WithTimeout(10 * time.Second)}, o.clientOpts...)
 	sb.Client = client.New(sb.URL, copts...)
 	return sb, nil
@@ -141,32 +115,4 @@ func Start(opts ...Option) (*Sandbox, error) {
 
 // Close stops the HTTP server (waiting for requests in flight), the background work,
 // the store and the Recorder. It is safe to call more than once.
-func (sb *Sandbox) Close() {
-	if sb.http != nil {
-		sb.http.Close()
-		sb.http = nil
-	}
-	if sb.Server != nil {
-		_ = sb.Server.Close()
-		sb.Server = nil
-	}
-	if sb.Store != nil {
-		_ = sb.Store.Close()
-		sb.Store = nil
-	}
-	if sb.Recorder != nil {
-		sb.Recorder.close()
-	}
-	if sb.ownDir {
-		_ = os.RemoveAll(sb.dir)
-		sb.ownDir = false
-	}
-}
-
-// ErrTimeout is returned by Recorder.Wait when no verified callback came in time.
-var ErrTimeout = errors.New("sandboxtest: no callback in time")
-
-// waitCtx is a helper for loops bounded by a timeout.
-func waitCtx(timeout time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), timeout)
-}
+func (sb *Sandbox) Close() { sb.sb.Close() }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
 )
 
@@ -99,7 +99,7 @@ func TestAdminOrders(t *testing.T) {
 }
 
 func TestAdminOrderSettleResend(t *testing.T) {
-	rec := newReceiver(t, nil)
+	rec := newRecorder(t, nil)
 	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = rec.URL })
 	e.Deposit(t, "S-1", nil)
 
@@ -366,7 +366,8 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 
 // startHTTP serves h on 127.0.0.1 until the test ends.
 func startHTTP(t *testing.T, h http.Handler) string {
-	hs := httptest.NewServer(h)
+	hs, err := inproc.Serve("127.0.0.1:0", h)
+	require.NoError(t, err)
 	t.Cleanup(hs.Close)
 	return hs.URL
 }

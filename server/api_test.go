@@ -8,7 +8,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -48,11 +48,11 @@ type testClock = clock.Clock
 
 func newTestClock() *testClock { return clock.Real() }
 
-// mustOpenEnvClock is MustOpenEnv with the store's clock set before the server starts
-// (setting env.Store.Now afterwards would race with the scheduler that reads it).
+// mustOpenEnvClock is MustOpenEnv on a given clock, set before the server starts (the
+// scheduler and the dispatcher read it from the first moment).
 func mustOpenEnvClock(tb testing.TB, clock *testClock, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
-	return openEnv(tb, filepath.Join(tb.TempDir(), "sandbox.db"), clock, changes...)
+	return openEnv(tb, inproc.Options{Clock: clock, Changes: changes})
 }
 
 // withAcme adds a second merchant with MYR only (limits 10 to 1000, balance 500).

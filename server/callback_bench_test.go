@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -42,7 +41,7 @@ func benchDelivery(b *testing.B, workers, clients int) {
 	dups := 0
 	all := make(chan struct{})
 	n := b.N
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc := newRecorder(b, func(_ int, w http.ResponseWriter, r *http.Request, _ <-chan struct{}) {
 		at := time.Now()
 		var cb struct {
 			OrderID string `json:"order_id"`
@@ -60,8 +59,7 @@ func benchDelivery(b *testing.B, workers, clients int) {
 		}
 		mu.Unlock()
 		_, _ = io.WriteString(w, "success")
-	}))
-	defer rc.Close()
+	})
 	e := MustOpenEnv(b, withCallback(rc.URL), func(c *config.Config) { c.Callbacks.Concurrency = workers })
 
 	// Create the deposits first; only settling and delivery are timed.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -20,109 +19,64 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// hit is one request that reached a test receiver.
-type hit struct {
-	N      int // 1-based arrival number at this receiver
-	At     time.Time
-	Body   []byte
-	Header http.Header
+// recorder is the shared callback receiver (inproc.Recorder) as the tests use it: a
+// merchant endpoint on 127.0.0.1 whose respond hook chooses the n-th answer. URL is
+// the Recorder's URL(), as a field for the many withCallback(rc.URL).
+type recorder struct {
+	*inproc.Recorder
+	URL string
 }
 
-// receiver is a merchant callback endpoint on 127.0.0.1. respond decides the answer
-// of the n-th request (nil: 200 "success", what most merchants answer).
-type receiver struct {
-	URL  string
-	srv  *httptest.Server
-	hits chan hit
-	mu   sync.Mutex
-	n    int
-	// release unblocks handlers that wait for the end of the test (slow receivers).
-	release chan struct{}
+// acknowledge answers 200 "success" to anything, what most merchants answer.
+func acknowledge(_ int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
+	_, _ = io.WriteString(w, "success")
 }
 
-type respondFunc func(n int, w http.ResponseWriter, r *http.Request, release <-chan struct{})
-
-// newReceiver starts a receiver; it closes with the test, after releasing blocked
-// handlers so that httptest's Close does not wait on them.
-func newReceiver(tb testing.TB, respond respondFunc) *receiver {
+// newRecorder starts a recorder (respond nil: acknowledge everything); it closes with
+// the test, releasing the handlers that hang until then.
+func newRecorder(tb testing.TB, respond inproc.Respond) *recorder {
 	tb.Helper()
-	rc := &receiver{hits: make(chan hit, 4096), release: make(chan struct{})}
-	rc.srv = httptest.NewServer(rc.handler(respond))
-	rc.URL = rc.srv.URL + "/callback"
-	tb.Cleanup(rc.srv.Close)
-	tb.Cleanup(func() { close(rc.release) }) // runs first (LIFO)
-	return rc
+	return newRecorderAt(tb, "", respond)
 }
 
-// newReceiverAt starts a receiver on a fixed address (a restart test brings a dead
+// newRecorderAt starts a recorder on a fixed address (a restart test brings a dead
 // callback URL back to life).
-func newReceiverAt(tb testing.TB, addr string, respond respondFunc) *receiver {
+func newRecorderAt(tb testing.TB, addr string, respond inproc.Respond) *recorder {
 	tb.Helper()
-	l, err := net.Listen("tcp", addr)
+	return newRecorderWith(tb, inproc.RecorderOptions{Addr: addr, Respond: respond})
+}
+
+// newRecorderWith starts a recorder with the given options (a clock that stamps the
+// arrivals…); Respond nil acknowledges everything.
+func newRecorderWith(tb testing.TB, o inproc.RecorderOptions) *recorder {
+	tb.Helper()
+	if o.Respond == nil {
+		o.Respond = acknowledge
+	}
+	r, err := inproc.NewRecorder(o)
 	require.NoError(tb, err)
-	rc := &receiver{hits: make(chan hit, 4096), release: make(chan struct{})}
-	rc.srv = httptest.NewUnstartedServer(rc.handler(respond))
-	rc.srv.Listener.Close()
-	rc.srv.Listener = l
-	rc.srv.Start()
-	rc.URL = rc.srv.URL + "/callback"
-	tb.Cleanup(rc.srv.Close)
-	tb.Cleanup(func() { close(rc.release) })
-	return rc
+	tb.Cleanup(r.Close)
+	return &recorder{Recorder: r, URL: r.URL()}
 }
 
-func (rc *receiver) handler(respond respondFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		at := time.Now()
-		body, _ := io.ReadAll(r.Body)
-		rc.mu.Lock()
-		rc.n++
-		n := rc.n
-		rc.mu.Unlock()
-		rc.hits <- hit{N: n, At: at, Body: body, Header: r.Header.Clone()}
-		if respond != nil {
-			respond(n, w, r, rc.release)
-			return
-		}
-		_, _ = io.WriteString(w, "success")
-	})
-}
-
-// count returns how many requests arrived so far.
-func (rc *receiver) count() int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return rc.n
+// newReceiver is newRecorder under its former name, still called by
+// dashboard_browser_test.go (another engineer's file); delete once that file says
+// newRecorder.
+func newReceiver(tb testing.TB, respond inproc.Respond) *recorder {
+	tb.Helper()
+	return newRecorder(tb, respond)
 }
 
 // wait returns the next n requests, failing the test if they do not come in time.
-func (rc *receiver) wait(tb testing.TB, n int, within time.Duration) []hit {
+func (rc *recorder) wait(tb testing.TB, n int, within time.Duration) []inproc.Delivery {
 	tb.Helper()
-	out := make([]hit, 0, n)
-	deadline := time.NewTimer(within)
-	defer deadline.Stop()
-	for len(out) < n {
-		select {
-		case h := <-rc.hits:
-			out = append(out, h)
-		case <-deadline.C:
-			require.FailNowf(tb, "callbacks missing", "got %d of %d callbacks within %s", len(out), n, within)
-		}
-	}
-	return out
-}
-
-// none asserts that no request arrives for d.
-func (rc *receiver) none(tb testing.TB, d time.Duration) {
-	tb.Helper()
-	select {
-	case h := <-rc.hits:
-		assert.Failf(tb, "unexpected callback", "body %s", h.Body)
-	case <-time.After(d):
-	}
+	ds, err := rc.Next(n, within)
+	require.NoError(tb, err, "callbacks missing")
+	return ds
 }
 
 // md5hex is the token a merchant computes: md5(secret + order id), written out here
@@ -173,16 +127,24 @@ type orderJSON struct {
 // adminGet reads an order through the admin API.
 func (e *testEnv) adminGet(tb testing.TB, kind gateway.Kind, id string) (int, orderJSON, []byte) {
 	tb.Helper()
+	code, v, b, err := e.fetchOrder(kind, id)
+	require.NoError(tb, err, "body %s", b)
+	return code, v, b
+}
+
+// fetchOrder is adminGet for a poll's goroutine: it returns errors instead of failing.
+func (e *testEnv) fetchOrder(kind gateway.Kind, id string) (int, orderJSON, []byte, error) {
+	var v orderJSON
 	resp, err := http.Get(e.URL + "/sandbox/api/" + string(kind) + "s/" + url.PathEscape(id))
-	require.NoError(tb, err)
+	if err != nil {
+		return 0, v, nil, err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(tb, err)
-	var v orderJSON
-	if resp.StatusCode == http.StatusOK {
-		require.NoError(tb, json.Unmarshal(b, &v), "body %s", b)
+	if err == nil && resp.StatusCode == http.StatusOK {
+		err = json.Unmarshal(b, &v)
 	}
-	return resp.StatusCode, v, b
+	return resp.StatusCode, v, b, err
 }
 
 // adminOrder reads an order through the admin API, requiring it to exist.
@@ -219,18 +181,25 @@ func (e *testEnv) mustSettle(tb testing.TB, kind gateway.Kind, id string, fields
 // waitOrder polls the admin API until cond holds (bounded in time).
 func (e *testEnv) waitOrder(tb testing.TB, kind gateway.Kind, id string, within time.Duration, cond func(orderJSON) bool) orderJSON {
 	tb.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		v := e.adminOrder(tb, kind, id)
-		if cond(v) {
-			return v
+	var mu sync.Mutex
+	var last orderJSON
+	ok := assert.Eventually(tb, func() bool {
+		code, v, _, err := e.fetchOrder(kind, id)
+		if err != nil || code != http.StatusOK {
+			return false
 		}
-		if time.Now().After(deadline) {
-			b, _ := json.MarshalIndent(v, "", "  ")
-			require.FailNowf(tb, "order did not reach the expected state", "%s %s after %s:\n%s", kind, id, within, b)
-		}
-		time.Sleep(20 * time.Millisecond)
+		mu.Lock()
+		last = v
+		mu.Unlock()
+		return cond(v)
+	}, within, 20*time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if !ok {
+		b, _ := json.MarshalIndent(last, "", "  ")
+		require.FailNowf(tb, "order did not reach the expected state", "%s %s after %s:\n%s", kind, id, within, b)
 	}
+	return last
 }
 
 // available returns the default merchant's available and reserved balance in a currency.
@@ -263,7 +232,7 @@ var noRedirect = &http.Client{
 
 func TestCallbackBodies(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	e := MustOpenEnv(t, withCallback(rc.URL), noAutoWithdrawal)
 
 	t.Run("DepositCompletedAdmin", func(t *testing.T) {
@@ -392,7 +361,7 @@ func TestCallbackRetries(t *testing.T) {
 
 	t.Run("Status500ThenOK", func(t *testing.T) {
 		t.Parallel()
-		rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
+		rc := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
 			if n <= 2 {
 				http.Error(w, "database down", http.StatusInternalServerError)
 				return
@@ -413,12 +382,14 @@ func TestCallbackRetries(t *testing.T) {
 		assert.Equal(t, "database down\n", log[0].Answer)
 		assert.Equal(t, "OK", log[2].Answer)
 		checkSpacing(t, log)
-		rc.none(t, 300*time.Millisecond)
+		// Delivered is final: no attempt after the acknowledged one.
+		assert.Equal(t, 3, v.Callbacks[0].Attempts)
+		assert.Equal(t, 3, rc.Count())
 	})
 
 	t.Run("Status500UntilFailed", func(t *testing.T) {
 		t.Parallel()
-		rc := newReceiver(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
+		rc := newRecorder(t, func(_ int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
 			w.WriteHeader(http.StatusBadGateway)
 		})
 		e := MustOpenEnv(t, withCallback(rc.URL), short)
@@ -434,12 +405,12 @@ func TestCallbackRetries(t *testing.T) {
 			assert.Equal(t, http.StatusBadGateway, a.Status)
 		}
 		checkSpacing(t, v.Callbacks[0].AttemptLog)
-		rc.none(t, 300*time.Millisecond)
+		assert.Equal(t, len(sched), rc.Count(), "failed is final: no attempt after the schedule's last")
 	})
 
 	t.Run("Timeout", func(t *testing.T) {
 		t.Parallel()
-		rc := newReceiver(t, func(n int, w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+		rc := newRecorder(t, func(n int, w http.ResponseWriter, r *http.Request, release <-chan struct{}) {
 			if n <= 2 {
 				select { // hang until the test ends (or the sandbox gives up)
 				case <-release:
@@ -470,7 +441,7 @@ func TestCallbackRetries(t *testing.T) {
 
 	t.Run("ConnectionClosed", func(t *testing.T) {
 		t.Parallel()
-		rc := newReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
+		rc := newRecorder(t, func(n int, w http.ResponseWriter, _ *http.Request, _ <-chan struct{}) {
 			if n == 1 {
 				conn, _, err := http.NewResponseController(w).Hijack()
 				if err == nil {
@@ -516,7 +487,7 @@ func deadURL(tb testing.TB) string {
 	require.NoError(tb, err)
 	addr := l.Addr().String()
 	require.NoError(tb, l.Close())
-	return "http://" + addr + "/callback"
+	return "http://" + addr
 }
 
 // TestCallbackResumesAfterRestart: a callback that could not be delivered before the
@@ -541,7 +512,7 @@ func TestCallbackResumesAfterRestart(t *testing.T) {
 	e.Close()
 
 	// The merchant's endpoint comes back on the same address, then the sandbox restarts.
-	rc := newReceiverAt(t, u.Host, nil)
+	rc := newRecorderAt(t, u.Host, nil)
 	require.Equal(t, dead, rc.URL)
 	e2 := MustOpenEnvAt(t, path, withCallback(rc.URL), slow)
 	h := rc.wait(t, 1, 5*time.Second)[0]
@@ -560,7 +531,7 @@ func TestCallbackResumesAfterRestart(t *testing.T) {
 // never change a settled order.
 func TestAdminSettleErrors(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	e := MustOpenEnv(t, withCallback(rc.URL), noAutoWithdrawal)
 	e.Deposit(t, "ADM-1", nil)
 	e.mustSettle(t, gateway.KindDeposit, "ADM-1", map[string]string{"outcome": "completed", "name": "Amy"})
@@ -641,7 +612,7 @@ func TestAdminSettleErrors(t *testing.T) {
 // share of the workers, the vendor API and the admin API still answer at once.
 func TestSlowReceiverDoesNotSlowAPI(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, func(_ int, _ http.ResponseWriter, r *http.Request, release <-chan struct{}) {
+	rc := newRecorder(t, func(_ int, _ http.ResponseWriter, r *http.Request, release <-chan struct{}) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -678,7 +649,7 @@ func TestSlowReceiverDoesNotSlowAPI(t *testing.T) {
 func TestCallbackOnceUnderLoad(t *testing.T) {
 	t.Parallel()
 	const n = 400
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	e := MustOpenEnv(t, withCallback(rc.URL), func(c *config.Config) { c.Callbacks.Concurrency = 32 })
 	auth := e.Auth(t)
 	ids := make([]string, n)
@@ -714,8 +685,18 @@ func TestCallbackOnceUnderLoad(t *testing.T) {
 		seen[cb.OrderID]++
 	}
 	assert.Len(t, seen, n)
-	rc.none(t, 300*time.Millisecond)
 	for id, c := range seen {
 		assert.Equal(t, 1, c, "order %s delivered %d times", id, c)
 	}
+	// Every delivery is delivered (final) at its first attempt: none is due again, and
+	// none was sent twice, which would show as a second attempt in its log.
+	e.waitTotal(t, testMerchant, store.DeliveryDelivered, n, 10*time.Second)
+	page, err := e.Store.ListDeliveries(store.DeliveryFilter{Merchant: testMerchant, Limit: 2 * n})
+	require.NoError(t, err)
+	require.Len(t, page.Deliveries, n)
+	for _, d := range page.Deliveries {
+		assert.Equal(t, 1, d.Attempts, "order %s: %d attempts", d.OrderID, d.Attempts)
+	}
+	e.Close() // waits for attempts in flight
+	assert.Equal(t, n, rc.Count(), "no request beyond one per order")
 }

@@ -70,17 +70,32 @@ func (e *testEnv) createDeposits(tb testing.TB, merchant, apiKey, email string, 
 // callbackTotal counts a merchant's deliveries in a state through the admin API.
 func (e *testEnv) callbackTotal(tb testing.TB, merchant, state string) int {
 	tb.Helper()
-	resp, err := http.Get(e.URL + "/sandbox/api/callbacks?limit=1&merchant=" + url.QueryEscape(merchant) + "&state=" + state)
+	n, err := e.fetchCallbackTotal(merchant, state)
 	require.NoError(tb, err)
+	return n
+}
+
+// fetchCallbackTotal is callbackTotal for a poll's goroutine: it returns errors.
+func (e *testEnv) fetchCallbackTotal(merchant, state string) (int, error) {
+	resp, err := http.Get(e.URL + "/sandbox/api/callbacks?limit=1&merchant=" + url.QueryEscape(merchant) + "&state=" + state)
+	if err != nil {
+		return 0, err
+	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	require.NoError(tb, err)
-	require.Equal(tb, http.StatusOK, resp.StatusCode, "body %s", b)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
 	var v struct {
 		Total int `json:"total"`
 	}
-	require.NoError(tb, json.Unmarshal(b, &v), "body %s", b)
-	return v.Total
+	if err := json.Unmarshal(b, &v); err != nil {
+		return 0, fmt.Errorf("%w: body %s", err, b)
+	}
+	return v.Total, nil
 }
 
 // percentile returns the p-th percentile (nearest rank) of sorted durations.
@@ -95,8 +110,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 func TestFairCallbacksHungReceiver(t *testing.T) {
 	t.Parallel()
 	const backlog, nB = 200, 40
-	rcA := newReceiver(t, hangForever)
-	rcB := newReceiver(t, nil)
+	rcA := newRecorder(t, hangForever)
+	rcB := newRecorder(t, nil)
 	e := MustOpenEnv(t, withCallback(rcA.URL), withMerchantB(rcB.URL), func(c *config.Config) {
 		// Longer than the test: each hung attempt holds its worker throughout, so A's
 		// receiver seeing exactly its share proves the cap (not a timeout's gap).
@@ -148,7 +163,7 @@ func TestFairCallbacksHungReceiver(t *testing.T) {
 	// still far below the 10 s (default timeout) a hung attempt holds a worker.
 	assert.LessOrEqual(t, p99, time.Second)
 
-	assert.Equal(t, perHost, rcA.count(), "A's receiver never got more than its share at once")
+	assert.Equal(t, perHost, rcA.Count(), "A's receiver never got more than its share at once")
 	assert.Equal(t, backlog, e.callbackTotal(t, testMerchant, store.DeliveryPending))
 }
 

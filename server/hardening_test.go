@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,8 +15,8 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
-	"github.com/vpay88/vpay88-sandbox/store"
 )
 
 // TestHardeningLimits sends each vendor field over its limit, with a control character
@@ -151,18 +149,7 @@ func TestHardeningJournalBounded(t *testing.T) {
 // guardEnv is a sandbox whose server.Options the test sets (LoopbackOnly, PublicURL).
 func guardEnv(t *testing.T, change func(*server.Options)) *testEnv {
 	t.Helper()
-	cfg := config.Default()
-	path := filepath.Join(t.TempDir(), "sandbox.db")
-	st, err := store.Open(path)
-	require.NoError(t, err)
-	opts := server.Options{Config: cfg, Store: st, Seed: 42}
-	change(&opts)
-	srv, err := server.New(opts)
-	require.NoError(t, err)
-	hs := httptest.NewServer(srv)
-	e := &testEnv{URL: hs.URL, Srv: srv, Store: st, Cfg: cfg, HTTP: hs, Path: path, Opts: opts}
-	t.Cleanup(e.Close)
-	return e
+	return openEnv(t, inproc.Options{Config: config.Default(), Server: change})
 }
 
 // guardDo sends one request with the given Host (if any) and headers.
@@ -284,9 +271,8 @@ func TestGuardHost(t *testing.T) {
 // TestOddOrderIDs: any order id the vendor API takes can be read, settled and resent
 // through the admin API, escaped as the dashboard escapes it (encodeURIComponent).
 func TestOddOrderIDs(t *testing.T) {
-	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "success") }))
-	t.Cleanup(receiver.Close)
-	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = receiver.URL })
+	rc := newRecorder(t, nil)
+	e := MustOpenEnv(t, withCallback(rc.URL))
 	ids := []string{"INV/2024/001", "a%2Fb", "a/b", "what?", "x#y", "with space", "订单-1", "100%", "a+b&c=d", "..", "%zz"}
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {

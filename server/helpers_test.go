@@ -6,17 +6,15 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -28,63 +26,57 @@ const (
 	testSecret   = "vpay88-test-secret"
 )
 
-// testEnv is a whole sandbox over a real bbolt file, served by httptest.
+// testEnv is a whole sandbox over a real bbolt file: the shared in-process sandbox
+// (inproc) with the vendor-API helpers the tests use.
 type testEnv struct {
 	URL   string
 	Srv   *server.Server
 	Store *store.Store
 	Cfg   *config.Config
-	HTTP  *httptest.Server
 	Path  string
-	Opts  server.Options
+	// Opts are the options Srv was made with (a test may start a second server).
+	Opts server.Options
+
+	sb *inproc.Sandbox
 }
 
-// MustOpenEnv starts a sandbox on the embedded default config, changed by the given
-// functions (set a callback URL, rules, the fast schedule…); it closes with the test.
+// MustOpenEnv starts a sandbox on the embedded default config with the fast callback
+// schedule and a 2 s callback timeout (inproc.QuickConfig), changed by the given
+// functions (set a callback URL, rules…); it closes with the test.
 func MustOpenEnv(tb testing.TB, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
-	return MustOpenEnvAt(tb, filepath.Join(tb.TempDir(), "sandbox.db"), changes...)
+	return openEnv(tb, inproc.Options{Changes: changes})
 }
 
 // MustOpenEnvAt is MustOpenEnv over a given bbolt path (restart tests reuse one file).
 func MustOpenEnvAt(tb testing.TB, path string, changes ...func(*config.Config)) *testEnv {
 	tb.Helper()
-	return openEnv(tb, path, nil, changes...)
+	return openEnv(tb, inproc.Options{Path: path, Changes: changes})
 }
 
-// openEnv starts the sandbox; clk, when set, is the sandbox's clock.
-func openEnv(tb testing.TB, path string, clk *clock.Clock, changes ...func(*config.Config)) *testEnv {
+// openEnv starts the in-process sandbox with the tests' seed (42) and, unless o says
+// otherwise, a bbolt file in the test's temporary folder; it closes with the test.
+func openEnv(tb testing.TB, o inproc.Options) *testEnv {
 	tb.Helper()
-	cfg := config.Default()
-	cfg.Callbacks.Schedule = config.FastSchedule()
-	cfg.Callbacks.Timeout = config.Duration(2 * time.Second)
-	for _, c := range changes {
-		c(cfg)
+	if o.Path == "" {
+		o.Path = filepath.Join(tb.TempDir(), "sandbox.db")
 	}
-	var sopts []store.Option
-	if clk != nil {
-		sopts = append(sopts, store.WithClock(clk))
+	if o.Seed == 0 {
+		o.Seed = 42
 	}
-	st, err := store.Open(path, sopts...)
+	sb, err := inproc.Start(o)
 	require.NoError(tb, err)
-	opts := server.Options{Config: cfg, Store: st, Seed: 42}
-	srv, err := server.New(opts)
-	require.NoError(tb, err)
-	hs := httptest.NewServer(srv)
-	e := &testEnv{URL: hs.URL, Srv: srv, Store: st, Cfg: cfg, HTTP: hs, Path: path, Opts: opts}
+	e := &testEnv{URL: sb.URL, Srv: sb.Server, Store: sb.Store, Cfg: sb.Config, Path: sb.Path, Opts: sb.ServerOptions, sb: sb}
 	tb.Cleanup(e.Close)
 	return e
 }
 
-// Close stops the HTTP server, the background work and the store; safe to call twice.
+// Close stops the HTTP server (waiting for requests in flight), the background work
+// and the store; safe to call twice.
 func (e *testEnv) Close() {
-	if e.HTTP == nil {
-		return
+	if e.sb != nil {
+		e.sb.Close()
 	}
-	e.HTTP.Close()
-	e.Srv.Close()
-	e.Store.Close()
-	e.HTTP = nil
 }
 
 // PostMultipart sends fields as multipart/form-data, as the vendor's PHP examples do,

@@ -15,7 +15,7 @@ import (
 // TestAdminListCursor walks the orders and callback lists page by page with the
 // `next` cursor: every order once, newest first, the total on every page.
 func TestAdminListCursor(t *testing.T) {
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = rc.URL })
 	const n = 23
 	for i := 0; i < n; i++ {
@@ -58,7 +58,7 @@ func TestAdminListCursor(t *testing.T) {
 // TestRetention deletes old settled orders with their callbacks, keeps young ones and
 // the balances, and the ledger still sums to them.
 func TestRetention(t *testing.T) {
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	clock := newTestClock()
 	e := mustOpenEnvClock(t, clock, func(c *config.Config) {
 		c.Merchants[0].CallbackURL = rc.URL

@@ -28,7 +28,7 @@ func scrape(t *testing.T, e *testEnv) string {
 
 // TestMetricsCounts runs a known sequence of requests and checks every count.
 func TestMetricsCounts(t *testing.T) {
-	rec := newReceiver(t, nil)
+	rec := newRecorder(t, nil)
 	e := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = rec.URL })
 
 	e.Deposit(t, "M-1", map[string]string{"email": "success@example.com"}) // auth + order, completes at once

@@ -10,8 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -29,16 +31,15 @@ func (e *testEnv) status(tb testing.TB, kind gateway.Kind, id string) map[string
 // waitStatus polls check_status until the order reaches want (bounded in time).
 func (e *testEnv) waitStatus(tb testing.TB, kind gateway.Kind, id, want string, within time.Duration) {
 	tb.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := e.status(tb, kind, id)["order_status"]
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			require.FailNowf(tb, "status not reached", "%s %s is %v after %s, want %s", kind, id, got, within, want)
-		}
-		time.Sleep(20 * time.Millisecond)
+	path := "/merchant/check_status"
+	if kind == gateway.KindWithdrawal {
+		path = "/merchant/check_withdraw_status"
+	}
+	if !assert.Eventually(tb, func() bool {
+		m, err := postAnswer(e, path, map[string]string{"username": testMerchant, "id": id})
+		return err == nil && m["order_status"] == want
+	}, within, 20*time.Millisecond) {
+		require.FailNowf(tb, "status not reached", "%s %s is %v after %s, want %s", kind, id, e.status(tb, kind, id)["order_status"], within, want)
 	}
 }
 
@@ -54,7 +55,7 @@ func decode(tb testing.TB, b []byte) map[string]any {
 // send their callback; no configuration needed.
 func TestMagicValues(t *testing.T) {
 	t.Parallel()
-	rc := newReceiver(t, nil)
+	rc := newRecorder(t, nil)
 	e := MustOpenEnv(t, withCallback(rc.URL), func(c *config.Config) {
 		// Short defaults, to show that the magic values override them.
 		c.WithdrawalDelay = config.Duration(50 * time.Millisecond)
@@ -222,14 +223,17 @@ func exampleRules(tb testing.TB) []scenarios.Rule {
 func TestScenarioRules(t *testing.T) {
 	t.Parallel()
 	rules := exampleRules(t)
-	open := func(t *testing.T) (*testEnv, *receiver) {
-		rc := newReceiver(t, nil)
-		e := MustOpenEnv(t, withCallback(rc.URL), noAutoWithdrawal, func(c *config.Config) {
+	// openAt opens a sandbox with the example rules on a clock (nil: real time), with a
+	// recorder that stamps arrivals by the same clock.
+	openAt := func(t *testing.T, clk *clock.Clock) (*testEnv, *recorder) {
+		rc := newRecorderWith(t, inproc.RecorderOptions{Clock: clk})
+		e := openEnv(t, inproc.Options{Clock: clk, Changes: []func(*config.Config){withCallback(rc.URL), noAutoWithdrawal, func(c *config.Config) {
 			c.Scenarios = append([]scenarios.Rule(nil), rules...)
 			require.NoError(t, scenarios.Validate(c.Scenarios))
-		})
+		}}})
 		return e, rc
 	}
+	open := func(t *testing.T) (*testEnv, *recorder) { return openAt(t, nil) }
 
 	t.Run("AmountExactCurrency", func(t *testing.T) {
 		t.Parallel()
@@ -252,10 +256,16 @@ func TestScenarioRules(t *testing.T) {
 
 	t.Run("AmountRangeDelay", func(t *testing.T) {
 		t.Parallel()
-		e, rc := open(t)
-		start := time.Now()
+		// A frozen clock: the rule's 150 ms pass when the test says so, not by sleeping.
+		clk := clock.Frozen(time.Now())
+		e, rc := openAt(t, clk)
+		start := clk.Now()
 		e.Deposit(t, "BIG-1", map[string]string{"amount": "7500"})
 		assert.Equal(t, "pending", e.status(t, gateway.KindDeposit, "BIG-1")["order_status"], "the delay has not passed")
+		require.NoError(t, clk.Advance(149*time.Millisecond))
+		assert.Equal(t, "pending", e.status(t, gateway.KindDeposit, "BIG-1")["order_status"], "nor 1 ms before it ends")
+		assert.Empty(t, e.adminOrder(t, gateway.KindDeposit, "BIG-1").Callbacks)
+		require.NoError(t, clk.Advance(time.Millisecond))
 		e.waitStatus(t, gateway.KindDeposit, "BIG-1", "fail", 3*time.Second)
 		h := rc.wait(t, 1, 5*time.Second)[0]
 		assert.GreaterOrEqual(t, h.At.Sub(start), 150*time.Millisecond)
@@ -266,6 +276,7 @@ func TestScenarioRules(t *testing.T) {
 		}
 		e.Deposit(t, "OUT-8000", map[string]string{"amount": "8000"})
 		e.Deposit(t, "OUT-6999", map[string]string{"amount": "6999.9999"})
+		require.NoError(t, clk.Advance(150*time.Millisecond))
 		rc.wait(t, 2, 5*time.Second) // both edges match
 		assert.Equal(t, "fail", e.status(t, gateway.KindDeposit, "EDGE-7000")["order_status"])
 		assert.Equal(t, "fail", e.status(t, gateway.KindDeposit, "EDGE-7999.9999")["order_status"])
@@ -287,7 +298,16 @@ func TestScenarioRules(t *testing.T) {
 		// The id is free: the same id without the rule's pattern is a different id,
 		// but a refused id can be used again once the rule is gone (nothing stored).
 		assert.Equal(t, true, e.Deposit(t, "OK-1", nil)["status"])
-		rc.none(t, 100*time.Millisecond)
+		// Refused orders are not stored, so they have no callback to send.
+		for _, o := range []struct {
+			kind gateway.Kind
+			id   string
+		}{{gateway.KindDeposit, "ERR-1"}, {gateway.KindWithdrawal, "ERR-2"}} {
+			code, _, _ := e.adminGet(t, o.kind, o.id)
+			assert.Equal(t, http.StatusNotFound, code, o.id)
+		}
+		assert.Zero(t, e.callbackTotal(t, testMerchant, ""), "no callback stored")
+		assert.Zero(t, rc.Count())
 	})
 
 	t.Run("Latency", func(t *testing.T) {
@@ -357,7 +377,6 @@ func TestScenarioRules(t *testing.T) {
 		for _, h := range hits[1:] {
 			assert.Equal(t, string(hits[0].Body), string(h.Body))
 		}
-		rc.none(t, 300*time.Millisecond)
 		v := e.waitOrder(t, gateway.KindDeposit, "DUP-1", 2*time.Second, func(v orderJSON) bool {
 			for _, d := range v.Callbacks {
 				if d.State != store.DeliveryDelivered {
@@ -367,14 +386,28 @@ func TestScenarioRules(t *testing.T) {
 			return len(v.Callbacks) == 3
 		})
 		assert.Contains(t, v.Callbacks[1].Note, "duplicate")
+		// Each copy is delivered (final) at its first attempt: nothing more to send.
+		for _, d := range v.Callbacks {
+			assert.Equal(t, 1, d.Attempts)
+		}
+		assert.Equal(t, 3, rc.Count())
 	})
 
 	t.Run("CallbackDelayed", func(t *testing.T) {
 		t.Parallel()
-		e, rc := open(t)
+		clk := clock.Frozen(time.Now())
+		e, rc := openAt(t, clk)
 		e.Deposit(t, "LATE-1", nil)
-		settled := time.Now()
+		settled := clk.Now()
 		assert.Equal(t, "completed", e.status(t, gateway.KindDeposit, "LATE-1")["order_status"], "the order settles at once")
+		// The callback is stored, held back: pending, never attempted, due 300 ms later.
+		dels, err := e.Store.Deliveries(gateway.KindDeposit, testMerchant, "LATE-1")
+		require.NoError(t, err)
+		require.Len(t, dels, 1)
+		assert.Equal(t, store.DeliveryPending, dels[0].State)
+		assert.Zero(t, dels[0].Attempts)
+		assert.Equal(t, settled.Add(300*time.Millisecond).UTC(), dels[0].NextAt.UTC())
+		require.NoError(t, clk.Advance(300*time.Millisecond))
 		h := rc.wait(t, 1, 5*time.Second)[0]
 		assert.GreaterOrEqual(t, h.At.Sub(settled), 250*time.Millisecond, "only the callback waits")
 	})
@@ -384,12 +417,13 @@ func TestScenarioRules(t *testing.T) {
 		e, rc := open(t)
 		e.Deposit(t, "LOST-1", nil)
 		assert.Equal(t, "completed", e.status(t, gateway.KindDeposit, "LOST-1")["order_status"])
-		rc.none(t, 500*time.Millisecond)
-		assert.Equal(t, 0, rc.count())
+		// Dropped is final, stored with the settlement: never attempted, never due.
 		v := e.adminOrder(t, gateway.KindDeposit, "LOST-1")
 		require.Len(t, v.Callbacks, 1)
 		assert.Equal(t, store.DeliveryDropped, v.Callbacks[0].State)
+		assert.Zero(t, v.Callbacks[0].Attempts)
 		assert.Empty(t, v.Callbacks[0].AttemptLog)
+		assert.Equal(t, 0, rc.Count())
 		// The merchant can still ask for it.
 		resp, err := http.Post(e.URL+"/sandbox/api/deposits/LOST-1/callback", "", nil)
 		require.NoError(t, err)
@@ -406,7 +440,7 @@ func TestScenarioRules(t *testing.T) {
 		assert.Len(t, tok, 32)
 		assert.NotEqual(t, md5hex(testSecret+"FORGED-1"), tok)
 		// Everything else is as usual, in the vendor's key order.
-		h := rc.count()
+		h := rc.Count()
 		assert.Equal(t, 1, h)
 		v := e.adminOrder(t, gateway.KindDeposit, "FORGED-1")
 		assert.Contains(t, v.Callbacks[0].Note, "wrong token")
