@@ -21,7 +21,7 @@ func TestClientCLI(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		code, out, errOut := clientCLI("auth", "--base-url", sb.URL, "--field", "username="+sb.Username, "--field", "api_key="+sb.APIKey)
 		assert.Equal(t, 0, code, errOut)
-		assert.Regexp(t, `^HTTP/1\.1 200 OK\n\{"status":true,"auth":"[A-Za-z0-9]{20}"\}\n$`, out)
+		assert.Regexp(t, `^HTTP/1\.1 200 OK\n\{"status":true,"auth":"[A-Za-z0-9]{20}","order_id":"[A-Za-z0-9]{16}"\}\n$`, out)
 	})
 	t.Run("PathFlagsFirstAndHeaders", func(t *testing.T) {
 		code, out, _ := clientCLI("--base-url", sb.URL+"/merchant", "--headers", "--urlencoded", "/wallet/withdraw_bank_list",

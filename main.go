@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -145,6 +146,8 @@ type Main struct {
 	FastRetries bool
 	// Retention overrides the config file's retention when set ("30d", "12h").
 	Retention string
+	// Profile overrides the config file's profile when set (document, observed).
+	Profile string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -192,6 +195,7 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
 	fs.StringVar(&m.Retention, "retention", env("RETENTION", ""), "delete orders older than this (e.g. 30d); empty: the config's retention (VPAY88_RETENTION)")
+	fs.StringVar(&m.Profile, "profile", env("PROFILE", ""), "document or observed: which gateway to imitate where the vendor document and live integrations disagree; empty: the config's (document) (VPAY88_PROFILE)")
 	fs.Usage = func() {
 		fmt.Fprint(m.stderr, usage)
 		fmt.Fprintln(m.stderr, "\nFlags of serve:")
@@ -205,6 +209,9 @@ func (m *Main) ParseFlags(args []string) error {
 		if err := d.UnmarshalText([]byte(m.Retention)); err != nil {
 			return fmt.Errorf("--retention: %w", err)
 		}
+	}
+	if _, err := gateway.ParseProfile(m.Profile); err != nil {
+		return fmt.Errorf("--profile: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected arguments: %v", fs.Args())
@@ -250,6 +257,9 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	if m.Retention != "" {
 		_ = cfg.Retention.UnmarshalText([]byte(m.Retention)) // checked by ParseFlags
+	}
+	if m.Profile != "" {
+		cfg.Profile, _ = gateway.ParseProfile(m.Profile) // checked by ParseFlags
 	}
 	st, err := store.Open(m.DataPath)
 	if err != nil {

@@ -283,7 +283,7 @@ func TestParseEndpoint(t *testing.T) {
 	assert.Equal(t, client.EndpointBankList, e)
 	_, ok = client.ParseEndpoint("refund")
 	assert.False(t, ok)
-	assert.Len(t, client.Endpoints(), 8)
+	assert.Len(t, client.Endpoints(), 9, "the document's eight and get_balance")
 }
 
 func TestFormatAmount(t *testing.T) {

@@ -34,7 +34,10 @@ type Config struct {
 	// Retention, when set, deletes orders older than it (settled, or deposits left
 	// pending with nothing scheduled) with their callbacks, and folds the ledger
 	// entries older than it; 0 keeps everything.
-	Retention scenarios.Duration  `yaml:"retention"`
+	Retention scenarios.Duration `yaml:"retention"`
+	// Profile is which gateway to imitate where the document and live integrations
+	// disagree: document (the default) or observed (SPEC §5).
+	Profile   gateway.Profile     `yaml:"profile"`
 	Callbacks Callbacks           `yaml:"callbacks"`
 	Merchants []MerchantConfig    `yaml:"merchants"`
 	Banks     map[string][]string `yaml:"banks"`
@@ -78,6 +81,9 @@ type MerchantConfig struct {
 	SecretKey   string             `yaml:"secret_key"`
 	CallbackURL string             `yaml:"callback_url"`
 	Currencies  []gateway.Currency `yaml:"currencies"`
+	// PaymentType is the account's channel (bank, duitnow, ewallet): live merchants
+	// run one account per channel; observed-profile callbacks name it.
+	PaymentType string `yaml:"payment_type"`
 }
 
 // Default returns the embedded default configuration.
@@ -244,6 +250,12 @@ func (c *Config) validate() error {
 	default:
 		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
 	}
+	if _, err := gateway.ParseProfile(string(c.Profile)); err != nil {
+		return fieldErr("profile", "%s", err)
+	}
+	if c.Profile == "" {
+		c.Profile = gateway.ProfileDocument
+	}
 	if err := c.Callbacks.validate(); err != nil {
 		return err
 	}
@@ -298,6 +310,9 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	if m.APIKey == "" {
 		return fieldErr(at+".api_key", "is required")
 	}
+	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
+		return fieldErr(at+".payment_type", "must be bank, duitnow or ewallet, not %q", m.PaymentType)
+	}
 	if m.SecretKey == "" {
 		return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")
 	}
@@ -345,7 +360,7 @@ func (c *Config) MerchantList() []gateway.Merchant {
 	out := make([]gateway.Merchant, len(c.Merchants))
 	for i, m := range c.Merchants {
 		out[i] = gateway.Merchant{Username: m.Username, Aliases: m.Aliases, APIKey: m.APIKey,
-			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: m.Currencies}
+			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: m.Currencies, PaymentType: m.PaymentType}
 	}
 	return out
 }

@@ -14,6 +14,8 @@ type DepositCallback struct {
 	Token       string `json:"token"`
 	Name        string `json:"name"`
 	Type        Kind   `json:"type"`
+	// PaymentType is sent under the observed profile only (SPEC §5).
+	PaymentType string `json:"payment_type,omitempty"`
 }
 
 // FailedDepositCallback is the body for a failed deposit. The vendor's "创建订单 - 失败"
@@ -28,6 +30,7 @@ type FailedDepositCallback struct {
 	Token       string `json:"token"`
 	Charge      string `json:"charge"`
 	Type        Kind   `json:"type"`
+	PaymentType string `json:"payment_type,omitempty"`
 }
 
 // WithdrawalCallback is the body for a settled withdrawal. Its amount is written plain
@@ -44,6 +47,7 @@ type WithdrawalCallback struct {
 	Name        string     `json:"name"`
 	Type        Kind       `json:"type"`
 	Remarks     string     `json:"remarks"`
+	PaymentType string     `json:"payment_type,omitempty"`
 }
 
 // CallbackBody builds the callback JSON for a settled order. The deposit charge keeps
@@ -59,12 +63,13 @@ func CallbackBodyWithToken(o *Order, token string) []byte {
 	d := DepositCallback{
 		OrderID: o.OrderID, Amount: Number(o.Amount), Currency: o.Currency,
 		OrderStatus: o.Status, Status: true, Charge: o.Charge.String(),
-		Token: token, Name: o.PayerName, Type: o.Kind,
+		Token: token, Name: o.PayerName, Type: o.Kind, PaymentType: o.PaymentType,
 	}
 	var v any = d
 	if o.Kind == KindDeposit && o.Status != StatusCompleted {
 		v = FailedDepositCallback{OrderID: o.OrderID, Amount: Number(o.Amount), Currency: o.Currency,
-			OrderStatus: o.Status, Status: true, Token: token, Charge: o.Charge.Format(2), Type: KindDeposit}
+			OrderStatus: o.Status, Status: true, Token: token, Charge: o.Charge.Format(2), Type: KindDeposit,
+			PaymentType: o.PaymentType}
 	}
 	if o.Kind == KindWithdrawal {
 		charge := o.Charge.Format(2)
@@ -73,7 +78,7 @@ func CallbackBodyWithToken(o *Order, token string) []byte {
 		}
 		v = WithdrawalCallback{OrderID: o.OrderID, Amount: PlainMoney(o.Amount), Currency: o.Currency,
 			OrderStatus: o.Status, Status: true, Charge: charge, Token: token, Name: o.PayerName,
-			Type: KindWithdrawal, Remarks: o.Remarks}
+			Type: KindWithdrawal, Remarks: o.Remarks, PaymentType: o.PaymentType}
 	}
 	b, _ := json.Marshal(v) // plain structs of strings and Money: cannot fail
 	return b

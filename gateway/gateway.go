@@ -66,6 +66,10 @@ type Merchant struct {
 	SecretKey   string     `json:"-"`
 	CallbackURL string     `json:"callback_url"`
 	Currencies  []Currency `json:"currencies"`
+	// PaymentType is the channel of this merchant account (bank, duitnow, ewallet):
+	// live merchants run one account per channel, and under the observed profile the
+	// callbacks carry it (SPEC §5).
+	PaymentType string `json:"payment_type,omitempty"`
 }
 
 // Currency returns the merchant's settings for code, if enabled.
@@ -96,6 +100,13 @@ type Order struct {
 	Phone       string `json:"phone_number,omitempty"`
 	Mode        string `json:"mode,omitempty"`
 	RedirectURL string `json:"redirect_url,omitempty"`
+	// BankCode and CustomerHolderName are what live integrations send beside the
+	// document's fields (bank_code "MayBank", "DuitNowQR"…; customer_bank_holder_name):
+	// stored and shown; the holder name is the payer's name by default (SPEC §5).
+	BankCode           string `json:"bank_code,omitempty"`
+	CustomerHolderName string `json:"customer_bank_holder_name,omitempty"`
+	// PaymentType is the channel the order's callback names under the observed profile.
+	PaymentType string `json:"payment_type,omitempty"`
 
 	// Bank for THB/IDR deposits and for withdrawals.
 	BankID   string `json:"bank_id,omitempty"`

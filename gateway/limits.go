@@ -36,8 +36,10 @@ var fieldLimitTable = []FieldLimit{
 	{"holder_name", 255},
 	{"account_no", 64}, // IBANs have at most 34 characters
 	{"bank_branch", 255},
-	{"name", 255},     // payer or holder name given on the checkout page or to the admin API
-	{"remarks", 1024}, // payout remarks given to the admin API
+	{"bank_code", 32},                  // live integrations: "MayBank", "DuitNowQR", "GrabPay"
+	{"customer_bank_holder_name", 255}, // live integrations: the customer's name at the bank
+	{"name", 255},                      // payer or holder name given on the checkout page or to the admin API
+	{"remarks", 1024},                  // payout remarks given to the admin API
 }
 
 var fieldLimits = func() map[string]int {

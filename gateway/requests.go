@@ -46,9 +46,14 @@ func AnyBad(f Form, names ...string) bool {
 }
 
 // RequireDeposit is generate_orders' first check: every required field is present
-// (THB and IDR also need bank_id), else "Params missing.".
-func RequireDeposit(f Form) error {
-	if AnyMissing(f, "username", "auth", "amount", "currency", "orderid", "email", "phone_number") ||
+// (THB and IDR also need bank_id), else "Params missing.". Under the observed profile
+// email and phone_number are optional (SPEC §5).
+func RequireDeposit(f Form, p Profile) error {
+	required := []string{"username", "auth", "amount", "currency", "orderid", "email", "phone_number"}
+	if p.OptionalContact() {
+		required = required[:5]
+	}
+	if AnyMissing(f, required...) ||
 		(NeedsBank(f.Get("currency")) && f.Get("bank_id") == "") {
 		return Refuse(MsgParamsMissing)
 	}
@@ -61,7 +66,7 @@ func RequireDeposit(f Form) error {
 // NewDeposit checks a generate_orders request of merchant m after its token, in the
 // vendor's order — currency, amount, email, mode or bank, order id — and returns the
 // pending deposit it asks for. Its Key (the checkout page's) is the caller's to set.
-func NewDeposit(f Form, m *Merchant, banks BankFinder, now time.Time) (*Order, error) {
+func NewDeposit(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time) (*Order, error) {
 	cur := f.Get("currency")
 	cc, enabled := m.Currency(cur)
 	if !enabled || AnyBad(f, "currency") {
@@ -71,16 +76,20 @@ func NewDeposit(f Form, m *Merchant, banks BankFinder, now time.Time) (*Order, e
 	if err != nil || !cc.Allows(amount) || AnyBad(f, "amount") {
 		return nil, Refuse(MsgInvalidAmount)
 	}
-	if !ValidEmail(f.Get("email")) || AnyBad(f, "email") {
+	// An email given is checked, also where it is optional (the observed profile).
+	if email := f.Get("email"); (email != "" || !p.OptionalContact()) && (!ValidEmail(email) || AnyBad(f, "email")) {
 		return nil, Refuse(MsgEmailIncorrect)
 	}
-	// The customer's name and phone have no message of their own; "Params incorrect."
-	// is the one generate_orders gives for a field whose value it does not take (mode).
-	if AnyBad(f, "username", "phone_number") {
+	// The customer's name and phone and the fields live integrations add have no
+	// message of their own; "Params incorrect." is the one generate_orders gives for a
+	// field whose value it does not take (mode).
+	if AnyBad(f, "username", "phone_number", "bank_code", "customer_bank_holder_name") {
 		return nil, Refuse(MsgParamsIncorrectDot)
 	}
 	o := &Order{Kind: KindDeposit, Merchant: m.Username, OrderID: f.Get("orderid"), Amount: amount, Currency: cur,
-		Status: StatusPending, Customer: f.Get("username"), Email: f.Get("email"), Phone: f.Get("phone_number"), CreatedAt: now}
+		Status: StatusPending, Customer: f.Get("username"), Email: f.Get("email"), Phone: f.Get("phone_number"),
+		BankCode: f.Get("bank_code"), CustomerHolderName: f.Get("customer_bank_holder_name"),
+		PaymentType: p.paymentType(m), CreatedAt: now}
 	if err := depositChannel(f, o, banks); err != nil {
 		return nil, err
 	}
@@ -134,7 +143,7 @@ func RequireWithdrawal(f Form) error {
 // the vendor's order — payee fields, amount, bank, order id — and returns the pending
 // payout with its reservation (PayoutReserve). Whether the balance covers it is the
 // store's check, made atomically with the reservation.
-func NewWithdrawal(f Form, m *Merchant, banks BankFinder, now time.Time) (*Order, error) {
+func NewWithdrawal(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time) (*Order, error) {
 	// The payee's fields have no message of their own; "Params incorrect" is the one
 	// withdraw_orders gives for a request it does not take.
 	if AnyBad(f, "holder_name", "account_no", "bank_branch") {
@@ -159,7 +168,19 @@ func NewWithdrawal(f Form, m *Merchant, banks BankFinder, now time.Time) (*Order
 	}
 	return &Order{Kind: KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"), Amount: amount, Currency: cur,
 		Status: StatusPending, BankID: b.ID, BankName: b.Name, HolderName: f.Get("holder_name"), AccountNo: f.Get("account_no"),
-		BankBranch: f.Get("bank_branch"), Reserved: PayoutReserve(amount, cc), CreatedAt: now}, nil
+		BankBranch: f.Get("bank_branch"), Reserved: PayoutReserve(amount, cc), PaymentType: p.paymentType(m), CreatedAt: now}, nil
+}
+
+// paymentType is the channel an order's callback names: the merchant account's
+// under the observed profile (bank when the config names none), none under document.
+func (p Profile) paymentType(m *Merchant) string {
+	if !p.CallbackPaymentType() {
+		return ""
+	}
+	if m.PaymentType != "" {
+		return m.PaymentType
+	}
+	return PaymentTypeBank
 }
 
 // Allows reports whether an amount is within the currency's per-order limits.

@@ -148,7 +148,12 @@ func settleDeposit(o *Order, c Currency, out Outcome, payer string) {
 		// The vendor's fail callback carries no name: a failed deposit has no payer.
 		return
 	}
+	// The payer is the name the outcome gives, else the customer's bank holder name a
+	// live integration sent (customer_bank_holder_name), else a generated one.
 	o.PayerName = out.Name
+	if o.PayerName == "" {
+		o.PayerName = o.CustomerHolderName
+	}
 	if o.PayerName == "" {
 		o.PayerName = payer
 	}

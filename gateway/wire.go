@@ -19,12 +19,16 @@ const (
 	EndpointBankList            Endpoint = "bank_list"
 	EndpointCheckStatus         Endpoint = "check_status"
 	EndpointCheckWithdrawStatus Endpoint = "check_withdraw_status"
+	// EndpointGetBalance is not in the document: live integrations list
+	// /wallet/get_balance among the gateway's endpoints without showing its fields
+	// (SPEC §5); its request and answer are the sandbox's guess (README).
+	EndpointGetBalance Endpoint = "get_balance"
 )
 
-// Endpoints lists the eight endpoints in the vendor document's order.
+// Endpoints lists the endpoints: the document's eight in its order, then get_balance.
 func Endpoints() []Endpoint {
 	return []Endpoint{EndpointCurrency, EndpointAuth, EndpointGenerateOrders, EndpointWithdrawOrders,
-		EndpointWithdrawBankList, EndpointBankList, EndpointCheckStatus, EndpointCheckWithdrawStatus}
+		EndpointWithdrawBankList, EndpointBankList, EndpointCheckStatus, EndpointCheckWithdrawStatus, EndpointGetBalance}
 }
 
 // Path is the endpoint's URL path, e.g. "/merchant/auth"; "" for an unknown endpoint.
@@ -32,7 +36,7 @@ func Endpoints() []Endpoint {
 // puts withdraw_bank_list (and FPay-compatible integrations call bank_list).
 func (e Endpoint) Path() string {
 	switch e {
-	case EndpointWithdrawBankList, EndpointBankList:
+	case EndpointWithdrawBankList, EndpointBankList, EndpointGetBalance:
 		return "/wallet/" + string(e)
 	case EndpointCurrency, EndpointAuth, EndpointGenerateOrders, EndpointWithdrawOrders, EndpointCheckStatus, EndpointCheckWithdrawStatus:
 		return "/merchant/" + string(e)
@@ -71,10 +75,28 @@ type CurrencyAnswer struct {
 	Rate   []Rate `json:"rate"`
 }
 
-// AuthAnswer is the answer of /merchant/auth.
+// AuthAnswer is the answer of /merchant/auth. OrderID is what live answers carry
+// beside the token (three integrations read it, SPEC §5): a fresh gateway-made id that
+// merchants send as the orderid of the deposit or payout that follows.
 type AuthAnswer struct {
-	Status bool   `json:"status"`
-	Auth   string `json:"auth"`
+	Status  bool   `json:"status"`
+	Auth    string `json:"auth"`
+	OrderID string `json:"order_id,omitempty"`
+}
+
+// BalanceEntry is one currency of /wallet/get_balance (the sandbox's guess).
+type BalanceEntry struct {
+	Currency  string `json:"currency"`
+	Balance   Number `json:"balance"`
+	Available Number `json:"available"`
+	Reserved  Number `json:"reserved"`
+}
+
+// BalanceAnswer is the answer of /wallet/get_balance (the sandbox's guess, shaped
+// like the bank lists: status and a data list).
+type BalanceAnswer struct {
+	Status bool           `json:"status"`
+	Data   []BalanceEntry `json:"data"`
 }
 
 // PayURLAnswer is the answer of /merchant/generate_orders.

@@ -63,6 +63,7 @@ const (
 var rules = map[string]rule{
 	"auth":           ruleToken,
 	"token":          ruleToken,
+	"order_id":       ruleToken, // auth's gateway-made order id (SPEC §5)
 	"p_url":          ruleURL,
 	"order_datetime": ruleDateTime,
 }

@@ -96,7 +96,8 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default: // planted 4: expires_in
 			tok := randAlnum(20)
 			f.tokens = append(f.tokens, tok)
-			fmt.Fprintf(w, `{"status":true,"auth":%q,"expires_in":1800}`, tok)
+			// Live answers carry a gateway-made order_id beside the token (SPEC §5).
+			fmt.Fprintf(w, `{"status":true,"auth":%q,"order_id":"Q7ZmX2pLr8KdN4aB","expires_in":1800}`, tok)
 		}
 	case "/wallet/withdraw_bank_list", "/wallet/bank_list":
 		cur := get("currency")

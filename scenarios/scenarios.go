@@ -30,7 +30,9 @@ const (
 	MagicAccountFail         = "4000000002"
 	MagicAccountNameMismatch = "4000000003"
 	MagicAccountNoBalance    = "4000000004"
-	MagicAccountPending      = "4000000009"
+	// MagicAccountBankMaintenance refuses the payout with "Bank Maintenance." (SPEC §5).
+	MagicAccountBankMaintenance = "4000000005"
+	MagicAccountPending         = "4000000009"
 )
 
 // Decision is what the scenarios say about one incoming order; gateway.Plan turns it
@@ -140,6 +142,8 @@ func magic(o *gateway.Order) Decision {
 		return Decision{Source: src, Outcome: OutcomeNameMismatch}
 	case MagicAccountNoBalance:
 		return Decision{Source: src, Outcome: OutcomeInsufficientBalance}
+	case MagicAccountBankMaintenance:
+		return Decision{Source: src, Error: gateway.MsgBankMaintenance}
 	case MagicAccountPending:
 		return Decision{Source: src, Outcome: OutcomePending}
 	}

@@ -33,6 +33,7 @@ func (s *Server) registerAPIRoutes(e *echo.Echo) {
 		gateway.EndpointBankList:            s.handleBankList,
 		gateway.EndpointCheckStatus:         s.handleCheckStatus(gateway.KindDeposit),
 		gateway.EndpointCheckWithdrawStatus: s.handleCheckStatus(gateway.KindWithdrawal),
+		gateway.EndpointGetBalance:          s.handleGetBalance,
 	}
 	for _, e := range gateway.Endpoints() {
 		g.Match(both, e.Path(), handlers[e])
@@ -124,11 +125,23 @@ func (s *Server) handleAuth(c echo.Context) error {
 	if err := s.store.PutToken(tok, m.Username, s.store.Now().Add(time.Duration(s.cfg.TokenLifetime))); err != nil {
 		return err
 	}
-	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok})
+	// Live answers carry a fresh gateway-made order_id beside the token (SPEC §5), in
+	// both profiles: a client of the document ignores an extra field.
+	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok, OrderID: randomString(16)})
 }
 
+// bank finds a bank a customer pays from (deposits: the configured lists).
 func (s *Server) bank(currency, id string) (gateway.Bank, bool) {
-	for _, b := range s.banks[currency] {
+	return findBank(s.banks[currency], id)
+}
+
+// payoutBank finds a bank a payout goes to: the profile's withdrawal list.
+func (s *Server) payoutBank(currency, id string) (gateway.Bank, bool) {
+	return findBank(s.payoutBanks[currency], id)
+}
+
+func findBank(banks []gateway.Bank, id string) (gateway.Bank, bool) {
+	for _, b := range banks {
 		if b.ID == id {
 			return b, true
 		}
@@ -185,14 +198,14 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := gateway.RequireDeposit(f); err != nil {
+	if err := gateway.RequireDeposit(f, s.cfg.Profile); err != nil {
 		return err
 	}
 	m, err := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrectDot)
 	if err != nil {
 		return err
 	}
-	o, err := gateway.NewDeposit(f, m, s.bank, s.store.Now())
+	o, err := gateway.NewDeposit(f, m, s.bank, s.cfg.Profile, s.store.Now())
 	if err != nil {
 		return err
 	}
@@ -247,7 +260,7 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := gateway.NewWithdrawal(f, m, s.bank, s.store.Now())
+	o, err := gateway.NewWithdrawal(f, m, s.payoutBank, s.cfg.Profile, s.store.Now())
 	if err != nil {
 		return err
 	}
@@ -275,10 +288,16 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	return answer(c, gateway.MessageAnswer{Status: true, Message: gateway.MsgSuccess})
 }
 
+// handleBankList answers both bank lists: withdraw_bank_list from the profile's payout
+// banks, bank_list (the banks a THB or IDR customer pays from) from the configured ones.
 func (s *Server) handleBankList(c echo.Context) error {
 	f, m, err := s.merchantRequest(c)
 	if err != nil {
 		return err
+	}
+	lists := s.banks
+	if c.Path() == gateway.EndpointWithdrawBankList.Path() {
+		lists = s.payoutBanks
 	}
 	filter := f.Get("currency")
 	if _, ok := m.Currency(filter); filter != "" && (!ok || gateway.AnyBad(f, "currency")) {
@@ -287,10 +306,42 @@ func (s *Server) handleBankList(c echo.Context) error {
 	data := []gateway.Bank{}
 	for _, cur := range m.Currencies {
 		if filter == "" || filter == cur.Code {
-			data = append(data, s.banks[cur.Code]...)
+			data = append(data, lists[cur.Code]...)
 		}
 	}
 	return answer(c, gateway.BankListAnswer{Status: true, Data: data})
+}
+
+// handleGetBalance answers /wallet/get_balance, an endpoint live integrations list
+// without its fields (SPEC §5): the sandbox asks for username and api_key, like auth
+// (a balance is no lookup by order id), and answers the merchant's balance per
+// currency (README, guessed behaviours).
+func (s *Server) handleGetBalance(c echo.Context) error {
+	f, err := form(c)
+	if err != nil {
+		return err
+	}
+	if gateway.AnyMissing(f, "username", "api_key") {
+		return gateway.Refuse(gateway.MsgParamsMissing)
+	}
+	m := s.merchant(f.Get("username"))
+	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
+		return gateway.Refuse(gateway.MsgParamsIncorrect)
+	}
+	bals, err := s.store.Balances(m.Username)
+	if err != nil {
+		return err
+	}
+	data := make([]gateway.BalanceEntry, 0, len(bals))
+	for _, cur := range m.Currencies {
+		for _, b := range bals {
+			if b.Currency == cur.Code {
+				data = append(data, gateway.BalanceEntry{Currency: b.Currency, Balance: gateway.Number(b.Available + b.Reserved),
+					Available: gateway.Number(b.Available), Reserved: gateway.Number(b.Reserved)})
+			}
+		}
+	}
+	return answer(c, gateway.BalanceAnswer{Status: true, Data: data})
 }
 
 func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {

@@ -239,7 +239,9 @@ func TestCurrency(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	e := MustOpenEnv(t, withAcme)
-	tokenBody := regexp.MustCompile(`^\{"status":true,"auth":"([A-Za-z0-9]{20})"\}$`)
+	// The vendor's {"status":true,"auth":…}, plus the order_id live answers carry
+	// (SPEC §5): a fresh 16-character id per call.
+	tokenBody := regexp.MustCompile(`^\{"status":true,"auth":"([A-Za-z0-9]{20})","order_id":"[A-Za-z0-9]{16}"\}$`)
 
 	t.Run("OK", func(t *testing.T) {
 		seen := map[string]bool{}

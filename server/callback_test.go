@@ -63,14 +63,6 @@ func newRecorderWith(tb testing.TB, o inproc.RecorderOptions) *recorder {
 	return &recorder{Recorder: r, URL: r.URL()}
 }
 
-// newReceiver is newRecorder under its former name, still called by
-// dashboard_browser_test.go (another engineer's file); delete once that file says
-// newRecorder.
-func newReceiver(tb testing.TB, respond inproc.Respond) *recorder {
-	tb.Helper()
-	return newRecorder(tb, respond)
-}
-
 // wait returns the next n requests, failing the test if they do not come in time.
 func (rc *recorder) wait(tb testing.TB, n int, within time.Duration) []inproc.Delivery {
 	tb.Helper()
@@ -121,6 +113,8 @@ type orderJSON struct {
 	Charge    gateway.Money  `json:"charge"`
 	Name      string         `json:"name"`
 	Remarks   string         `json:"remarks"`
+	BankName  string         `json:"bank_name"`
+	BankCode  string         `json:"bank_code"`
 	Callbacks []deliveryJSON `json:"callbacks"`
 }
 

@@ -143,7 +143,7 @@ func setValue(css, v string) chromedp.Action[chromedp.Void] {
 // vendor API appears without a reload, is settled from its drawer, and the callback's
 // attempt with the merchant's 200 shows up; then the other tabs do their jobs.
 func TestDashboardBrowser(t *testing.T) {
-	recv := newReceiver(t, nil)
+	recv := newRecorder(t, nil)
 	env := MustOpenEnv(t, func(c *config.Config) {
 		c.Merchants[0].CallbackURL = recv.URL
 		// The withdrawal must still be pending when the test settles it from the page.
@@ -286,7 +286,7 @@ func TestDashboardBrowserAdminToken(t *testing.T) {
 // TestDashboardBrowserPolling takes EventSource away from the page: it falls back to
 // polling every 2 s, says so, and still shows new orders and settlements without a reload.
 func TestDashboardBrowserPolling(t *testing.T) {
-	recv := newReceiver(t, nil)
+	recv := newRecorder(t, nil)
 	env := MustOpenEnv(t, func(c *config.Config) { c.Merchants[0].CallbackURL = recv.URL })
 	b := mustBrowser(t, 60*time.Second)
 	_, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument,

@@ -59,7 +59,10 @@ type Server struct {
 	byName    map[string]*gateway.Merchant // username and aliases
 	rules     []scenarios.Rule
 	faker     *gofakeit.Faker
-	banks     map[string][]gateway.Bank
+	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
+	// payoutBanks are withdraw_bank_list's, per currency: the profile's (the live MYR
+	// list under observed, SPEC §5).
+	payoutBanks map[string][]gateway.Bank
 
 	dispatcher *callback.Dispatcher
 	wake       chan struct{}
@@ -80,7 +83,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, log: o.Logger, adminToken: o.AdminToken,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), loopbackOnly: o.LoopbackOnly, publicHost: publicHostOf(o.PublicURL),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
-		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
+		banks: map[string][]gateway.Bank{}, payoutBanks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
 	}
 	s.journal.onAdd = func() { s.events.publish("journal") }
@@ -118,6 +121,7 @@ func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
 			if _, ok := s.banks[c.Code]; !ok {
 				s.banks[c.Code] = cfg.BankList(c.Code)
+				s.payoutBanks[c.Code] = cfg.Profile.WithdrawalBanks(c.Code, s.banks[c.Code])
 			}
 		}
 	}

@@ -94,6 +94,7 @@ const FIELDS = [
   ['order_id', 'Order id'], ['number', 'Number', (v) => '#' + text(v)], ['merchant', 'Merchant'],
   ['status', 'Status', badge], ['amount', 'Amount'], ['charge', 'Charge', amount], ['reserved', 'Reserved', amount],
   ['customer', 'Customer'], ['email', 'Email'], ['phone_number', 'Phone'], ['mode', 'Mode (telco)'],
+  ['bank_code', 'Bank code'], ['customer_bank_holder_name', 'Customer bank holder'], ['payment_type', 'Payment type'],
   ['bank_id', 'Bank id'], ['bank_name', 'Bank'], ['holder_name', 'Holder name'], ['account_no', 'Account no'],
   ['bank_branch', 'Bank branch'], ['name', 'Name (callback)'], ['remarks', 'Remarks', null, true],
   ['redirect_url', 'Redirect URL', null, true], ['created_at', 'Created', fullTime], ['settled_at', 'Settled', fullTime],
