@@ -128,6 +128,14 @@ type Order struct {
 	// SettleAt, when set on a pending order, is when a scheduled outcome applies.
 	SettleAt      time.Time `json:"settle_at,omitzero"`
 	SettleOutcome *Outcome  `json:"settle_outcome,omitempty"`
+	// ReverseAfter, set by a rule's reverse_after, schedules a reversal that long
+	// after the order settles; ReverseAt is when, once it has settled.
+	ReverseAfter Duration  `json:"reverse_after,omitempty"`
+	ReverseAt    time.Time `json:"reverse_at,omitzero"`
+	// Reversals counts how often a settled order took the other final status
+	// (Reverse); ReversedAt is the last time.
+	Reversals  int       `json:"reversals,omitempty"`
+	ReversedAt time.Time `json:"reversed_at,omitzero"`
 	// Faults and Rule come from the scenario that matched the order at creation; the
 	// faults apply to its callback whoever settles it.
 	Faults *CallbackFaults `json:"callback_faults,omitempty"`

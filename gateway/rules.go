@@ -59,6 +59,8 @@ type Decision struct {
 	Name    string
 	Charge  *Money
 	Faults  CallbackFaults
+	// ReverseAfter schedules a reversal that long after the order settles.
+	ReverseAfter time.Duration
 }
 
 // Defaults are the configured outcomes of orders no decision settles.
@@ -74,6 +76,7 @@ type Defaults struct {
 // restart or a crash resumes it. An order left pending gets no timer.
 func Plan(o *Order, d Decision, def Defaults, now time.Time) {
 	o.Rule = d.Source
+	o.ReverseAfter = Duration(d.ReverseAfter)
 	if !d.Faults.IsZero() {
 		f := d.Faults
 		o.Faults = &f
@@ -264,4 +267,49 @@ func Callbacks(o Order, m Merchant, now time.Time) []Callback {
 		out = append(out, dup)
 	}
 	return out
+}
+
+// ErrNotSettled refuses to reverse an order that has not settled.
+var ErrNotSettled = errors.New("order is pending: only a settled order can be reversed")
+
+// ReasonReversal is the ledger entry of a reversal.
+const ReasonReversal = "reversal"
+
+// Reverse gives a settled order the other final status, as live merchants see a
+// completed payout later reported failed and a failed one later completed, each by a
+// second callback (SPEC §5): completed becomes fail, fail or rejected becomes
+// completed. It returns the order and what the reversal moves between balances:
+//   - a completed deposit that fails gives back its credit (amount minus charge);
+//   - a failed deposit that completes is credited as a settlement would be;
+//   - a completed payout that fails returns its amount and fee (the fee is "0" on a
+//     failed payout's callback, so it is refunded);
+//   - a failed or rejected payout that completes spends its amount and fee.
+//
+// Balances may go below zero: the gateway reverses what it reported, whatever the
+// merchant did with the money meanwhile (README, guessed behaviours).
+func Reverse(o Order, c Currency, payer string, now time.Time) (Order, Movement, error) {
+	if !o.Settled() {
+		return o, Movement{}, ErrNotSettled
+	}
+	mv := Movement{Reason: ReasonReversal}
+	switch {
+	case o.Kind == KindDeposit && o.Status == StatusCompleted:
+		mv.Available = -(o.Amount - o.Charge)
+		o.Status, o.Charge, o.PayerName = StatusFail, 0, ""
+	case o.Kind == KindDeposit:
+		o.Status, o.Charge = StatusCompleted, o.Amount.Percent(c.DepositChargePercent)
+		if o.PayerName = o.CustomerHolderName; o.PayerName == "" {
+			o.PayerName = payer
+		}
+		mv.Available = o.Amount - o.Charge
+	case o.Status == StatusCompleted:
+		mv.Available = o.Amount + o.Charge
+		o.Status, o.Charge, o.Remarks = StatusFail, 0, "Reversed"
+	default:
+		o.Status, o.Charge, o.Remarks = StatusCompleted, c.PayoutFee, MsgSuccess
+		mv.Available = -(o.Amount + o.Charge)
+	}
+	o.Reversals++
+	o.ReversedAt, o.ReverseAt, o.ReverseAfter = now, time.Time{}, 0
+	return o, mv, nil
 }

@@ -186,3 +186,39 @@ func TestNeedsBank(t *testing.T) {
 		assert.Equal(t, want, gateway.NeedsBank(cur), cur)
 	}
 }
+
+func TestReverse(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	settle := func(o gateway.Order, k gateway.OutcomeKind) gateway.Order {
+		s, err := gateway.Settle(o, myr, gateway.Outcome{Kind: k}, "Ali")
+		require.NoError(t, err)
+		return s
+	}
+	for _, tc := range []struct {
+		name      string
+		order     gateway.Order
+		status    gateway.Status
+		available string
+		charge    string
+	}{
+		{"PaidDepositFails", settle(pendingDeposit(), gateway.OutcomeCompleted), gateway.StatusFail, "-291.0000", "0.0000"},
+		{"FailedDepositCompletes", settle(pendingDeposit(), gateway.OutcomeFail), gateway.StatusCompleted, "291.0000", "9.0000"},
+		{"CompletedPayoutFails", settle(pendingPayout(), gateway.OutcomeCompleted), gateway.StatusFail, "105.0000", "0.0000"},
+		{"FailedPayoutCompletes", settle(pendingPayout(), gateway.OutcomeFail), gateway.StatusCompleted, "-105.0000", "5.0000"},
+		{"RejectedPayoutCompletes", settle(pendingPayout(), gateway.OutcomeRejected), gateway.StatusCompleted, "-105.0000", "5.0000"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, mv, err := gateway.Reverse(tc.order, myr, "Ali", now)
+			require.NoError(t, err)
+			assert.Equal(t, tc.status, o.Status)
+			assert.Equal(t, tc.available, mv.Available.String())
+			assert.Zero(t, mv.Reserved)
+			assert.Equal(t, gateway.ReasonReversal, mv.Reason)
+			assert.Equal(t, tc.charge, o.Charge.String())
+			assert.Equal(t, 1, o.Reversals)
+			assert.Equal(t, now, o.ReversedAt)
+		})
+	}
+	_, _, err := gateway.Reverse(pendingDeposit(), myr, "Ali", now)
+	assert.ErrorIs(t, err, gateway.ErrNotSettled)
+}

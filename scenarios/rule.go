@@ -40,6 +40,9 @@ type Effect struct {
 	Outcome gateway.OutcomeKind `yaml:"outcome,omitempty" json:"outcome,omitempty"`
 	// Delay before the outcome applies (0: at once).
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
+	// ReverseAfter reverses the order this long after it settles: a completed order
+	// then fails and a failed one completes, with a second callback (SPEC §5).
+	ReverseAfter Duration `yaml:"reverse_after,omitempty" json:"reverse_after,omitempty"`
 	// Remarks, Name and Charge override the settlement's remarks, payer name and charge.
 	Remarks string         `yaml:"remarks,omitempty" json:"remarks,omitempty"`
 	Name    string         `yaml:"name,omitempty" json:"name,omitempty"`

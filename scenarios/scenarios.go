@@ -83,7 +83,7 @@ func Validate(rules []Rule) error {
 		if e.Callback.Duplicate < 0 || e.Callback.Duplicate > 10 {
 			return &FieldError{Path: at("effect.callback.duplicate"), Msg: "duplicate must be between 0 and 10"}
 		}
-		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil {
+		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil && e.ReverseAfter == 0 {
 			return &FieldError{Path: at("effect"), Msg: "the rule has no effect"}
 		}
 	}
@@ -112,7 +112,7 @@ func Decide(o *gateway.Order, rules []Rule) Decision {
 			return Decision{
 				Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
 				Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
-				Name: e.Name, Charge: e.Charge, Faults: e.Callback,
+				Name: e.Name, Charge: e.Charge, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
 			}
 		}
 	}

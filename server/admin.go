@@ -29,6 +29,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 		g.GET(base, s.handleAdminOrder(k))
 		g.POST(base+"/settle", s.handleAdminSettle(k))
 		g.POST(base+"/callback", s.handleAdminResend(k))
+		g.POST(base+"/reverse", s.handleAdminReverse(k))
 	}
 	g.GET("/journal", s.handleAdminJournal)
 	g.GET("/callbacks", s.handleAdminCallbacks)
@@ -213,6 +214,25 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			return err
 		}
 		return s.writeOrderView(c, o)
+	}
+}
+
+// handleAdminReverse gives a settled order its other final status with a second
+// callback, as live merchants see a completed payout later reported failed.
+func (s *Server) handleAdminReverse(kind gateway.Kind) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		m, o, err := s.adminOrder(c, kind)
+		if err != nil {
+			return err
+		}
+		reversed, err := s.reverse(kind, m.Username, o.OrderID, "admin")
+		switch {
+		case errors.Is(err, gateway.ErrNotSettled):
+			return fail(http.StatusConflict, err.Error())
+		case err != nil:
+			return err
+		}
+		return s.writeOrderView(c, reversed)
 	}
 }
 

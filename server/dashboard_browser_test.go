@@ -194,6 +194,10 @@ func TestDashboardBrowser(t *testing.T) {
 		click(`#act-mismatch`), visible(`#drawer-status.s-fail`), visible(`#drawer-callbacks tr.attempt[data-http-status="200"]`))
 	assert.Contains(t, b.text(`#drawer-callbacks`), "Account Holder Name Mismatch")
 	b.shot("05-withdrawal-mismatch")
+	// Reverse it from the drawer: the failed payout completes, with a second callback.
+	b.do(visible(`#act-reverse`), enabled(`#act-reverse`), click(`#act-reverse`), visible(`#drawer-status.s-completed`),
+		visible(`#drawer-callbacks .cb-card:nth-of-type(2)`))
+	assert.Contains(t, b.text(`#act-note`), "reversed 1×")
 	b.do(click(`#drawer-close`), gone(`#drawer`))
 
 	// Journal: the vendor requests, newest first; a click shows the answer.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -37,6 +38,9 @@ func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway
 			s.dispatcher.Notify()
 		}
 	}
+	if !o.ReverseAt.IsZero() {
+		s.kick() // a reversal timer was stored: the scheduler must wait for it
+	}
 	return o, nil
 }
 
@@ -62,6 +66,63 @@ func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Deli
 	return out
 }
 
+// runDue does what an order's timer came due for: its scheduled settlement, or, on a
+// settled order, its scheduled reversal (a rule's reverse_after).
+func (s *Server) runDue(o *gateway.Order) {
+	if o.Settled() {
+		if _, err := s.reverse(o.Kind, o.Merchant, o.OrderID, "scenario "+o.Rule); err != nil {
+			s.log.Error("scheduled reversal", "order", o.OrderID, "kind", o.Kind, "err", err)
+			// Never spin on a timer that cannot fire: drop it.
+			if err := s.store.DropTimers(o.Kind, o.Merchant, o.OrderID); err != nil {
+				s.log.Error("drop timer", "order", o.OrderID, "err", err)
+			}
+		}
+		return
+	}
+	out := gateway.Outcome{Kind: gateway.OutcomeCompleted}
+	if o.SettleOutcome != nil {
+		out = *o.SettleOutcome
+	}
+	if _, err := s.settle(o.Kind, o.Merchant, o.OrderID, out); err != nil && !errors.Is(err, store.ErrAlreadySettled) {
+		s.log.Error("scheduled settlement", "order", o.OrderID, "kind", o.Kind, "err", err)
+		if err := s.store.DropTimers(o.Kind, o.Merchant, o.OrderID); err != nil {
+			s.log.Error("drop timer", "order", o.OrderID, "err", err)
+		}
+	}
+}
+
+// reverse gives a settled order its other final status (gateway.Reverse), with the
+// balance movement and a second signed callback, in one transaction.
+func (s *Server) reverse(kind gateway.Kind, merchant, orderID, why string) (*gateway.Order, error) {
+	m := s.merchant(merchant)
+	if m == nil {
+		return nil, store.ErrNotFound
+	}
+	o, dels, err := s.store.Reverse(kind, merchant, orderID, func(o *gateway.Order) (gateway.Movement, []*store.Delivery, error) {
+		cc, _ := m.Currency(o.Currency)
+		reversed, mv, err := gateway.Reverse(*o, cc, s.payerName(), s.store.Now().UTC())
+		if err != nil {
+			return mv, nil, err
+		}
+		*o = reversed
+		d := s.deliveries(m, o)
+		for _, del := range d {
+			del.Note = strings.TrimSpace("reversal " + why + " " + del.Note)
+		}
+		return mv, d, nil
+	})
+	if err != nil {
+		return o, err
+	}
+	s.events.publish("order")
+	s.metrics.orderSettled(o)
+	if len(dels) > 0 {
+		s.dispatcher.Notify()
+	}
+	s.log.Info("order reversed", "order", orderID, "kind", kind, "status", o.Status, "by", why)
+	return o, nil
+}
+
 // kick wakes the settlement scheduler after a new timer was stored.
 func (s *Server) kick() {
 	select {
@@ -80,16 +141,7 @@ func (s *Server) scheduleLoop() {
 			if s.ctx.Err() != nil {
 				return
 			}
-			out := gateway.Outcome{Kind: gateway.OutcomeCompleted}
-			if o.SettleOutcome != nil {
-				out = *o.SettleOutcome
-			}
-			if _, err := s.settle(o.Kind, o.Merchant, o.OrderID, out); err != nil && !errors.Is(err, store.ErrAlreadySettled) {
-				s.log.Error("scheduled settlement", "order", o.OrderID, "kind", o.Kind, "err", err)
-				// Never spin on an order that cannot settle: drop its timer by settling
-				// it as pending.
-				_, _, _ = s.store.Settle(o.Kind, o.Merchant, o.OrderID, func(o *gateway.Order) ([]*store.Delivery, error) { return nil, nil })
-			}
+			s.runDue(o)
 		}
 		wait := time.Hour
 		if at, ok, err := s.store.NextDue(); err != nil {

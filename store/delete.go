@@ -25,8 +25,11 @@ func deleteOrder(tx *bolt.Tx, o *gateway.Order) error {
 	if err := indexOrder(tx, o, -1); err != nil {
 		return err
 	}
-	if !o.SettleAt.IsZero() {
-		if err := tx.Bucket(bucketTimers).Delete(timerKey(o.SettleAt, key)); err != nil {
+	for _, at := range []time.Time{o.SettleAt, o.ReverseAt} {
+		if at.IsZero() {
+			continue
+		}
+		if err := tx.Bucket(bucketTimers).Delete(timerKey(at, key)); err != nil {
 			return err
 		}
 	}
@@ -214,8 +217,8 @@ func (s *Store) Prune(cutoff time.Time, limit int) (PruneResult, error) {
 			if !o.CreatedAt.Before(cutoff) {
 				break // numbers follow creation: the rest are younger
 			}
-			if !o.Settled() && (o.Kind == gateway.KindWithdrawal || !o.SettleAt.IsZero()) {
-				continue // money reserved, or a settlement still to come
+			if (!o.Settled() && (o.Kind == gateway.KindWithdrawal || !o.SettleAt.IsZero())) || !o.ReverseAt.IsZero() {
+				continue // money reserved, or a settlement or reversal still to come
 			}
 			busy, err := hasPendingDelivery(tx, o)
 			if err != nil {

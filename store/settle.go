@@ -107,6 +107,12 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			}
 		}
 		o.SettleAt, o.SettleOutcome = time.Time{}, nil
+		if o.ReverseAfter > 0 { // a rule's reverse_after: the reversal's timer
+			o.ReverseAt = o.SettledAt.Add(time.Duration(o.ReverseAfter))
+			if err := tx.Bucket(bucketTimers).Put(timerKey(o.ReverseAt, key), nil); err != nil {
+				return err
+			}
+		}
 		if err := putOrder(tx, &o); err != nil {
 			return err
 		}
@@ -120,6 +126,75 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 		return nil
 	})
 	return out, dels, err
+}
+
+// ReverseFunc gives a settled order its other final status and returns what that
+// moves between balances and the callbacks to send (gateway.Reverse).
+type ReverseFunc func(o *gateway.Order) (gateway.Movement, []*Delivery, error)
+
+// Reverse applies a reversal to a settled order in one transaction: the order (and its
+// list entries), the balance movement with its ledger entry, the callbacks, and the
+// removal of a scheduled reversal's timer. A pending order is gateway.ErrNotSettled.
+func (s *Store) Reverse(kind gateway.Kind, merchant, orderID string, apply ReverseFunc) (*gateway.Order, []*Delivery, error) {
+	var out *gateway.Order
+	var dels []*Delivery
+	err := s.write(func(tx *bolt.Tx) error {
+		key := OrderKey(kind, merchant, orderID)
+		found, _, err := getOrder(tx, key)
+		if err != nil {
+			return err
+		}
+		if found == nil {
+			return ErrNotFound
+		}
+		before, o := *found, *found
+		mv, d, err := apply(&o)
+		if err != nil {
+			out = &before
+			return err
+		}
+		if !before.ReverseAt.IsZero() {
+			if err := tx.Bucket(bucketTimers).Delete(timerKey(before.ReverseAt, key)); err != nil {
+				return err
+			}
+		}
+		if err := putOrder(tx, &o); err != nil {
+			return err
+		}
+		if err := reindexOrder(tx, &before, &o); err != nil {
+			return err
+		}
+		if err := s.move(tx, o.Merchant, o.Currency, mv, o.Kind, o.OrderID); err != nil {
+			return err
+		}
+		if err := s.enqueue(tx, d); err != nil {
+			return err
+		}
+		out, dels = &o, d
+		return nil
+	})
+	return out, dels, err
+}
+
+// DropTimers removes an order's settlement and reversal timers, so that a scheduled
+// step that cannot run is not retried for ever.
+func (s *Store) DropTimers(kind gateway.Kind, merchant, orderID string) error {
+	return s.write(func(tx *bolt.Tx) error {
+		key := OrderKey(kind, merchant, orderID)
+		o, _, err := getOrder(tx, key)
+		if err != nil || o == nil {
+			return err
+		}
+		for _, at := range []time.Time{o.SettleAt, o.ReverseAt} {
+			if !at.IsZero() {
+				if err := tx.Bucket(bucketTimers).Delete(timerKey(at, key)); err != nil {
+					return err
+				}
+			}
+		}
+		o.SettleAt, o.SettleOutcome, o.ReverseAt = time.Time{}, nil, time.Time{}
+		return putOrder(tx, o)
+	})
 }
 
 // Enqueue stores new deliveries (a resend) and returns them with their ids.

@@ -66,7 +66,7 @@ function renderDrawer(v) {
   renderCallbacks(v);
 }
 
-// A settled order never changes: only a resend of its callback is left to do.
+// A settled order can only be reversed, or have its callback sent again.
 function renderActions(v) {
   const withdrawal = v.kind === 'withdrawal';
   const pending = v.status === 'pending';
@@ -77,10 +77,14 @@ function renderActions(v) {
   $('#drawer-actions .inputs').hidden = !pending;
   $('#act-resend').hidden = pending;
   $('#act-resend').disabled = false;
+  $('#act-reverse').hidden = pending;
+  $('#act-reverse').disabled = false;
   const note = $('#act-note');
   note.hidden = pending;
   note.textContent = pending ? '' : 'Settled ' + shortTime(v.settled_at) +
-    (v.settle_outcome && v.settle_outcome.source ? ' by ' + v.settle_outcome.source : '') + '; a settled order never changes.';
+    (v.settle_outcome && v.settle_outcome.source ? ' by ' + v.settle_outcome.source : '') +
+    (v.reversals ? '; reversed ' + text(v.reversals) + '× (last ' + shortTime(v.reversed_at) + ')' : '') +
+    '. Reverse gives it the other final status, as the live gateway sometimes reports later.';
   const co = $('#act-checkout');
   const num = text(v.number);
   co.hidden = withdrawal || !pending || !v.key || !/^\d+$/.test(num);
@@ -209,6 +213,20 @@ async function resend() {
   changed(['drawer', 'callbacks']);
 }
 
+async function reverse() {
+  const o = drawer.open;
+  if (!o) return;
+  $('#act-reverse').disabled = true;
+  try {
+    const v = await api('POST', orderPath(o) + '/reverse', { form: { merchant: o.merchant } });
+    toast(o.order_id + ' reversed: now ' + v.status, 'info');
+    if (drawer.open === o) renderDrawer(v);
+  } catch (err) {
+    report(err);
+  }
+  changed(['orders', 'drawer', 'balances', 'callbacks']);
+}
+
 export function wireDrawer() {
   $('#drawer-close').addEventListener('click', closeDrawer);
   document.addEventListener('keydown', (e) => {
@@ -216,4 +234,5 @@ export function wireDrawer() {
   });
   $$('#drawer-actions [data-outcome]').forEach((b) => b.addEventListener('click', () => settle(b.dataset.outcome)));
   $('#act-resend').addEventListener('click', resend);
+  $('#act-reverse').addEventListener('click', reverse);
 }
