@@ -58,7 +58,7 @@ func (c *Clock) nowLocked() time.Time {
 // Since is Now().Sub(t).
 func (c *Clock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
 
-// Frozen reports whether the clock is stopped.
+// IsFrozen reports whether the clock is stopped.
 func (c *Clock) IsFrozen() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
