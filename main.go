@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strconv"
@@ -148,6 +149,8 @@ type Main struct {
 	Retention string
 	// Profile overrides the config file's profile when set (document, observed).
 	Profile string
+	// ForwardTo is where callbacks captured at /sandbox/capture/{name} are forwarded.
+	ForwardTo string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -196,6 +199,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
 	fs.StringVar(&m.Retention, "retention", env("RETENTION", ""), "delete orders older than this (e.g. 30d); empty: the config's retention (VPAY88_RETENTION)")
 	fs.StringVar(&m.Profile, "profile", env("PROFILE", ""), "document or observed: which gateway to imitate where the vendor document and live integrations disagree; empty: the config's (document) (VPAY88_PROFILE)")
+	fs.StringVar(&m.ForwardTo, "forward-to", env("FORWARD_TO", ""), "forward every callback captured at /sandbox/capture/{name} to this URL, the merchant's own, and relay its answer (VPAY88_FORWARD_TO)")
 	fs.Usage = func() {
 		fmt.Fprint(m.stderr, usage)
 		fmt.Fprintln(m.stderr, "\nFlags of serve:")
@@ -208,6 +212,11 @@ func (m *Main) ParseFlags(args []string) error {
 		var d config.Duration
 		if err := d.UnmarshalText([]byte(m.Retention)); err != nil {
 			return fmt.Errorf("--retention: %w", err)
+		}
+	}
+	if m.ForwardTo != "" {
+		if u, err := url.Parse(m.ForwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--forward-to must be an http or https URL, not %q", m.ForwardTo)
 		}
 	}
 	if _, err := gateway.ParseProfile(m.Profile); err != nil {
@@ -277,7 +286,7 @@ func (m *Main) Run(ctx context.Context) error {
 	// ":8088" or "0.0.0.0:8088" (Docker) does not: there any Host is served.
 	tcp, _ := ln.Addr().(*net.TCPAddr)
 	srv, err := server.New(server.Options{Config: cfg, Store: st, PublicURL: m.PublicURL, Logger: m.log,
-		Seed: m.Seed, AdminToken: m.AdminToken, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback()})
+		Seed: m.Seed, AdminToken: m.AdminToken, LoopbackOnly: tcp != nil && tcp.IP.IsLoopback(), ForwardTo: m.ForwardTo})
 	if err != nil {
 		ln.Close()
 		st.Close()

@@ -37,6 +37,11 @@ type Callback struct {
 	Type gateway.Kind `json:"type"`
 	// Remarks is withdrawals only: "Success" or the failure reason.
 	Remarks string `json:"remarks"`
+	// PaymentType is the channel of the merchant account the order went through
+	// (bank, duitnow, ewallet): live callbacks carry it, the vendor document does not
+	// (SPEC §5). Merchants that run one account per channel pick the secret that
+	// verifies the token by it: VerifyCallbackWith, SecretsByPaymentType.
+	PaymentType string `json:"payment_type"`
 }
 
 // ChargeMoney reads Charge as exact money; an absent charge (the vendor's failed
@@ -59,12 +64,47 @@ func (cb *Callback) Completed() bool { return cb.OrderStatus == gateway.StatusCo
 // ErrBadToken when only the token is wrong, so the caller can log what was claimed,
 // and ErrBadCallback when the body is not a callback at all.
 func VerifyCallback(body []byte, secret string) (*Callback, error) {
+	return VerifyCallbackWith(body, func(string) (string, bool) { return secret, true })
+}
+
+// SecretFunc returns the secret key that verifies a callback of the given
+// payment_type ("" when the callback carries none), and false when no merchant
+// account of the caller's has that channel.
+type SecretFunc func(paymentType string) (secret string, ok bool)
+
+// SecretsByPaymentType is a SecretFunc over a map from payment_type to the secret key
+// of that channel's merchant account, e.g. {"bank": "…", "duitnow": "…", "ewallet":
+// "…"}. A callback without payment_type (the vendor document's, the sandbox's
+// default profile) or with one the map lacks uses fallback; fallback "" refuses it.
+func SecretsByPaymentType(secrets map[string]string, fallback string) SecretFunc {
+	return func(paymentType string) (string, bool) {
+		if s, ok := secrets[paymentType]; ok && paymentType != "" {
+			return s, true
+		}
+		return fallback, fallback != ""
+	}
+}
+
+// ErrUnknownPaymentType: a callback's payment_type names no merchant account whose
+// secret the caller has (the SecretFunc said false). It is also an ErrBadToken: the
+// token cannot be verified.
+var ErrUnknownPaymentType = fmt.Errorf("%w: no secret for its payment_type", ErrBadToken)
+
+// VerifyCallbackWith is VerifyCallback for merchants that run one account per
+// channel, each with its own secret: secrets chooses the secret by the callback's
+// payment_type. When it has none for it, the decoded callback is returned with
+// ErrUnknownPaymentType (which is also ErrBadToken).
+func VerifyCallbackWith(body []byte, secrets SecretFunc) (*Callback, error) {
 	var cb Callback
 	if err := Unmarshal(body, &cb); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCallback, err)
 	}
 	if cb.OrderID == "" {
 		return nil, fmt.Errorf("%w: no order_id", ErrBadCallback)
+	}
+	secret, ok := secrets(cb.PaymentType)
+	if !ok {
+		return &cb, ErrUnknownPaymentType
 	}
 	want := gateway.Token(secret, cb.OrderID)
 	// Case-folded: the vendor says MD5 without saying which hex case it prints.
@@ -85,6 +125,13 @@ type CallbackFunc func(ctx context.Context, cb *Callback) error
 // "success" (the answer the vendor's integrations give), 400 on a malformed body or a
 // bad token (fn is not called), 405 on anything but POST, 500 when fn fails.
 func CallbackHandler(secret string, fn CallbackFunc) http.Handler {
+	return CallbackHandlerWith(func(string) (string, bool) { return secret, true }, fn)
+}
+
+// CallbackHandlerWith is CallbackHandler with the secret chosen by the callback's
+// payment_type (VerifyCallbackWith); a callback whose payment_type has no secret is
+// answered 400 like a bad token.
+func CallbackHandlerWith(secrets SecretFunc, fn CallbackFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -96,7 +143,7 @@ func CallbackHandler(secret string, fn CallbackFunc) http.Handler {
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		cb, err := VerifyCallback(body, secret)
+		cb, err := VerifyCallbackWith(body, secrets)
 		switch {
 		case errors.Is(err, ErrBadToken):
 			http.Error(w, "bad token", http.StatusBadRequest)

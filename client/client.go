@@ -45,7 +45,8 @@ const maxResponseBytes = 4 << 20
 // Endpoint names one vendor endpoint (gateway.Endpoint: its name and path).
 type Endpoint = gateway.Endpoint
 
-// The eight vendor endpoints.
+// The eight vendor endpoints, and get_balance (not in the vendor document: live
+// integrations list it, SPEC §5; its fields are the sandbox's guess).
 const (
 	EndpointCurrency            = gateway.EndpointCurrency
 	EndpointAuth                = gateway.EndpointAuth
@@ -55,9 +56,10 @@ const (
 	EndpointBankList            = gateway.EndpointBankList
 	EndpointCheckStatus         = gateway.EndpointCheckStatus
 	EndpointCheckWithdrawStatus = gateway.EndpointCheckWithdrawStatus
+	EndpointGetBalance          = gateway.EndpointGetBalance
 )
 
-// Endpoints lists the eight endpoints in the vendor document's order.
+// Endpoints lists the eight endpoints in the vendor document's order, then get_balance.
 func Endpoints() []Endpoint { return gateway.Endpoints() }
 
 // ParseEndpoint accepts an endpoint's name ("check_status") or path
@@ -293,8 +295,12 @@ func (c *Client) Currency(ctx context.Context) (*CurrencyResult, error) {
 // AuthResult is the answer of /merchant/auth.
 type AuthResult struct {
 	// Auth is the token generate_orders and withdraw_orders need.
-	Auth string    `json:"auth"`
-	Raw  *Response `json:"-"`
+	Auth string `json:"auth"`
+	// OrderID is the fresh gateway-made id live auth answers carry beside the token
+	// (SPEC §5; the document does not show it): merchants send it as the orderid of
+	// the deposit or payout that follows. "" when the answer has none.
+	OrderID string    `json:"order_id"`
+	Raw     *Response `json:"-"`
 }
 
 // Auth gets a new token. The vendor's flow asks for one before every order;
@@ -311,10 +317,12 @@ type DepositRequest struct {
 	// Auth is a token from Auth; empty means "get a fresh one first".
 	Auth string
 	// Username is the customer's name at the merchant (not the merchant's username).
-	Username    string
-	Amount      gateway.Money
-	Currency    string
-	OrderID     string
+	Username string
+	Amount   gateway.Money
+	Currency string
+	OrderID  string
+	// Email and PhoneNumber are required by the vendor document; live gateways accept
+	// deposits without them (SPEC §5), so an empty one is not sent at all.
 	Email       string
 	PhoneNumber string
 	// Mode is MYR only, optional: DIGI, MAXIS or CELCOM for telco prepaid merchants.
@@ -323,15 +331,24 @@ type DepositRequest struct {
 	RedirectURL string
 	// BankID is THB and IDR only: an id from BankList.
 	BankID string
+	// BankCode and CustomerBankHolderName are not in the vendor document; live
+	// integrations send them (SPEC §5): the customer's bank or channel (MayBank,
+	// CimbBank, Tng, DuitNowQR, GrabPay, Boost…) and the name on the paying account.
+	// Sent only when set.
+	BankCode               string
+	CustomerBankHolderName string
 }
 
-// Fields returns the form fields as the vendor's PHP example posts them.
+// Fields returns the form fields as the vendor's PHP example posts them; optional
+// fields, email and phone_number included, only when set.
 func (r DepositRequest) Fields() url.Values {
 	v := url.Values{
 		"username": {r.Username}, "auth": {r.Auth}, "amount": {FormatAmount(r.Amount)},
-		"currency": {r.Currency}, "orderid": {r.OrderID}, "email": {r.Email}, "phone_number": {r.PhoneNumber},
+		"currency": {r.Currency}, "orderid": {r.OrderID},
 	}
-	for k, s := range map[string]string{"mode": r.Mode, "redirect_url": r.RedirectURL, "bank_id": r.BankID} {
+	for k, s := range map[string]string{"email": r.Email, "phone_number": r.PhoneNumber, "mode": r.Mode,
+		"redirect_url": r.RedirectURL, "bank_id": r.BankID, "bank_code": r.BankCode,
+		"customer_bank_holder_name": r.CustomerBankHolderName} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -468,6 +485,34 @@ func (c *Client) status(ctx context.Context, e Endpoint, orderID string) (*Statu
 	var a gateway.StatusAnswer
 	resp, err := c.call(ctx, e, url.Values{"username": {c.username}, "id": {orderID}}, &a)
 	r := StatusResult{OrderStatus: a.OrderStatus, OrderDatetime: a.OrderDatetime, Amount: a.Amount.Money(), Currency: a.Currency, Raw: resp}
+	return result(&r, err)
+}
+
+// Balance is one currency of /wallet/get_balance: Balance is Available plus Reserved
+// (payouts accepted and not yet settled).
+type Balance struct {
+	Currency                     string
+	Balance, Available, Reserved gateway.Money
+}
+
+// BalanceResult is the answer of /wallet/get_balance (gateway.BalanceAnswer).
+type BalanceResult struct {
+	Balances []Balance
+	Raw      *Response
+}
+
+// GetBalance reads the merchant's balance per currency from /wallet/get_balance,
+// sending username and api_key. Live integrations list the endpoint without showing
+// its fields (SPEC §5): the request and the answer are the sandbox's guess, so a real
+// gateway may answer otherwise (the raw answer is in Raw, or in the error).
+func (c *Client) GetBalance(ctx context.Context) (*BalanceResult, error) {
+	var a gateway.BalanceAnswer
+	resp, err := c.call(ctx, EndpointGetBalance, url.Values{"username": {c.username}, "api_key": {c.apiKey}}, &a)
+	r := BalanceResult{Raw: resp}
+	for _, b := range a.Data {
+		r.Balances = append(r.Balances, Balance{Currency: b.Currency, Balance: b.Balance.Money(),
+			Available: b.Available.Money(), Reserved: b.Reserved.Money()})
+	}
 	return result(&r, err)
 }
 

@@ -42,6 +42,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
 	g.POST("/reset", s.handleAdminReset)
 	g.GET("/events", s.handleEvents)
+	g.GET("/captures", s.handleAdminCaptures)
 }
 
 // guardAdmin checks the bearer token when --admin-token is set. The OpenAPI document

@@ -355,7 +355,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	param := regexp.MustCompile(`:([a-z]+)`)
 	var routed []string
 	for _, r := range e.Srv.Routes() {
-		if strings.HasPrefix(r.Path, "/sandbox/api/") && !strings.HasPrefix(r.Method, "echo_") {
+		if (strings.HasPrefix(r.Path, "/sandbox/api/") || strings.HasPrefix(r.Path, "/sandbox/capture/")) && !strings.HasPrefix(r.Method, "echo_") {
 			routed = append(routed, r.Method+" "+param.ReplaceAllString(r.Path, "{$1}"))
 		}
 	}

@@ -40,6 +40,9 @@ type Options struct {
 	LoopbackOnly bool
 	// HTTPClient delivers callbacks; nil means a client with the configured timeout.
 	HTTPClient *http.Client
+	// ForwardTo, when set (--forward-to), is the merchant's own callback URL: every
+	// callback captured at /sandbox/capture/{name} is forwarded there (capture.go).
+	ForwardTo string
 }
 
 // Server is the sandbox.
@@ -72,6 +75,7 @@ type Server struct {
 	metrics    *metrics
 	journal    *journal
 	events     *hub
+	captures   *captureLog
 }
 
 // New builds the sandbox and starts its background work; Close stops it.
@@ -85,6 +89,7 @@ func New(o Options) (*Server, error) {
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, payoutBanks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
+		captures: newCaptureLog(o.ForwardTo),
 	}
 	s.journal.onAdd = func() { s.events.publish("journal") }
 	seed := o.Seed
@@ -185,6 +190,7 @@ func (s *Server) routes() *echo.Echo {
 	s.registerCheckoutRoutes(e)
 	s.registerAdminRoutes(e)
 	s.registerDashboardRoutes(e)
+	s.registerCaptureRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error {
 		return c.JSON(http.StatusOK, map[string]any{"status": "ok"})
 	})

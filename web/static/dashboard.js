@@ -17,8 +17,9 @@ import { journalRows } from './journal.js';
 import { resetPaging, wireFilters } from './lists.js';
 import { resetOrders } from './orders.js';
 import { loadScenarios, scenariosLoaded, wireScenarios } from './scenarios.js';
+import { wireCaptures } from './captures.js';
 
-const TABS = ['orders', 'journal', 'callbacks', 'balances', 'scenarios'];
+const TABS = ['orders', 'journal', 'callbacks', 'balances', 'scenarios', 'captures'];
 
 function showTab(name) {
   if (!TABS.includes(name)) name = 'orders';
@@ -123,6 +124,7 @@ function init() {
   wireDrawer();
   wireCallbacks();
   wireScenarios();
+  wireCaptures();
   wireReset();
   wireToken();
   renderLive();

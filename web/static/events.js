@@ -15,6 +15,7 @@ const AFFECTS = {
   order: ['orders', 'drawer', 'callbacks', 'balances', 'journal'],
   callback: ['callbacks', 'drawer'],
   journal: ['journal'],
+  capture: ['captures'],
 };
 export const ALL = ['orders', 'journal', 'callbacks', 'balances', 'drawer'];
 

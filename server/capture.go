@@ -1,0 +1,663 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/gateway"
+)
+
+// Capture of real callbacks (issue 10): a team points its real test-environment
+// callback URL at POST /sandbox/capture/{name}; every callback the real gateway sends
+// there is recorded, optionally forwarded to the merchant's own URL (--forward-to),
+// and checked against the callback shape the sandbox sends (gateway/callback.go), so
+// the team learns the real shape once. GET /sandbox/api/captures lists them.
+//
+// The log is in memory only: the last maxCaptures captures, and fewer when their
+// bodies and headers together pass maxCaptureLogBytes (the oldest go first). A restart
+// forgets them; a capture is something to read, not state the sandbox acts on.
+const (
+	maxCaptures = 500
+	// maxCaptureBody is how much of a body is kept (the vendor's are ~300 bytes); the
+	// checks read the whole body (at most maxBodyBytes, limitBody's cap).
+	maxCaptureBody = 64 << 10
+	// maxCaptureLogBytes bounds the whole log: 500 captures of 64 KiB would be 32 MiB.
+	maxCaptureLogBytes = 8 << 20
+	// forwardTimeout bounds a forward to the merchant: the real gateway waits for the
+	// capture's answer, and gateways give up on a callback URL after some seconds.
+	forwardTimeout = 10 * time.Second
+	// maxForwardAnswer is how much of the merchant's answer is relayed; the first
+	// forwardAnswerKept bytes are recorded.
+	maxForwardAnswer  = 64 << 10
+	forwardAnswerKept = 1 << 10
+)
+
+// Capture is one request received at /sandbox/capture/{name}.
+type Capture struct {
+	ID   uint64    `json:"id"`
+	Name string    `json:"name"`
+	Time time.Time `json:"time"`
+	// Method, URL (path and query), Host and RemoteAddr are as received; behind a
+	// tunnel RemoteAddr is the tunnel's and the headers say the rest (X-Forwarded-For).
+	Method     string      `json:"method"`
+	URL        string      `json:"url"`
+	Host       string      `json:"host"`
+	RemoteAddr string      `json:"remote_addr"`
+	Header     http.Header `json:"headers"`
+	// Body is the body as text (the first maxCaptureBody bytes); BodyBase64 carries
+	// them as well when they are not valid UTF-8.
+	Body       string `json:"body"`
+	BodyBase64 []byte `json:"body_base64,omitempty"`
+	BodyBytes  int    `json:"body_bytes"`
+	Truncated  bool   `json:"truncated,omitempty"`
+	// Shape is the callback shape the body was compared with: deposit,
+	// deposit_fail or withdrawal ("" when the body is no callback at all).
+	Shape string `json:"shape"`
+	// Merchant is the configured merchant whose secret verified the token, "" if none.
+	Merchant string `json:"merchant"`
+	// OK says every finding is ok.
+	OK       bool      `json:"ok"`
+	Findings []Finding `json:"findings"`
+	// Forward is the forward to --forward-to, when one is configured.
+	Forward *CaptureForward `json:"forward,omitempty"`
+
+	size int // what it counts against maxCaptureLogBytes
+}
+
+// Finding is the result of one check of a captured callback.
+type Finding struct {
+	Check  string `json:"check"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+}
+
+// CaptureForward is what the merchant's URL answered a forwarded capture.
+type CaptureForward struct {
+	URL        string  `json:"url"`
+	HTTPStatus int     `json:"http_status"`
+	LatencyMS  float64 `json:"latency_ms"`
+	// Answer is the first KiB of the merchant's answer.
+	Answer string `json:"answer"`
+	Error  string `json:"error,omitempty"`
+}
+
+// captureLog is the bounded in-memory log of captures, oldest first.
+type captureLog struct {
+	mu     sync.Mutex
+	items  []*Capture
+	bytes  int
+	nextID uint64
+
+	forwardTo string
+	client    *http.Client
+}
+
+func newCaptureLog(forwardTo string) *captureLog {
+	return &captureLog{forwardTo: forwardTo, nextID: 1, client: &http.Client{
+		Timeout: forwardTimeout,
+		// The merchant's redirect is relayed to the gateway as it is, not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (l *captureLog) add(cp *Capture) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cp.ID = l.nextID
+	l.nextID++
+	l.items = append(l.items, cp)
+	l.bytes += cp.size
+	drop := 0
+	for len(l.items)-drop > maxCaptures || (l.bytes > maxCaptureLogBytes && len(l.items)-drop > 1) {
+		l.bytes -= l.items[drop].size
+		drop++
+	}
+	if drop > 0 {
+		clear(l.items[:drop])
+		l.items = slices.Clone(l.items[drop:])
+	}
+}
+
+// list returns the captures named name ("" for all), newest first, and their count.
+func (l *captureLog) list(name string, offset, limit int) ([]*Capture, int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*Capture
+	total := 0
+	for i := len(l.items) - 1; i >= 0; i-- {
+		cp := l.items[i]
+		if name != "" && cp.Name != name {
+			continue
+		}
+		if total >= offset && len(out) < limit {
+			out = append(out, cp)
+		}
+		total++
+	}
+	return out, total
+}
+
+// isCapturePath reports whether a path is the capture endpoint's. guardSite exempts
+// it from the Host and cross-site checks: a real gateway reaches the sandbox through
+// a tunnel under a foreign Host, and a capture changes nothing but its own log.
+func isCapturePath(p string) bool { return strings.HasPrefix(p, "/sandbox/capture/") }
+
+// registerCaptureRoutes mounts the capture endpoint and its list.
+func (s *Server) registerCaptureRoutes(e *echo.Echo) {
+	e.POST("/sandbox/capture/:name", s.handleCapture)
+}
+
+// handleCapture records, checks and (with --forward-to) forwards one callback.
+//
+// Without --forward-to it answers 200 "success", as a merchant would, whatever the
+// checks found: a failing check is information, and a non-2xx answer would only make
+// the real gateway retry. With --forward-to it relays the merchant's status and body
+// (502 when the merchant cannot be reached in forwardTimeout): the capture then sits
+// between the gateway and the merchant, and answering 200 for a merchant that refused
+// or is down would tell the gateway the callback was delivered when it was not, so
+// its retries would stop and the merchant would lose the callback.
+func (s *Server) handleCapture(c echo.Context) error {
+	r := c.Request()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errBodyTooLarge
+		}
+		return fail(http.StatusBadRequest, "cannot read the body: "+err.Error())
+	}
+	name, err := url.PathUnescape(c.Param("name"))
+	if err != nil {
+		name = c.Param("name")
+	}
+	cp := &Capture{
+		Name: cut(name, 100), Time: time.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host,
+		RemoteAddr: r.RemoteAddr, Header: r.Header.Clone(), BodyBytes: len(body),
+	}
+	kept := body
+	if len(kept) > maxCaptureBody {
+		kept, cp.Truncated = kept[:maxCaptureBody], true
+	}
+	cp.Body = string(kept)
+	if !utf8.Valid(kept) {
+		cp.BodyBase64 = kept
+	}
+	cp.Shape, cp.Merchant, cp.Findings = s.checkCallback(r.Header.Get("Content-Type"), body)
+	cp.OK = true
+	for _, f := range cp.Findings {
+		cp.OK = cp.OK && f.OK
+	}
+
+	var status int
+	var answer []byte
+	var answerType string
+	if s.captures.forwardTo != "" {
+		status, answerType, answer, cp.Forward = s.forwardCapture(r, body)
+	}
+	cp.size = len(kept) + len(cp.BodyBase64) + headerSize(cp.Header) + 512
+	if cp.Forward != nil {
+		cp.size += len(cp.Forward.Answer)
+	}
+	s.captures.add(cp)
+	s.events.publish("capture")
+	s.log.Info("callback captured", "name", cp.Name, "shape", cp.Shape, "ok", cp.OK, "merchant", cp.Merchant, "remote", r.RemoteAddr)
+
+	if cp.Forward == nil {
+		return c.String(http.StatusOK, "success")
+	}
+	if cp.Forward.Error != "" {
+		return c.String(http.StatusBadGateway, "forward to the merchant failed: "+cp.Forward.Error)
+	}
+	if answerType != "" {
+		c.Response().Header().Set("Content-Type", answerType)
+	}
+	c.Response().WriteHeader(status)
+	_, err = c.Response().Write(answer)
+	return err
+}
+
+// forwardCapture posts the captured body to --forward-to with the gateway's
+// end-to-end headers, within forwardTimeout, and returns the merchant's answer.
+func (s *Server) forwardCapture(r *http.Request, body []byte) (int, string, []byte, *CaptureForward) {
+	fw := &CaptureForward{URL: s.captures.forwardTo}
+	// Not the request's context: a gateway that hangs up must not cut the forward
+	// short, or the merchant may see half a callback. The server's own shutdown does.
+	ctx, cancel := context.WithTimeout(s.ctx, forwardTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, fw.URL, bytes.NewReader(body))
+	if err != nil {
+		fw.Error = err.Error()
+		return 0, "", nil, fw
+	}
+	for k, vs := range r.Header {
+		switch http.CanonicalHeaderKey(k) {
+		case "Host", "Content-Length", "Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding",
+			"Te", "Trailer", "Upgrade", "Accept-Encoding", "Proxy-Authorization":
+			continue
+		}
+		req.Header[k] = slices.Clone(vs)
+	}
+	if host, _, err := splitHostPort(r.RemoteAddr); err == nil {
+		if prior := r.Header.Get("X-Forwarded-For"); prior != "" {
+			host = prior + ", " + host
+		}
+		req.Header.Set("X-Forwarded-For", host)
+	}
+	start := time.Now()
+	resp, err := s.captures.client.Do(req)
+	fw.LatencyMS = float64(time.Since(start).Microseconds()) / 1000
+	if err != nil {
+		fw.Error = err.Error()
+		return 0, "", nil, fw
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxForwardAnswer))
+	fw.HTTPStatus = resp.StatusCode
+	fw.Answer = cut(string(answer), forwardAnswerKept)
+	if err != nil {
+		fw.Error = "reading the merchant's answer: " + err.Error()
+		return 0, "", nil, fw
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), answer, fw
+}
+
+func splitHostPort(addr string) (string, string, error) {
+	u := url.URL{Host: addr}
+	if u.Port() == "" {
+		return "", "", fmt.Errorf("no port in %q", addr)
+	}
+	return u.Hostname(), u.Port(), nil
+}
+
+func headerSize(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
+}
+
+// handleAdminCaptures lists the captures, newest first: ?name= one capture name,
+// offset and limit as the other lists.
+func (s *Server) handleAdminCaptures(c echo.Context) error {
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	items, total := s.captures.list(c.QueryParam("name"), offset, limit)
+	if items == nil {
+		items = []*Capture{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "captures": items, "forward_to": s.captures.forwardTo})
+}
+
+// ---------------------------------------------------------------- the checks
+
+// field is one top-level key of a captured body with its raw JSON value, in order.
+type field struct {
+	key string
+	raw json.RawMessage
+}
+
+// callbackShape is one callback body the sandbox sends: its keys in order and the
+// JSON type of each, read from the gateway's structs so the two cannot drift.
+type callbackShape struct {
+	name  string
+	keys  []string
+	types map[string]string
+	// optional keys may be absent (payment_type: observed profile only).
+	optional map[string]bool
+}
+
+var callbackShapes = map[string]callbackShape{
+	"deposit":      shapeOf("deposit", gateway.DepositCallback{}),
+	"deposit_fail": shapeOf("deposit_fail", gateway.FailedDepositCallback{}),
+	"withdrawal":   shapeOf("withdrawal", gateway.WithdrawalCallback{}),
+}
+
+func shapeOf(name string, v any) callbackShape {
+	sh := callbackShape{name: name, types: map[string]string{}, optional: map[string]bool{}}
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		sh.keys = append(sh.keys, tag)
+		if strings.Contains(opts, "omitempty") {
+			sh.optional[tag] = true
+		}
+		switch f.Type.Kind() {
+		case reflect.Bool:
+			sh.types[tag] = "boolean"
+		case reflect.Int64, reflect.Int, reflect.Float64:
+			sh.types[tag] = "number" // Number and PlainMoney
+		default:
+			sh.types[tag] = "string"
+		}
+	}
+	return sh
+}
+
+var (
+	fourDecimals = regexp.MustCompile(`^[0-9]+\.[0-9]{4}$`)
+	twoDecimals  = regexp.MustCompile(`^[0-9]+\.[0-9]{2}$`)
+	plainNumber  = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
+	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+	md5Hex       = regexp.MustCompile(`^[0-9a-f]{32}$`)
+)
+
+// checkCallback compares a body with the callback the sandbox would send and returns
+// the shape it was compared with, the merchant whose secret verified the token, and
+// the findings.
+func (s *Server) checkCallback(contentType string, body []byte) (shape, merchant string, fs []Finding) {
+	add := func(check string, ok bool, format string, args ...any) {
+		fs = append(fs, Finding{Check: check, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	}
+	mt, _, _ := mime.ParseMediaType(contentType)
+	add("content_type", mt == "application/json", "%s; the sandbox sends application/json", orNone(contentType))
+
+	fields, err := jsonFields(body)
+	if err != nil {
+		form, ferr := formFields(mt, contentType, body)
+		if ferr != nil || len(form) == 0 {
+			add("json", false, "not a JSON object (%v): nothing else can be checked", err)
+			return "", "", fs
+		}
+		add("json", false, "not a JSON object but a %s form; its fields are checked, all read as strings", mt)
+		fields = form
+	} else {
+		add("json", true, "a JSON object with %d keys", len(fields))
+	}
+	byKey := map[string]json.RawMessage{}
+	var dups []string
+	for _, f := range fields {
+		if _, seen := byKey[f.key]; seen {
+			dups = append(dups, f.key)
+		}
+		byKey[f.key] = f.raw
+	}
+	if len(dups) > 0 {
+		add("keys_duplicate", false, "repeated keys: %s (the last one counts)", strings.Join(dups, ", "))
+	}
+	str := func(k string) string {
+		var v string
+		_ = json.Unmarshal(byKey[k], &v)
+		return v
+	}
+
+	// Which of the three bodies this should be.
+	typ, status := str("type"), str("order_status")
+	switch {
+	case typ == string(gateway.KindWithdrawal):
+		shape = "withdrawal"
+	case typ == string(gateway.KindDeposit) && status == string(gateway.StatusCompleted):
+		shape = "deposit"
+	case typ == string(gateway.KindDeposit):
+		shape = "deposit_fail"
+	}
+	if shape != "" {
+		add("shape", true, "type %s, order_status %s: compared with the sandbox's %s callback", typ, orNone(status), shape)
+	} else {
+		shape = "deposit"
+		if _, ok := byKey["remarks"]; ok {
+			shape = "withdrawal"
+		} else if _, ok := byKey["name"]; !ok {
+			shape = "deposit_fail"
+		}
+		add("shape", false, "type is %s, not deposit or withdrawal: compared with the %s callback, which its keys resemble", quoteOrNone(byKey["type"]), shape)
+	}
+	sh := callbackShapes[shape]
+
+	// Keys: missing, extra, order.
+	var missing, extra []string
+	for _, k := range sh.keys {
+		if _, ok := byKey[k]; !ok && !sh.optional[k] {
+			missing = append(missing, k)
+		}
+	}
+	for _, f := range fields {
+		if !slices.Contains(sh.keys, f.key) && !slices.Contains(extra, f.key) {
+			extra = append(extra, f.key)
+		}
+	}
+	add("keys_missing", len(missing) == 0, "%s", listOr(missing, "every key of the "+shape+" callback is there"))
+	add("keys_extra", len(extra) == 0, "%s", listOr(extra, "no key the sandbox does not send"))
+	var order, want []string
+	for _, f := range fields {
+		if slices.Contains(sh.keys, f.key) && !slices.Contains(order, f.key) {
+			order = append(order, f.key)
+		}
+	}
+	for _, k := range sh.keys {
+		if slices.Contains(order, k) {
+			want = append(want, k)
+		}
+	}
+	add("key_order", slices.Equal(order, want), "%s (the sandbox: %s)", strings.Join(order, ", "), strings.Join(want, ", "))
+
+	// Value types, each key the shape knows.
+	for _, k := range sh.keys {
+		raw, ok := byKey[k]
+		if !ok {
+			continue
+		}
+		got := jsonType(raw)
+		add("type."+k, got == sh.types[k], "%s, the sandbox sends a %s: %s", got, sh.types[k], cut(string(raw), 80))
+	}
+
+	// Number formats and values.
+	if raw, ok := byKey["amount"]; ok {
+		lit := strings.Trim(string(raw), `"`)
+		if shape == "withdrawal" {
+			add("format.amount", plainNumber.MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
+		} else {
+			add("format.amount", fourDecimals.MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
+		}
+	}
+	if raw, ok := byKey["charge"]; ok {
+		lit := strings.Trim(string(raw), `"`)
+		var good bool
+		var expect string
+		switch {
+		case shape == "deposit":
+			good, expect = fourDecimals.MatchString(lit), "four decimals on a completed deposit (\"9.0000\")"
+		case shape == "deposit_fail":
+			good, expect = twoDecimals.MatchString(lit), "two decimals on a failed deposit (\"0.00\")"
+		case status == string(gateway.StatusCompleted):
+			good, expect = twoDecimals.MatchString(lit), "two decimals on a completed payout (\"5.00\")"
+		default:
+			good, expect = lit == "0", "\"0\" on a failed payout"
+		}
+		add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
+	}
+	if _, ok := byKey["currency"]; ok {
+		add("format.currency", currencyCode.MatchString(str("currency")), "%s; a three-letter code", quoteOrNone(byKey["currency"]))
+	}
+	if raw, ok := byKey["status"]; ok {
+		add("value.status", strings.Trim(string(raw), `"`) == "true", "%s; every callback carries status true, failures included", cut(string(raw), 40))
+	}
+	if _, ok := byKey["order_status"]; ok {
+		known := status == string(gateway.StatusCompleted) || status == string(gateway.StatusFail) ||
+			(shape == "withdrawal" && status == string(gateway.StatusRejected))
+		add("value.order_status", known, "%s; the sandbox sends completed or fail (rejected on payouts)", quoteOrNone(byKey["order_status"]))
+	}
+	pt := str("payment_type")
+	if _, ok := byKey["payment_type"]; ok {
+		known := pt == "bank" || pt == "duitnow" || pt == "ewallet"
+		add("value.payment_type", known, "%s; live callbacks carry bank, duitnow or ewallet (observed profile)", quoteOrNone(byKey["payment_type"]))
+	}
+
+	// The token: md5(secret + order_id) for some configured merchant's secret.
+	merchant, detail, ok := s.verifyCaptured(str("order_id"), str("token"), pt)
+	add("token", ok, "%s", detail)
+	if tok := str("token"); tok != "" {
+		add("format.token", md5Hex.MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
+	}
+	return shape, merchant, fs
+}
+
+// verifyCaptured tries every configured merchant's secret on a captured token.
+func (s *Server) verifyCaptured(orderID, token, paymentType string) (merchant, detail string, ok bool) {
+	if orderID == "" || token == "" {
+		return "", "no order_id or no token (as a string): nothing to verify", false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var tried []string
+	for _, m := range s.cfg.MerchantList() {
+		tried = append(tried, m.Username)
+		want := gateway.Token(m.SecretKey, orderID)
+		if !strings.EqualFold(token, want) {
+			continue
+		}
+		detail = "md5(secret + order_id) with merchant " + m.Username + "'s secret"
+		if token != want {
+			detail += " (in upper-case hex; the sandbox writes lower case)"
+		}
+		if paymentType != "" && m.PaymentType != "" && m.PaymentType != paymentType {
+			detail += "; note: its payment_type is " + m.PaymentType + ", the callback says " + paymentType
+		}
+		return m.Username, detail, true
+	}
+	return "", "md5(secret + order_id) matches no configured merchant's secret (tried " + strings.Join(tried, ", ") + ")", false
+}
+
+// jsonFields reads a JSON object's top-level keys in order with their raw values.
+func jsonFields(body []byte) ([]field, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, errors.New("the body is not an object")
+	}
+	var out []field
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, err
+		}
+		out = append(out, field{key: key, raw: raw})
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the object")
+	}
+	return out, nil
+}
+
+// formFields reads a urlencoded or multipart body's fields in order, each value as a
+// JSON string.
+func formFields(mt, contentType string, body []byte) ([]field, error) {
+	var out []field
+	addField := func(k, v string) {
+		b, _ := json.Marshal(v)
+		out = append(out, field{key: k, raw: b})
+	}
+	switch mt {
+	case "application/x-www-form-urlencoded":
+		for _, pair := range strings.Split(string(body), "&") {
+			if pair == "" {
+				continue
+			}
+			k, v, _ := strings.Cut(pair, "=")
+			k, err1 := url.QueryUnescape(k)
+			v, err2 := url.QueryUnescape(v)
+			if err := errors.Join(err1, err2); err != nil {
+				return nil, err
+			}
+			addField(k, v)
+		}
+		return out, nil
+	case "multipart/form-data":
+		_, params, _ := mime.ParseMediaType(contentType)
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				return out, nil
+			}
+			if err != nil {
+				return nil, err
+			}
+			v, err := io.ReadAll(p)
+			if err != nil {
+				return nil, err
+			}
+			addField(p.FormName(), string(v))
+		}
+	}
+	return nil, errors.New("not a form")
+}
+
+// jsonType names the JSON type of a raw value.
+func jsonType(raw json.RawMessage) string {
+	s := bytes.TrimSpace(raw)
+	if len(s) == 0 {
+		return "nothing"
+	}
+	switch s[0] {
+	case '"':
+		return "string"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	}
+	return "number"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+func quoteOrNone(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return "(absent)"
+	}
+	return cut(string(raw), 60)
+}
+
+func listOr(keys []string, none string) string {
+	if len(keys) == 0 {
+		return none
+	}
+	return strings.Join(keys, ", ")
+}
