@@ -15,6 +15,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/parity"
 )
 
@@ -27,6 +28,9 @@ type parityFlags struct {
 	JSON, AllowPayouts               bool
 	Record, Replay                   string
 	Timeout                          time.Duration
+	// Values compares list elements by value; Profile is the sandbox's profile.
+	Values  bool
+	Profile gateway.Profile
 }
 
 // envBool reads a boolean VPAY88_<name>; anything but a boolean is false.
@@ -63,6 +67,9 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 	fs.StringVar(&f.Record, "record", env(p+"RECORD", ""), "save the target's answers, secrets masked, to FILE (VPAY88_PARITY_RECORD)")
 	fs.StringVar(&f.Replay, "replay", env(p+"REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline (VPAY88_PARITY_REPLAY)")
 	fs.BoolVar(&f.AllowPayouts, "allow-payouts", envBool(p+"ALLOW_PAYOUTS"), "also send a real withdrawal: it moves money on the target (VPAY88_PARITY_ALLOW_PAYOUTS)")
+	fs.BoolVar(&f.Values, "values", envBool(p+"VALUES"), "also compare list elements by value: rates' min and max per currency, banks per currency and id (VPAY88_PARITY_VALUES)")
+	var profile string
+	fs.StringVar(&profile, "profile", env(p+"PROFILE", string(gateway.ProfileDocument)), "profile of the in-process sandbox, document or observed; with --against, the profile that sandbox runs (VPAY88_PARITY_PROFILE)")
 	timeout, err := time.ParseDuration(env(p+"TIMEOUT", "30s"))
 	if err != nil {
 		return nil, fmt.Errorf("VPAY88_PARITY_TIMEOUT: %w", err)
@@ -84,6 +91,9 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 		return nil, errors.New("--username and --api-key are required with --target")
 	case f.Timeout <= 0:
 		return nil, errors.New("--timeout must be positive")
+	}
+	if f.Profile, err = gateway.ParseProfile(profile); err != nil {
+		return nil, fmt.Errorf("--profile: %w", err)
 	}
 	f.Currency = strings.ToUpper(f.Currency)
 	return f, nil
@@ -109,7 +119,8 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "vpay88-sandbox parity:", err)
 		return 2
 	}
-	opts := parity.Options{Currency: f.Currency, AllowPayouts: f.AllowPayouts, Secrets: []string{f.Secret}}
+	opts := parity.Options{Currency: f.Currency, AllowPayouts: f.AllowPayouts, Secrets: []string{f.Secret},
+		Values: f.Values, Profile: f.Profile}
 	username, err := parityTarget(f, &opts)
 	if err != nil {
 		return fail(err)
@@ -180,7 +191,7 @@ func paritySandbox(f *parityFlags, username string, opts *parity.Options) (func(
 	}
 	// The in-process sandbox's merchant gets the target's credentials, so both
 	// sides hear the same conversation.
-	sb, err := parity.StartSandbox(username, f.APIKey, f.Secret)
+	sb, err := parity.StartSandbox(username, f.APIKey, f.Secret, func(cfg *config.Config) { cfg.Profile = f.Profile })
 	if err != nil {
 		return nil, fmt.Errorf("in-process sandbox: %w", err)
 	}

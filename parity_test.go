@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/sandboxtest"
 )
 
@@ -158,4 +159,36 @@ func TestParityCLI_UsageAndNetworkErrors(t *testing.T) {
 	code, _, errOut := parityCLI(t, "--help")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, errOut, "VPAY88_PARITY_TARGET")
+}
+
+func TestParityCLI_ValuesAndProfile(t *testing.T) {
+	// The target runs the observed profile (the live MYR payout banks, email and
+	// phone_number optional).
+	target := sandboxtest.New(t, sandboxtest.WithConfig(func(c *config.Config) { c.Profile = gateway.ProfileObserved }))
+	args := []string{"--target", target.URL, "--username", target.Username, "--api-key", target.APIKey}
+
+	// Against the default (document) in-process sandbox, by value: the payout banks
+	// differ and are the observed profile's.
+	code, out, errOut := parityCLI(t, append(args, "--values")...)
+	assert.Equal(t, 1, code, errOut)
+	assert.Contains(t, out, "sandbox profile document, lists compared by value")
+	assert.Contains(t, out, "✗  withdraw_bank_list ")
+	assert.Regexp(t, `data\[currency=MYR\]: elements only in target: target 18 elements: 246 "MAYBANK".*\(matches the observed profile\)`, out)
+	assert.Regexp(t, `status: value: target bool true, sandbox bool false \(matches the observed profile\)`, out)
+
+	// An in-process sandbox on the observed profile answers the same, values included.
+	t.Setenv("VPAY88_PARITY_VALUES", "1")
+	code, out, errOut = parityCLI(t, append(args, "--profile", "observed", "--json")...)
+	assert.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, errOut)
+	var rep struct {
+		Profile string `json:"profile"`
+		Values  bool   `json:"values"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &rep), out)
+	assert.Equal(t, "observed", rep.Profile)
+	assert.True(t, rep.Values)
+
+	code, _, errOut = parityCLI(t, append(args, "--profile", "live")...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errOut, "--profile")
 }

@@ -26,6 +26,10 @@ const (
 	KindNumberFormat   = "number_format"       // 100.0000 vs 100 vs 1e2
 	KindValue          = "value"               // message text, status, amount…
 	KindShape          = "shape"               // tokens, p_url, datetimes: same pattern expected
+	// With Options.Values only: list elements (banks by currency and id, rates by
+	// currency) that one side lists and the other does not.
+	KindElementsOnlyTarget  = "elements_only_in_target"
+	KindElementsOnlySandbox = "elements_only_in_sandbox"
 )
 
 // Diff is one difference between the target's answer and the sandbox's.
@@ -36,6 +40,13 @@ type Diff struct {
 	Kind    string `json:"kind"`
 	Target  string `json:"target"`
 	Sandbox string `json:"sandbox"`
+	// Profile says which of the sandbox's profiles answers as the target does where
+	// the difference is: "document", "observed", "both" or "neither" (profile.go).
+	Profile string `json:"profile"`
+
+	// currency is the bank list group the difference is in (value comparison of a
+	// bank list), for the profile attribution.
+	currency string
 }
 
 // String is the report line: "message: value: target \"…\", sandbox \"…\"".
@@ -58,8 +69,9 @@ const (
 	ruleDateTime      // digits masked: "9999-99-99 99:99:99"
 )
 
-// rules is keyed by the JSON key. In arrays (bank lists, rates) every value varies by
-// nature, so array elements are compared by key set, type and number format only.
+// rules is keyed by the JSON key. In arrays (bank lists, rates) values vary by nature,
+// so array elements are compared by key set, type and number format only, unless the
+// run compares values (Options.Values, arrayValues).
 var rules = map[string]rule{
 	"auth":           ruleToken,
 	"token":          ruleToken,
@@ -70,17 +82,24 @@ var rules = map[string]rule{
 
 // comparison gathers the differences and notes of one step.
 type comparison struct {
-	diffs []Diff
-	notes []string
+	// values: list elements are compared by value too (arrayValues).
+	values bool
+	diffs  []Diff
+	notes  []string
 }
 
 func (c *comparison) diff(path, kind, target, sandbox string) {
 	c.diffs = append(c.diffs, Diff{Path: path, Kind: kind, Target: target, Sandbox: sandbox})
 }
 
-// compareObservations compares two answers: HTTP status, media type, then the JSON.
-func compareObservations(t, s *Observation) comparison {
-	var c comparison
+// compareObservations compares two answers: HTTP status, media type, then the JSON,
+// lists by shape only.
+func compareObservations(t, s *Observation) comparison { return compareAnswers(t, s, false) }
+
+// compareAnswers is compareObservations, with list elements also compared by value
+// when values is set.
+func compareAnswers(t, s *Observation, values bool) comparison {
+	c := comparison{values: values}
 	if t.Status != s.Status {
 		c.diff("", KindHTTPStatus, strconv.Itoa(t.Status), strconv.Itoa(s.Status))
 	}
@@ -174,6 +193,9 @@ func (c *comparison) value(path, key string, t, s any) {
 		}
 	case []any:
 		c.array(path+"[]", tv, s.([]any))
+		if c.values {
+			c.arrayValues(path, tv, s.([]any))
+		}
 	case json.Number:
 		sn := s.(json.Number)
 		if tf, sf := numberFormat(tv), numberFormat(sn); tf != sf {

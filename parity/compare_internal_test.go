@@ -112,3 +112,47 @@ func TestCompareObservations(t *testing.T) {
 		})
 	}
 }
+
+func TestCompareValues(t *testing.T) {
+	ob := func(body string) *Observation {
+		return &Observation{Status: 200, ContentType: "application/json", Body: body}
+	}
+	for _, tc := range []struct {
+		name  string
+		t, s  string
+		diffs []string // "path kind target sandbox"
+		notes int
+	}{
+		{"RatesByValue", `{"rate":[{"currency":"MYR","min":420.0000,"max":42000.0000}]}`, `{"rate":[{"currency":"MYR","min":1.0000,"max":42000.0000}]}`,
+			[]string{"rate[currency=MYR].min value 420.0000 1.0000"}, 0},
+		{"NumbersByValueNotLiteral", `{"rate":[{"currency":"MYR","min":420.00}]}`, `{"rate":[{"currency":"MYR","min":420.0000}]}`,
+			[]string{"rate[].min number_format number 2 decimals number 4 decimals"}, 0},
+		{"RatesMissing", `{"rate":[{"currency":"MYR","min":1}]}`, `{"rate":[{"currency":"SGD","min":1},{"currency":"MYR","min":1}]}`,
+			[]string{"rate[] elements_only_in_sandbox (absent) 1 element: SGD"}, 0},
+		{"BanksByID", `{"data":[{"currency":"MYR","id":1,"bank_name":"Maybank"},{"currency":"MYR","id":"2","bank_name":"CIMB"}]}`,
+			`{"data":[{"currency":"MYR","id":"1","bank_name":"Maybank"},{"currency":"MYR","id":"3","bank_name":"CIMB"}]}`,
+			[]string{"data[].id type number integer | string string", `data[currency=MYR] elements_only_in_target 1 element: 2 "CIMB" (absent)`,
+				`data[currency=MYR] elements_only_in_sandbox (absent) 1 element: 3 "CIMB"`}, 0},
+		{"BankNames", `{"data":[{"currency":"MYR","id":"1","bank_name":"MAYBANK"}]}`, `{"data":[{"currency":"MYR","id":"1","bank_name":"Maybank"}]}`,
+			[]string{`data[currency=MYR,id=1].bank_name value "MAYBANK" "Maybank"`}, 0},
+		{"EmptyListIsADifferenceByValue", `{"data":[]}`, `{"data":[{"currency":"MYR","id":"1","bank_name":"A"}]}`,
+			[]string{`data[currency=MYR] elements_only_in_sandbox (absent) 1 element: 1 "A"`}, 1},
+		{"Duplicate", `{"data":[{"currency":"MYR","id":"1","bank_name":"A"},{"currency":"MYR","id":"1","bank_name":"B"}]}`,
+			`{"data":[{"currency":"MYR","id":"1","bank_name":"A"}]}`, nil, 1},
+		{"NoIdentity", `{"x":[{"a":1}]}`, `{"x":[{"a":2}]}`, nil, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := compareAnswers(ob(tc.t), ob(tc.s), true)
+			var got []string
+			for _, d := range c.diffs {
+				got = append(got, d.Path+" "+d.Kind+" "+d.Target+" "+d.Sandbox)
+			}
+			assert.Equal(t, tc.diffs, got)
+			assert.Len(t, c.notes, tc.notes, "%v", c.notes)
+			// By shape only, none of the value differences.
+			for _, d := range compareObservations(ob(tc.t), ob(tc.s)).diffs {
+				assert.NotContains(t, d.Path, "=", "values compared without values: %v", d)
+			}
+		})
+	}
+}

@@ -25,6 +25,10 @@ import (
 //  3. missing key: /merchant/currency rates have no "max"
 //  4. extra key: /merchant/auth adds "expires_in"
 //  5. number format: check_status amounts have two decimals (sandbox: four)
+//
+// Its values differ too, which only `--values` reports: the MYR min is 420 (sandbox:
+// 1), its banks are its own, and its MYR withdraw_bank_list is the live one (the
+// observed profile's, ids from "246").
 type fakeVendor struct {
 	username, apiKey string
 
@@ -53,6 +57,9 @@ func randAlnum(n int) string {
 }
 
 var fakeBanks = map[string][]string{"MYR": {"Maybank", "CIMB Bank", "Public Bank"}, "SGD": {"DBS Bank"}}
+
+// fakePayoutBanks is the fake's MYR withdraw_bank_list: the live one.
+var fakePayoutBanks = gateway.ProfileObserved.WithdrawalBanks("MYR", nil)
 
 func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// PHP's $_POST: multipart or urlencoded fields, anything else nothing.
@@ -112,6 +119,12 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			var items []string
 			for _, c := range []string{"MYR", "SGD"} {
 				if cur != "" && cur != c {
+					continue
+				}
+				if r.URL.Path == "/wallet/withdraw_bank_list" && c == "MYR" {
+					for _, b := range fakePayoutBanks {
+						items = append(items, fmt.Sprintf(`{"currency":%q,"bank_name":%q,"id":%q}`, c, b.Name, b.ID))
+					}
 					continue
 				}
 				for i, name := range fakeBanks[c] {

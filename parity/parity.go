@@ -2,7 +2,9 @@
 // (Vpay88's real test environment, or a recording of it) and against the sandbox, and
 // reports per step where the two answer differently: HTTP status, content type, JSON
 // keys, value types, number formats and message texts. Values that vary by nature
-// (auth tokens, p_url, datetimes, bank names, limits) are compared by shape.
+// (auth tokens, p_url, datetimes) are compared by shape; list elements (bank names,
+// limits) by shape too, unless Options.Values asks for their values. Each difference
+// says which sandbox profile, if either, answers as the target does (profile.go).
 //
 // It is the engine of `vpay88-sandbox parity`; StartSandbox gives it an in-process
 // sandbox to compare with.
@@ -19,6 +21,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
 // Options configures a run.
@@ -47,6 +50,12 @@ type Options struct {
 	OrderPrefix string
 	// Now is the clock for the recording's time; default time.Now.
 	Now func() time.Time
+	// Values compares list elements by value as well as by shape: the rates' min and
+	// max per currency, the banks per currency and id (values.go).
+	Values bool
+	// Profile is the profile the sandbox runs ("" is the document profile), which
+	// the attribution of differences to profiles starts from.
+	Profile gateway.Profile
 }
 
 // Observation is one side's answer to a step, as the report shows it (secrets
@@ -79,15 +88,19 @@ func (s *StepResult) Same() bool { return s.Skipped == "" && len(s.Diffs) == 0 }
 
 // Report is the outcome of a run.
 type Report struct {
-	Target       string        `json:"target"`
-	Sandbox      string        `json:"sandbox"`
-	Currency     string        `json:"currency"`
-	Amount       string        `json:"amount"`
-	AllowPayouts bool          `json:"allow_payouts"`
-	Steps        []*StepResult `json:"steps"`
-	Same         int           `json:"same"`
-	Different    int           `json:"different"`
-	Skipped      int           `json:"skipped"`
+	Target       string `json:"target"`
+	Sandbox      string `json:"sandbox"`
+	Currency     string `json:"currency"`
+	Amount       string `json:"amount"`
+	AllowPayouts bool   `json:"allow_payouts"`
+	// Profile is the sandbox's profile; Values says whether list elements were
+	// compared by value.
+	Profile   gateway.Profile `json:"profile"`
+	Values    bool            `json:"values"`
+	Steps     []*StepResult   `json:"steps"`
+	Same      int             `json:"same"`
+	Different int             `json:"different"`
+	Skipped   int             `json:"skipped"`
 	// Recording holds the target's answers, redacted, when the target was live.
 	Recording *Recording `json:"-"`
 }
@@ -153,6 +166,7 @@ type conversation struct {
 	tside, sside *side
 	rep          *Report
 	rec          *Recording
+	attr         *attribution
 }
 
 // newConversation sets up a run: its order ids, what to mask, and an empty report.
@@ -171,10 +185,15 @@ func newConversation(o Options) *conversation {
 	for _, s := range append([]string{o.TargetAPIKey, o.SandboxAPIKey}, o.Secrets...) {
 		red.add(s)
 	}
+	profile := o.Profile
+	if profile == "" {
+		profile = gateway.ProfileDocument
+	}
 	c := &conversation{o: o, r: r, red: red,
 		tside: &side{apiKey: o.TargetAPIKey},
 		sside: &side{username: o.Sandbox.Username(), apiKey: o.SandboxAPIKey},
-		rep:   &Report{Sandbox: o.Sandbox.BaseURL(), AllowPayouts: r.allowPayouts}}
+		rep:   &Report{Sandbox: o.Sandbox.BaseURL(), AllowPayouts: r.allowPayouts, Profile: profile, Values: o.Values},
+		attr:  &attribution{profile: profile, configured: map[string]bankSet{}}}
 	if o.Replay != nil {
 		c.rep.Target = "recording of " + o.Replay.Target
 		c.tside.username = o.Replay.Username
@@ -211,11 +230,12 @@ func (c *conversation) step(ctx context.Context, st step) error {
 	sobs := observe(resp)
 	c.learn(st, tobs, sobs)
 
-	cmp := compareObservations(tobs, sobs)
+	cmp := compareAnswers(tobs, sobs, c.o.Values)
 	res.Diffs, res.Notes = cmp.diffs, cmp.notes
 	if res.Diffs == nil {
 		res.Diffs = []Diff{}
 	}
+	c.attr.attribute(st, sfields, tobs, sobs, res.Diffs)
 	res.Target, res.Sandbox = tobs, sobs
 	res.Request = plainFields(sfields)
 	if c.rec != nil {

@@ -16,6 +16,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.AllowPayouts {
 		b.WriteString(", payouts allowed")
 	}
+	if r.Profile != "" {
+		fmt.Fprintf(&b, ", sandbox profile %s", r.Profile)
+	}
+	if r.Values {
+		b.WriteString(", lists compared by value")
+	}
 	b.WriteString("\n\n")
 	width := len("STEP")
 	for _, s := range r.Steps {
@@ -35,7 +41,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%s  %-*s  %-22s  %s\n", mark, width, s.Name, s.Endpoint, result)
 		for _, d := range s.Diffs {
-			fmt.Fprintf(&b, "       %s\n", d)
+			fmt.Fprintf(&b, "       %s%s\n", d, profileNote(d.Profile))
 		}
 		// A note (the target's charset, its trailing commas) tends to repeat on
 		// every step; the table shows it once, the JSON on every step.
@@ -51,9 +57,23 @@ func (r *Report) WriteTable(w io.Writer) error {
 	return err
 }
 
+// profileNote is the table's word on which profile answers as the target does.
+func profileNote(p string) string {
+	switch p {
+	case MatchDocument, MatchObserved:
+		return " (matches the " + p + " profile)"
+	case MatchBoth:
+		return " (matches both profiles)"
+	case MatchNeither:
+		return " (matches neither profile)"
+	}
+	return ""
+}
+
 // WriteJSON writes the report for machines: the Report struct as indented JSON
-// (target, sandbox, currency, amount, steps with request, both answers, diffs and
-// notes, and the counts).
+// (target, sandbox, currency, amount, the sandbox's profile, whether values were
+// compared, steps with request, both answers, diffs with the profile that matches the
+// target, notes, and the counts).
 func (r *Report) WriteJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

@@ -19,9 +19,9 @@ type Sandbox struct {
 // credentials (empty keeps the default: vpay88-test, EPSOWM0eewwrwer0OfUo,
 // vpay88-test-secret), so the conversation sends the same values to the target and
 // to the sandbox. Payouts complete after the default withdrawal_delay, as the sandbox
-// runs by default.
-func StartSandbox(username, apiKey, secretKey string) (*Sandbox, error) {
-	sb, err := inproc.Start(inproc.Options{Recorder: true, Seed: 1, Changes: []func(*config.Config){func(cfg *config.Config) {
+// runs by default. More changes (a profile) apply after the credentials.
+func StartSandbox(username, apiKey, secretKey string, changes ...func(*config.Config)) (*Sandbox, error) {
+	sb, err := inproc.Start(inproc.Options{Recorder: true, Seed: 1, Changes: append([]func(*config.Config){func(cfg *config.Config) {
 		m := &cfg.Merchants[0]
 		if username != "" && username != m.Username {
 			m.Username = username
@@ -35,7 +35,7 @@ func StartSandbox(username, apiKey, secretKey string) (*Sandbox, error) {
 		if secretKey != "" {
 			m.SecretKey = secretKey
 		}
-	}}})
+	}}, changes...)})
 	if err != nil {
 		return nil, err
 	}
