@@ -55,6 +55,10 @@ type Options struct {
 	// Clock is the sandbox's clock (store, scheduler, dispatcher); nil means
 	// clock.Real().
 	Clock *clock.Clock
+	// NoSync skips the fsync of each commit (store.WithoutSync): safe against a
+	// killed test process, not against a machine crash, and much faster for suites
+	// that create thousands of orders.
+	NoSync bool
 }
 
 // Sandbox is a running in-process sandbox.
@@ -110,6 +114,9 @@ func Start(o Options) (sb *Sandbox, err error) {
 	if o.Clock != nil {
 		sopts = append(sopts, store.WithClock(o.Clock))
 	}
+	if o.NoSync {
+		sopts = append(sopts, store.WithoutSync())
+	}
 	if sb.Store, err = store.Open(sb.Path, sopts...); err != nil {
 		return sb, err
 	}
@@ -162,6 +169,23 @@ type HTTPServer struct {
 	srv    *http.Server
 	served chan struct{} // closed when Serve has returned
 	once   sync.Once
+
+	mu    sync.Mutex
+	conns map[net.Conn]http.ConnState // every open connection and its state
+}
+
+// track follows the connections' states, so Close can drop the ones that carry no
+// request (as httptest's Close does): Shutdown counts a connection a client dialed but
+// never used (StateNew) as busy for five seconds.
+func (s *HTTPServer) track(c net.Conn, st http.ConnState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		s.conns[c] = st
+	}
 }
 
 // Serve serves h on a new listener at addr (127.0.0.1:0 for a free port).
@@ -170,8 +194,8 @@ func Serve(addr string, h http.Handler) (*HTTPServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &HTTPServer{URL: "http://" + l.Addr().String(), served: make(chan struct{}),
-		srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}}
+	s := &HTTPServer{URL: "http://" + l.Addr().String(), served: make(chan struct{}), conns: map[net.Conn]http.ConnState{}}
+	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: s.track}
 	go func() {
 		defer close(s.served)
 		_ = s.srv.Serve(l) // ErrServerClosed after Shutdown
@@ -188,6 +212,14 @@ func (s *HTTPServer) Close() {
 	s.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
+		s.srv.SetKeepAlivesEnabled(false)
+		s.mu.Lock()
+		for c, st := range s.conns {
+			if st == http.StateNew || st == http.StateIdle {
+				_ = c.Close()
+			}
+		}
+		s.mu.Unlock()
 		_ = s.srv.Shutdown(ctx)
 		_ = s.srv.Close()
 		<-s.served

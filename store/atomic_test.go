@@ -19,7 +19,7 @@ import (
 
 func mustOpen(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "s.db"))
+	s, err := Open(filepath.Join(tb.TempDir(), "s.db"), WithoutSync())
 	require.NoError(tb, err)
 	tb.Cleanup(func() { s.Close() })
 	return s

@@ -116,6 +116,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, damaged(path, err)
 	}
+	db.NoSync = o.noSync
 	s := &Store{db: db, clock: o.clock, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
 	s.wg.Add(1)
 	go s.commitLoop()
@@ -125,7 +126,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 // Option configures Open.
 type Option func(*options)
 
-type options struct{ clock *clock.Clock }
+type options struct {
+	clock  *clock.Clock
+	noSync bool
+}
+
+// WithoutSync skips the fsync of every commit: writes survive a killed process (the
+// kernel holds the pages) but not a machine crash. Tests that fill a store use it;
+// production durability keeps the fsync.
+func WithoutSync() Option { return func(o *options) { o.noSync = true } }
 
 // WithClock makes the store read the time from c (token expiry, timestamps of
 // settlements, ledger entries and callbacks); the default is clock.Real().
