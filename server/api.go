@@ -109,17 +109,27 @@ func randomString(n int) string {
 	return string(b)
 }
 
-func (s *Server) handleAuth(c echo.Context) error {
+// credentials reads a request that names a merchant by username and api_key (auth,
+// get_balance), or refuses it as auth does.
+func (s *Server) credentials(c echo.Context) (*gateway.Merchant, error) {
 	f, err := form(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if gateway.AnyMissing(f, "username", "api_key") {
-		return gateway.Refuse(gateway.MsgParamsMissing)
+		return nil, gateway.Refuse(gateway.MsgParamsMissing)
 	}
 	m := s.merchant(f.Get("username"))
 	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
-		return gateway.Refuse(gateway.MsgParamsIncorrect)
+		return nil, gateway.Refuse(gateway.MsgParamsIncorrect)
+	}
+	return m, nil
+}
+
+func (s *Server) handleAuth(c echo.Context) error {
+	m, err := s.credentials(c)
+	if err != nil {
+		return err
 	}
 	tok := randomString(20)
 	if err := s.store.PutToken(tok, m.Username, s.store.Now().Add(time.Duration(s.cfg.TokenLifetime))); err != nil {
@@ -317,16 +327,9 @@ func (s *Server) handleBankList(c echo.Context) error {
 // (a balance is no lookup by order id), and answers the merchant's balance per
 // currency (README, guessed behaviours).
 func (s *Server) handleGetBalance(c echo.Context) error {
-	f, err := form(c)
+	m, err := s.credentials(c)
 	if err != nil {
 		return err
-	}
-	if gateway.AnyMissing(f, "username", "api_key") {
-		return gateway.Refuse(gateway.MsgParamsMissing)
-	}
-	m := s.merchant(f.Get("username"))
-	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
-		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
 	bals, err := s.store.Balances(m.Username)
 	if err != nil {

@@ -68,12 +68,9 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 	var dels []*Delivery
 	err := s.write(func(tx *bolt.Tx) error {
 		key := OrderKey(kind, merchant, orderID)
-		found, _, err := getOrder(tx, key)
+		found, err := existingOrder(tx, key)
 		if err != nil {
 			return err
-		}
-		if found == nil {
-			return ErrNotFound
 		}
 		o := *found
 		if o.Settled() {
@@ -128,6 +125,15 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 	return out, dels, err
 }
 
+// existingOrder reads the order an index key names, or ErrNotFound.
+func existingOrder(tx *bolt.Tx, key []byte) (*gateway.Order, error) {
+	o, _, err := getOrder(tx, key)
+	if err == nil && o == nil {
+		err = ErrNotFound
+	}
+	return o, err
+}
+
 // ReverseFunc gives a settled order its other final status and returns what that
 // moves between balances and the callbacks to send (gateway.Reverse).
 type ReverseFunc func(o *gateway.Order) (gateway.Movement, []*Delivery, error)
@@ -140,12 +146,9 @@ func (s *Store) Reverse(kind gateway.Kind, merchant, orderID string, apply Rever
 	var dels []*Delivery
 	err := s.write(func(tx *bolt.Tx) error {
 		key := OrderKey(kind, merchant, orderID)
-		found, _, err := getOrder(tx, key)
+		found, err := existingOrder(tx, key)
 		if err != nil {
 			return err
-		}
-		if found == nil {
-			return ErrNotFound
 		}
 		before, o := *found, *found
 		mv, d, err := apply(&o)
