@@ -261,22 +261,9 @@ func deliveryAt(tx *bolt.Tx, id []byte) (*Delivery, error) {
 }
 
 // DueDeliveries returns pending deliveries whose next attempt is due at now, oldest
-// first, at most limit.
+// first, at most limit (DueDeliveriesFunc keeping every one).
 func (s *Store) DueDeliveries(now time.Time, limit int) ([]*Delivery, error) {
-	var out []*Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketQueue).Cursor()
-		for k, _ := c.First(); k != nil && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, _ = c.Next() {
-			d, err := deliveryAt(tx, k[8:])
-			if err != nil {
-				return err
-			}
-			if d != nil {
-				out = append(out, d)
-			}
-		}
-		return nil
-	})
+	out, _, err := s.DueDeliveriesFunc(now, limit, func(*Delivery) bool { return true })
 	return out, err
 }
 
