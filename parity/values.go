@@ -94,32 +94,37 @@ func (c *comparison) arrayValues(path string, t, s []any) {
 		return
 	}
 	for _, g := range sortedKeys(groups) {
-		lg := groups[g]
-		gpath := path + "[]"
-		if g != "" {
-			gpath = path + "[currency=" + g + "]"
+		c.groupValues(path, g, key, groups[g])
+	}
+}
+
+// groupValues compares the elements of one currency's group: matched elements value
+// by value, and the ones only one side lists.
+func (c *comparison) groupValues(path, g, key string, lg *listGroup) {
+	gpath := path + "[]"
+	if g != "" {
+		gpath = path + "[currency=" + g + "]"
+	}
+	tByID, sByID := byID(lg.t), byID(lg.s)
+	var onlyT, onlyS []string
+	for _, e := range lg.t {
+		se, ok := sByID[e.id]
+		if !ok {
+			onlyT = append(onlyT, elemLabel(e))
+			continue
 		}
-		tByID, sByID := byID(lg.t), byID(lg.s)
-		var onlyT, onlyS []string
-		for _, e := range lg.t {
-			se, ok := sByID[e.id]
-			if !ok {
-				onlyT = append(onlyT, elemLabel(e))
-				continue
-			}
-			c.elemValues(elemPath(path, g, key, e.id), g, key, e.obj, se.obj)
+		c.elemValues(elemPath(path, g, key, e.id), g, key, e.obj, se.obj)
+	}
+	for _, e := range lg.s {
+		if _, ok := tByID[e.id]; !ok {
+			onlyS = append(onlyS, elemLabel(e))
 		}
-		for _, e := range lg.s {
-			if _, ok := tByID[e.id]; !ok {
-				onlyS = append(onlyS, elemLabel(e))
-			}
-		}
-		if len(onlyT) > 0 {
-			c.diffIn(g, gpath, KindElementsOnlyTarget, elemList(onlyT), "(absent)")
-		}
-		if len(onlyS) > 0 {
-			c.diffIn(g, gpath, KindElementsOnlySandbox, "(absent)", elemList(onlyS))
-		}
+	}
+	if len(onlyT) > 0 {
+		c.diffIn(g, gpath, KindElementsOnlyTarget, elemList(onlyT), "(absent)")
+	}
+	if len(onlyS) > 0 {
+		c.diffIn(g, gpath, KindElementsOnlySandbox, "(absent)", elemList(onlyS))
 	}
 }
 

@@ -371,150 +371,190 @@ var (
 // the shape it was compared with, the merchant whose secret verified the token, and
 // the findings.
 func (s *Server) checkCallback(contentType string, body []byte) (shape, merchant string, fs []Finding) {
-	add := func(check string, ok bool, format string, args ...any) {
-		fs = append(fs, Finding{Check: check, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	k := &callbackCheck{byKey: map[string]json.RawMessage{}}
+	if !k.parse(contentType, body) {
+		return "", "", k.fs
 	}
-	mt, _, _ := mime.ParseMediaType(contentType)
-	add("content_type", mt == "application/json", "%s; the sandbox sends application/json", orNone(contentType))
+	k.pickShape()
+	sh := callbackShapes[k.shape]
+	k.checkKeys(sh)
+	k.checkTypes(sh)
+	k.checkFormats()
+	k.checkValues()
+	// The token: md5(secret + order_id) for some configured merchant's secret.
+	merchant, detail, ok := s.verifyCaptured(k.str("order_id"), k.str("token"), k.str("payment_type"))
+	k.add("token", ok, "%s", detail)
+	if tok := k.str("token"); tok != "" {
+		k.add("format.token", md5Hex.MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
+	}
+	return k.shape, merchant, k.fs
+}
 
+// callbackCheck is one captured body being checked: its fields and the findings.
+type callbackCheck struct {
+	fs     []Finding
+	fields []field
+	byKey  map[string]json.RawMessage
+	shape  string // deposit, deposit_fail or withdrawal
+	status string // order_status
+}
+
+func (k *callbackCheck) add(check string, ok bool, format string, args ...any) {
+	k.fs = append(k.fs, Finding{Check: check, OK: ok, Detail: fmt.Sprintf(format, args...)})
+}
+
+// str is a key's value as a string ("" when absent or not a string).
+func (k *callbackCheck) str(key string) string {
+	var v string
+	_ = json.Unmarshal(k.byKey[key], &v)
+	return v
+}
+
+// parse reads the body as JSON, or as a form (every value a string); false when it is
+// neither and nothing else can be checked.
+func (k *callbackCheck) parse(contentType string, body []byte) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	k.add("content_type", mt == "application/json", "%s; the sandbox sends application/json", orNone(contentType))
 	fields, err := jsonFields(body)
 	if err != nil {
 		form, ferr := formFields(mt, contentType, body)
 		if ferr != nil || len(form) == 0 {
-			add("json", false, "not a JSON object (%v): nothing else can be checked", err)
-			return "", "", fs
+			k.add("json", false, "not a JSON object (%v): nothing else can be checked", err)
+			return false
 		}
-		add("json", false, "not a JSON object but a %s form; its fields are checked, all read as strings", mt)
+		k.add("json", false, "not a JSON object but a %s form; its fields are checked, all read as strings", mt)
 		fields = form
 	} else {
-		add("json", true, "a JSON object with %d keys", len(fields))
+		k.add("json", true, "a JSON object with %d keys", len(fields))
 	}
-	byKey := map[string]json.RawMessage{}
+	k.fields = fields
 	var dups []string
 	for _, f := range fields {
-		if _, seen := byKey[f.key]; seen {
+		if _, seen := k.byKey[f.key]; seen {
 			dups = append(dups, f.key)
 		}
-		byKey[f.key] = f.raw
+		k.byKey[f.key] = f.raw
 	}
 	if len(dups) > 0 {
-		add("keys_duplicate", false, "repeated keys: %s (the last one counts)", strings.Join(dups, ", "))
+		k.add("keys_duplicate", false, "repeated keys: %s (the last one counts)", strings.Join(dups, ", "))
 	}
-	str := func(k string) string {
-		var v string
-		_ = json.Unmarshal(byKey[k], &v)
-		return v
-	}
+	return true
+}
 
-	// Which of the three bodies this should be.
-	typ, status := str("type"), str("order_status")
+// pickShape decides which of the three bodies this should be: by type and
+// order_status, else by the keys it resembles.
+func (k *callbackCheck) pickShape() {
+	typ := k.str("type")
+	k.status = k.str("order_status")
 	switch {
 	case typ == string(gateway.KindWithdrawal):
-		shape = "withdrawal"
-	case typ == string(gateway.KindDeposit) && status == string(gateway.StatusCompleted):
-		shape = "deposit"
+		k.shape = "withdrawal"
+	case typ == string(gateway.KindDeposit) && k.status == string(gateway.StatusCompleted):
+		k.shape = "deposit"
 	case typ == string(gateway.KindDeposit):
-		shape = "deposit_fail"
+		k.shape = "deposit_fail"
 	}
-	if shape != "" {
-		add("shape", true, "type %s, order_status %s: compared with the sandbox's %s callback", typ, orNone(status), shape)
-	} else {
-		shape = "deposit"
-		if _, ok := byKey["remarks"]; ok {
-			shape = "withdrawal"
-		} else if _, ok := byKey["name"]; !ok {
-			shape = "deposit_fail"
-		}
-		add("shape", false, "type is %s, not deposit or withdrawal: compared with the %s callback, which its keys resemble", quoteOrNone(byKey["type"]), shape)
+	if k.shape != "" {
+		k.add("shape", true, "type %s, order_status %s: compared with the sandbox's %s callback", typ, orNone(k.status), k.shape)
+		return
 	}
-	sh := callbackShapes[shape]
+	k.shape = "deposit"
+	if _, ok := k.byKey["remarks"]; ok {
+		k.shape = "withdrawal"
+	} else if _, ok := k.byKey["name"]; !ok {
+		k.shape = "deposit_fail"
+	}
+	k.add("shape", false, "type is %s, not deposit or withdrawal: compared with the %s callback, which its keys resemble", quoteOrNone(k.byKey["type"]), k.shape)
+}
 
-	// Keys: missing, extra, order.
+// checkKeys reports missing and extra keys, and keys out of the sandbox's order.
+func (k *callbackCheck) checkKeys(sh callbackShape) {
 	var missing, extra []string
-	for _, k := range sh.keys {
-		if _, ok := byKey[k]; !ok && !sh.optional[k] {
-			missing = append(missing, k)
+	for _, key := range sh.keys {
+		if _, ok := k.byKey[key]; !ok && !sh.optional[key] {
+			missing = append(missing, key)
 		}
 	}
-	for _, f := range fields {
+	for _, f := range k.fields {
 		if !slices.Contains(sh.keys, f.key) && !slices.Contains(extra, f.key) {
 			extra = append(extra, f.key)
 		}
 	}
-	add("keys_missing", len(missing) == 0, "%s", listOr(missing, "every key of the "+shape+" callback is there"))
-	add("keys_extra", len(extra) == 0, "%s", listOr(extra, "no key the sandbox does not send"))
+	k.add("keys_missing", len(missing) == 0, "%s", listOr(missing, "every key of the "+k.shape+" callback is there"))
+	k.add("keys_extra", len(extra) == 0, "%s", listOr(extra, "no key the sandbox does not send"))
 	var order, want []string
-	for _, f := range fields {
+	for _, f := range k.fields {
 		if slices.Contains(sh.keys, f.key) && !slices.Contains(order, f.key) {
 			order = append(order, f.key)
 		}
 	}
-	for _, k := range sh.keys {
-		if slices.Contains(order, k) {
-			want = append(want, k)
+	for _, key := range sh.keys {
+		if slices.Contains(order, key) {
+			want = append(want, key)
 		}
 	}
-	add("key_order", slices.Equal(order, want), "%s (the sandbox: %s)", strings.Join(order, ", "), strings.Join(want, ", "))
+	k.add("key_order", slices.Equal(order, want), "%s (the sandbox: %s)", strings.Join(order, ", "), strings.Join(want, ", "))
+}
 
-	// Value types, each key the shape knows.
-	for _, k := range sh.keys {
-		raw, ok := byKey[k]
+// checkTypes reports the JSON type of each key the shape knows.
+func (k *callbackCheck) checkTypes(sh callbackShape) {
+	for _, key := range sh.keys {
+		raw, ok := k.byKey[key]
 		if !ok {
 			continue
 		}
 		got := jsonType(raw)
-		add("type."+k, got == sh.types[k], "%s, the sandbox sends a %s: %s", got, sh.types[k], cut(string(raw), 80))
+		k.add("type."+key, got == sh.types[key], "%s, the sandbox sends a %s: %s", got, sh.types[key], cut(string(raw), 80))
 	}
+}
 
-	// Number formats and values.
-	if raw, ok := byKey["amount"]; ok {
+// checkFormats reports how amount, charge and currency are written.
+func (k *callbackCheck) checkFormats() {
+	if raw, ok := k.byKey["amount"]; ok {
 		lit := strings.Trim(string(raw), `"`)
-		if shape == "withdrawal" {
-			add("format.amount", plainNumber.MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
+		if k.shape == "withdrawal" {
+			k.add("format.amount", plainNumber.MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
 		} else {
-			add("format.amount", fourDecimals.MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
+			k.add("format.amount", fourDecimals.MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
 		}
 	}
-	if raw, ok := byKey["charge"]; ok {
+	if raw, ok := k.byKey["charge"]; ok {
 		lit := strings.Trim(string(raw), `"`)
 		var good bool
 		var expect string
 		switch {
-		case shape == "deposit":
+		case k.shape == "deposit":
 			good, expect = fourDecimals.MatchString(lit), "four decimals on a completed deposit (\"9.0000\")"
-		case shape == "deposit_fail":
+		case k.shape == "deposit_fail":
 			good, expect = twoDecimals.MatchString(lit), "two decimals on a failed deposit (\"0.00\")"
-		case status == string(gateway.StatusCompleted):
+		case k.status == string(gateway.StatusCompleted):
 			good, expect = twoDecimals.MatchString(lit), "two decimals on a completed payout (\"5.00\")"
 		default:
 			good, expect = lit == "0", "\"0\" on a failed payout"
 		}
-		add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
+		k.add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
 	}
-	if _, ok := byKey["currency"]; ok {
-		add("format.currency", currencyCode.MatchString(str("currency")), "%s; a three-letter code", quoteOrNone(byKey["currency"]))
+	if _, ok := k.byKey["currency"]; ok {
+		k.add("format.currency", currencyCode.MatchString(k.str("currency")), "%s; a three-letter code", quoteOrNone(k.byKey["currency"]))
 	}
-	if raw, ok := byKey["status"]; ok {
-		add("value.status", strings.Trim(string(raw), `"`) == "true", "%s; every callback carries status true, failures included", cut(string(raw), 40))
-	}
-	if _, ok := byKey["order_status"]; ok {
-		known := status == string(gateway.StatusCompleted) || status == string(gateway.StatusFail) ||
-			(shape == "withdrawal" && status == string(gateway.StatusRejected))
-		add("value.order_status", known, "%s; the sandbox sends completed or fail (rejected on payouts)", quoteOrNone(byKey["order_status"]))
-	}
-	pt := str("payment_type")
-	if _, ok := byKey["payment_type"]; ok {
-		known := pt == "bank" || pt == "duitnow" || pt == "ewallet"
-		add("value.payment_type", known, "%s; live callbacks carry bank, duitnow or ewallet (observed profile)", quoteOrNone(byKey["payment_type"]))
-	}
+}
 
-	// The token: md5(secret + order_id) for some configured merchant's secret.
-	merchant, detail, ok := s.verifyCaptured(str("order_id"), str("token"), pt)
-	add("token", ok, "%s", detail)
-	if tok := str("token"); tok != "" {
-		add("format.token", md5Hex.MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
+// checkValues reports status, order_status and payment_type values the sandbox would
+// not send.
+func (k *callbackCheck) checkValues() {
+	if raw, ok := k.byKey["status"]; ok {
+		k.add("value.status", strings.Trim(string(raw), `"`) == "true", "%s; every callback carries status true, failures included", cut(string(raw), 40))
 	}
-	return shape, merchant, fs
+	if _, ok := k.byKey["order_status"]; ok {
+		known := k.status == string(gateway.StatusCompleted) || k.status == string(gateway.StatusFail) ||
+			(k.shape == "withdrawal" && k.status == string(gateway.StatusRejected))
+		k.add("value.order_status", known, "%s; the sandbox sends completed or fail (rejected on payouts)", quoteOrNone(k.byKey["order_status"]))
+	}
+	if _, ok := k.byKey["payment_type"]; ok {
+		pt := k.str("payment_type")
+		known := gateway.ValidPaymentType(pt)
+		k.add("value.payment_type", known, "%s; live callbacks carry bank, duitnow or ewallet (observed profile)", quoteOrNone(k.byKey["payment_type"]))
+	}
 }
 
 // verifyCaptured tries every configured merchant's secret on a captured token.

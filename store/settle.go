@@ -104,11 +104,8 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 			}
 		}
 		o.SettleAt, o.SettleOutcome = time.Time{}, nil
-		if o.ReverseAfter > 0 { // a rule's reverse_after: the reversal's timer
-			o.ReverseAt = o.SettledAt.Add(time.Duration(o.ReverseAfter))
-			if err := tx.Bucket(bucketTimers).Put(timerKey(o.ReverseAt, key), nil); err != nil {
-				return err
-			}
+		if err := scheduleReversal(tx, &o, key); err != nil {
+			return err
 		}
 		if err := putOrder(tx, &o); err != nil {
 			return err
@@ -123,6 +120,16 @@ func (s *Store) Settle(kind gateway.Kind, merchant, orderID string, apply Settle
 		return nil
 	})
 	return out, dels, err
+}
+
+// scheduleReversal stores the timer of a rule's reverse_after on an order that just
+// settled.
+func scheduleReversal(tx *bolt.Tx, o *gateway.Order, key []byte) error {
+	if o.ReverseAfter <= 0 {
+		return nil
+	}
+	o.ReverseAt = o.SettledAt.Add(time.Duration(o.ReverseAfter))
+	return tx.Bucket(bucketTimers).Put(timerKey(o.ReverseAt, key), nil)
 }
 
 // existingOrder reads the order an index key names, or ErrNotFound.
