@@ -83,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runClient(args, stdout, stderr)
 	case "compact":
 		return runCompact(args, stdout, stderr)
+	case "proxy":
+		return runProxy(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -99,6 +101,7 @@ Commands:
   serve        run the sandbox (the default when no command is given)
   parity       compare a target gateway's answers with the sandbox's
   client       send one vendor API request and print the answer
+  proxy        forward an integration's traffic to the real gateway, compare with a shadow sandbox
   compact      rewrite a stopped sandbox's state file to its live size (--data FILE)
   healthcheck  ask a local sandbox's /healthz (exit 0 when healthy)
   version      print the version

@@ -1,0 +1,16 @@
+package parity
+
+// Compare compares a target's answer with a sandbox's as a parity step does: HTTP
+// status, media type, then the JSON (tokens, p_url and datetimes by shape, lists by
+// shape). It returns the differences (Profile left empty: the attribution needs a
+// scripted step) and the notes that do not count as differences. The proxy
+// (`vpay88-sandbox proxy`) compares free-form traffic with it.
+func Compare(target, sandbox *Observation) (diffs []Diff, notes []string) {
+	c := compareObservations(target, sandbox)
+	return c.diffs, c.notes
+}
+
+// Mask masks a secret as recordings do: character by character, keeping its
+// character classes and length (digits 0, a-f a, other lower-case x, A-F A, other
+// upper-case X, _ and - kept, anything else *).
+func Mask(s string) string { return mask(s) }
