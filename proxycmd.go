@@ -2,28 +2,27 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/vpay88/vpay88-sandbox/config"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/proxy"
 )
 
-// proxyFlags are the proxy subcommand's settings.
+// proxyFlags are the proxy subcommand's settings; each defaults to its
+// VPAY88_PROXY_<NAME> environment variable.
 type proxyFlags struct {
-	target, addr, record     string
-	username, apiKey, secret string
+	target, addr, record, report string
+	username, apiKey, secret     string
+	json                         bool
+	profile                      gateway.Profile
 }
 
 func parseProxyFlags(args []string, stderr io.Writer) (*proxyFlags, error) {
@@ -31,23 +30,47 @@ func parseProxyFlags(args []string, stderr io.Writer) (*proxyFlags, error) {
 	f := &proxyFlags{}
 	fs := flag.NewFlagSet("vpay88-sandbox proxy", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `usage: vpay88-sandbox proxy --target URL [--addr 127.0.0.1:8089] [--record FILE] [--username U --api-key K --secret S]
+
+A reverse proxy to point the integration at instead of the gateway: requests go to the
+target unchanged, answers come back unchanged. Off the integration's path each exchange
+is recorded (secrets masked) and answered again by an in-process sandbox, and the two
+answers are compared as parity compares them. Differences: logged, at
+http://ADDR/proxy/differences (JSON) and http://ADDR/proxy/ (page), and printed as a
+parity report on SIGINT or SIGTERM.
+
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&f.target, "target", env(p+"TARGET", ""), "base URL of the real gateway (VPAY88_PROXY_TARGET)")
 	fs.StringVar(&f.addr, "addr", env(p+"ADDR", "127.0.0.1:8089"), "where the integration reaches the proxy (VPAY88_PROXY_ADDR)")
-	fs.StringVar(&f.record, "record", env(p+"RECORD", ""), "write every exchange, secrets masked, as JSON lines to this file (VPAY88_PROXY_RECORD)")
-	fs.StringVar(&f.username, "username", env(p+"USERNAME", ""), "the traffic's merchant username, for the shadow sandbox; default vpay88-test (VPAY88_PROXY_USERNAME)")
-	fs.StringVar(&f.apiKey, "api-key", env(p+"API_KEY", ""), "the traffic's api_key, for the shadow sandbox (VPAY88_PROXY_API_KEY)")
-	fs.StringVar(&f.secret, "secret", env(p+"SECRET", ""), "the traffic's secret key, for the shadow's callbacks (VPAY88_PROXY_SECRET)")
+	fs.StringVar(&f.record, "record", env(p+"RECORD", ""), "write every exchange, secrets masked, as JSON lines to FILE (VPAY88_PROXY_RECORD)")
+	fs.StringVar(&f.report, "report", env(p+"REPORT", ""), "on exit, also write the report as JSON to FILE (VPAY88_PROXY_REPORT)")
+	fs.BoolVar(&f.json, "json", envBool(p+"JSON"), "print the report on exit as JSON instead of a table (VPAY88_PROXY_JSON)")
+	fs.StringVar(&f.username, "username", env(p+"USERNAME", ""), "the traffic's merchant username; default: learnt from the first /merchant/auth (VPAY88_PROXY_USERNAME)")
+	fs.StringVar(&f.apiKey, "api-key", env(p+"API_KEY", ""), "the traffic's api_key; default: learnt from the first /merchant/auth (VPAY88_PROXY_API_KEY)")
+	fs.StringVar(&f.secret, "secret", env(p+"SECRET", ""), "the merchant's secret key: the shadow signs with it, and it is masked (VPAY88_PROXY_SECRET)")
+	var profile string
+	fs.StringVar(&profile, "profile", env(p+"PROFILE", string(gateway.ProfileDocument)), "profile of the shadow sandbox, document or observed (VPAY88_PROXY_PROFILE)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if f.target == "" {
 		return nil, errors.New("--target is required: the real gateway's base URL")
 	}
+	var err error
+	if f.profile, err = gateway.ParseProfile(profile); err != nil {
+		return nil, fmt.Errorf("--profile: %w", err)
+	}
 	return f, nil
 }
 
-// runProxy serves the capture proxy until SIGINT or SIGTERM, then prints the
-// differences as JSON.
+// runProxy serves the capture proxy until SIGINT or SIGTERM, then prints the report.
+// Exit status: 0 after a signal, 1 when serving failed, 2 on usage errors.
 func runProxy(args []string, stdout, stderr io.Writer) int {
 	f, err := parseProxyFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -57,64 +80,49 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
 		return 2
 	}
-	shadow, err := inproc.Start(inproc.Options{Changes: []func(*config.Config){func(c *config.Config) {
-		m := &c.Merchants[0]
-		for _, kv := range []struct {
-			to *string
-			v  string
-		}{{&m.Username, f.username}, {&m.APIKey, f.apiKey}, {&m.SecretKey, f.secret}} {
-			if kv.v != "" {
-				*kv.to = kv.v
-			}
-		}
-	}}})
-	if err != nil {
-		fmt.Fprintln(stderr, "vpay88-sandbox proxy: shadow sandbox:", err)
-		return 1
-	}
-	defer shadow.Close()
-	code := serveProxy(f, shadow.URL, stdout, stderr)
-	return code
-}
-
-func serveProxy(f *proxyFlags, shadowURL string, stdout, stderr io.Writer) int {
-	var record io.Writer
-	if f.record != "" {
-		file, err := os.Create(f.record)
-		if err != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
-			return 1
-		}
-		defer file.Close()
-		record = file
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	p, err := proxy.New(proxy.Options{Target: f.target, Shadow: shadowURL, Record: record, Logger: log})
-	if err != nil {
-		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
-		return 2
-	}
-	ln, err := net.Listen("tcp", f.addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
-		return 1
-	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	log.Info("proxy listening", "url", "http://"+ln.Addr().String(), "target", f.target, "differences", "http://"+ln.Addr().String()+"/proxy/differences")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	_ = srv.Shutdown(sctx)
-	p.Close()
-	ex, dropped := p.Differences()
-	if ex == nil {
-		ex = []proxy.Exchange{}
+	return proxyMain(ctx, f, stdout, stderr)
+}
+
+func proxyMain(ctx context.Context, f *proxyFlags, stdout, stderr io.Writer) int {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	p, err := proxy.New(proxy.Options{Target: f.target, Username: f.username, APIKey: f.apiKey, Secret: f.secret,
+		Profile: f.profile, Record: f.record, Log: log})
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
+		return 1
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(map[string]any{"target": f.target, "count": len(ex), "dropped": dropped, "exchanges": ex})
-	return 0
+	serveErr := p.ListenAndServe(ctx, f.addr, func(a net.Addr) {
+		base := "http://" + a.String()
+		log.Info("proxy listening", "url", base, "target", f.target, "differences", base+"/proxy/differences", "page", base+"/proxy/")
+	})
+	code := 0
+	if serveErr != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", serveErr)
+		code = 1
+	}
+	if err := p.Close(); err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox proxy: recording:", err)
+		code = 1
+	}
+	rep := p.Report()
+	if f.json {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteTable(stdout)
+	}
+	if err == nil && f.report != "" {
+		var file *os.File
+		if file, err = os.OpenFile(f.report, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600); err == nil {
+			err = errors.Join(rep.WriteJSON(file), file.Close())
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox proxy: report:", err)
+		code = 1
+	}
+	s := p.Summary()
+	fmt.Fprintf(stderr, "vpay88-sandbox proxy: %d exchanges, %d not shadowed, %d dropped (shadow queue full)\n", s.Exchanges, s.NotShadowed, s.Dropped)
+	return code
 }

@@ -1,302 +1,412 @@
-// Package proxy captures a team's own traffic with the real gateway: a reverse proxy
-// the merchant's integration points at instead of the gateway. Every request goes to
-// the target unchanged and the target's answer comes back unchanged, byte for byte;
-// meanwhile the same request is answered by a shadow sandbox, off the integration's
-// path, and the two answers are compared with parity's comparison. The exchanges are
-// recorded (secrets masked) and the differences listed.
+// Package proxy is `vpay88-sandbox proxy`: a reverse proxy a merchant's integration
+// points at instead of the real gateway. Every request goes to the target unchanged
+// and the target's answer comes back unchanged; meanwhile, off the request's path,
+// each exchange is written to a recording (secrets masked) and sent again to an
+// in-process sandbox, the shadow, whose answer is compared with the target's by
+// parity's comparison. The shadow maps the target's auth tokens and p_urls to its
+// own, and does not compare the later requests of an order whose creation the two
+// sides disagreed on (that disagreement is the difference reported).
+//
+// The integration never waits for the shadow: an exchange is handed to a bounded
+// queue when the target's answer has been copied to the integration, and dropped
+// (counted) when the queue is full.
 package proxy
 
 import (
 	"bytes"
-	"encoding/json"
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
-	"mime"
-	"mime/multipart"
+	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/parity"
 )
 
-// maxBody bounds what the proxy reads of a request or an answer: the vendor's are a
-// few KiB.
-const maxBody = 4 << 20
-
-// queueSize bounds the shadow work waiting: when the shadow falls behind, exchanges
-// are compared no more (Dropped counts them) rather than slowing the integration.
-const queueSize = 1024
-
 // Options configures a Proxy.
 type Options struct {
-	// Target is the real gateway's base URL.
+	// Target is the gateway's base URL, e.g. Vpay88's test environment.
 	Target string
-	// Shadow is the base URL of the sandbox that answers in shadow.
-	Shadow string
-	// Record, when set, receives one JSON line per exchange (secrets masked).
-	Record io.Writer
-	Logger *slog.Logger
-	Client *http.Client
+	// Username and APIKey are the shadow merchant's credentials: the traffic's. Empty
+	// ones are learnt from the first request that carries both username and api_key
+	// (/merchant/auth); the shadow starts then, and the requests before it are
+	// shadowed once it has started (at most PendingLimit of them).
+	Username, APIKey string
+	// Secret is the merchant's secret key: the shadow signs callbacks with it, and it
+	// is masked everywhere.
+	Secret string
+	// Profile is the shadow sandbox's profile; "" is the document profile.
+	Profile gateway.Profile
+	// Record, when set, is the file the exchanges are written to, one JSON object a
+	// line (record.go).
+	Record string
+	// QueueSize bounds the exchanges waiting for the shadow (and, separately, for the
+	// recording); default 256. A full queue drops the exchange and counts it.
+	QueueSize int
+	// MaxSteps bounds the compared exchanges kept for the report; default 10000.
+	// Past it, exchanges without differences are only counted.
+	MaxSteps int
+	// Transport reaches the target; default a clone of http.DefaultTransport that
+	// does not ask for compression (the answer is passed on as the target sent it).
+	Transport http.RoundTripper
+	// ShadowTimeout bounds each shadow request; default 10 s.
+	ShadowTimeout time.Duration
+	// Log receives the differences as they are found; default slog.Default().
+	Log *slog.Logger
 }
 
-// Exchange is one request with both answers and their differences.
-type Exchange struct {
-	Time     time.Time          `json:"time"`
-	Method   string             `json:"method"`
-	Path     string             `json:"path"`
-	Endpoint string             `json:"endpoint,omitempty"`
-	Request  map[string]string  `json:"request"`
-	Target   parity.Observation `json:"target"`
-	Sandbox  parity.Observation `json:"sandbox"`
-	Diffs    []parity.Diff      `json:"diffs"`
-	Error    string             `json:"error,omitempty"`
-}
+// PendingLimit is how many exchanges before the shadow has credentials wait for it.
+const PendingLimit = 64
 
-// Proxy is an http.Handler forwarding to the target and comparing in shadow.
+// maxCapture is the largest request or answer body the proxy keeps for the shadow and
+// the recording; a larger one is still passed on whole, but not shadowed.
+const maxCapture = 1 << 20
+
+// Proxy is a running proxy: an http.Handler. Close stops its background work.
 type Proxy struct {
 	o      Options
 	target *url.URL
-	jobs   chan job
-	wg     sync.WaitGroup
+	rp     *httputil.ReverseProxy
+	log    *slog.Logger
+	red    *redactor
+	rec    *recorder
+	sh     *shadow // owned by the shadow goroutine
 
-	mu        sync.Mutex
-	tokens    map[string]string // target auth token → the shadow's
-	exchanges []Exchange        // the last ones with differences, newest last
-	secrets   []string          // values masked in the record (tokens, api keys)
-	// Dropped counts exchanges not compared because the shadow was behind.
-	dropped int
+	// closing guards the queues: submit holds it for reading, Close for writing.
+	closing  sync.RWMutex
+	closed   bool
+	queue    chan *exchange
+	recq     chan *exchange
+	workers  sync.WaitGroup
+	inFlight atomic.Int64 // submitted, not yet done by the shadow
+
+	seq, dropped, recDropped, notShadowed atomic.Int64
+
+	mu       sync.Mutex
+	steps    []*parity.StepResult
+	same     int
+	diff     int
+	skipped  int
+	shadowAt string // the shadow's URL once started
 }
 
-type job struct {
-	r      *http.Request
-	body   []byte
-	fields url.Values
-	target parity.Observation
-	at     time.Time
+// exchange is one request and the target's answer, as the integration saw them.
+type exchange struct {
+	seq        int64
+	at         time.Time
+	method     string
+	path       string
+	rawQuery   string
+	reqHeader  http.Header
+	reqBody    []byte
+	status     int
+	respHeader http.Header
+	respBody   []byte
+	tooLarge   bool // a body over maxCapture: passed on, not kept
+	err        string
+	took       time.Duration
 }
 
-// New returns a proxy; Close drains its shadow work.
+type exchangeKey struct{}
+
+// New starts a proxy: the recording file, and the shadow sandbox when Options gives
+// its credentials.
 func New(o Options) (*Proxy, error) {
-	t, err := url.Parse(strings.TrimRight(o.Target, "/"))
-	if err != nil {
-		return nil, err
+	t, err := url.Parse(o.Target)
+	if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
+		return nil, fmt.Errorf("proxy: target %q is not an http(s) URL", o.Target)
 	}
-	if o.Logger == nil {
-		o.Logger = slog.New(slog.DiscardHandler)
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
 	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: 60 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 10000
 	}
-	p := &Proxy{o: o, target: t, jobs: make(chan job, queueSize), tokens: map[string]string{}}
-	p.wg.Add(1)
+	if o.ShadowTimeout <= 0 {
+		o.ShadowTimeout = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Transport == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DisableCompression = true
+		tr.MaxIdleConnsPerHost = 64
+		o.Transport = tr
+	}
+	p := &Proxy{o: o, target: t, log: o.Log, red: newRedactor(o.APIKey, o.Secret),
+		queue: make(chan *exchange, o.QueueSize)}
+	p.rp = &httputil.ReverseProxy{
+		// Rewrite (not Director) adds no X-Forwarded-* header: the target hears the
+		// integration's request as it was sent, but for its Host.
+		Rewrite:        func(pr *httputil.ProxyRequest) { pr.SetURL(t) },
+		Transport:      o.Transport,
+		FlushInterval:  -1,
+		ModifyResponse: p.modifyResponse,
+		ErrorHandler:   p.errorHandler,
+		ErrorLog:       slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+	}
+	if o.Record != "" {
+		if p.rec, err = openRecorder(o.Record, o.Target, p.red); err != nil {
+			return nil, err
+		}
+		p.recq = make(chan *exchange, 4*o.QueueSize)
+		p.workers.Add(1)
+		go p.recordLoop()
+	}
+	p.sh = newShadow(p)
+	if o.Username != "" && o.APIKey != "" {
+		if err := p.sh.start(o.Username, o.APIKey); err != nil {
+			p.closing.Lock()
+			p.closed = true
+			if p.recq != nil {
+				close(p.recq)
+			}
+			p.closing.Unlock()
+			p.workers.Wait()
+			_ = p.closeRecorder()
+			return nil, err
+		}
+	}
+	p.workers.Add(1)
 	go p.shadowLoop()
 	return p, nil
 }
 
-// Close waits for the exchanges queued to be compared, and stops.
-func (p *Proxy) Close() {
-	close(p.jobs)
-	p.wg.Wait()
-}
-
-// hopHeaders are not forwarded (RFC 9110 §7.6.1).
-var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Connection", "Transfer-Encoding", "Upgrade", "Te", "Trailer"}
-
-// ServeHTTP forwards a request to the target and answers with the target's answer,
-// then queues the exchange for the shadow. /proxy/differences lists the differences.
+// ServeHTTP proxies a request to the target, or answers the proxy's own pages under
+// /proxy/.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/proxy/differences" {
-		p.writeDifferences(w)
+	switch r.URL.Path {
+	case "/proxy/differences":
+		p.serveDifferences(w, r)
+		return
+	case "/proxy/", "/proxy":
+		p.serveDashboard(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
-	if err != nil {
-		http.Error(w, "proxy: read request: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	resp, err := p.forward(r, p.o.Target, body, nil)
-	if err != nil {
-		p.o.Logger.Warn("proxy: target unreachable", "path", r.URL.Path, "err", err)
-		http.Error(w, "proxy: target unreachable: "+err.Error(), http.StatusBadGateway)
-		return
-	}
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	resp.Body.Close()
-	for k, vs := range resp.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(answer)
-	j := job{r: r.Clone(r.Context()), body: body, fields: formFields(r.Header.Get("Content-Type"), body), at: time.Now(),
-		target: parity.Observation{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: string(answer)}}
-	select {
-	case p.jobs <- j:
-	default:
-		p.mu.Lock()
-		p.dropped++
-		p.mu.Unlock()
-	}
-}
-
-// forward sends the request to base with body (or, for the shadow, the rewritten
-// body) and returns the answer.
-func (p *Proxy) forward(r *http.Request, base string, body []byte, header http.Header) (*http.Response, error) {
-	u := strings.TrimRight(base, "/") + r.URL.RequestURI()
-	req, err := http.NewRequest(r.Method, u, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	h := header
-	if h == nil {
-		h = r.Header
-	}
-	req.Header = h.Clone()
-	for _, k := range hopHeaders {
-		req.Header.Del(k)
-	}
-	req.Host = ""
-	return p.o.Client.Do(req)
-}
-
-// formFields reads a vendor request's fields, as the sandbox would.
-func formFields(contentType string, body []byte) url.Values {
-	mt, params, _ := mime.ParseMediaType(contentType)
-	switch mt {
-	case "application/x-www-form-urlencoded":
-		v, _ := url.ParseQuery(string(body))
-		return v
-	case "multipart/form-data":
-		f, err := multipart.NewReader(bytes.NewReader(body), params["boundary"]).ReadForm(maxBody)
+	ex := &exchange{seq: p.seq.Add(1), at: time.Now(), method: r.Method, path: r.URL.Path,
+		rawQuery: r.URL.RawQuery, reqHeader: r.Header.Clone()}
+	if r.Body != nil && r.Body != http.NoBody {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxCapture+1))
 		if err != nil {
-			return url.Values{}
+			http.Error(w, "proxy: reading the request: "+err.Error(), http.StatusBadRequest)
+			return
 		}
-		defer f.RemoveAll()
-		return url.Values(f.Value)
-	}
-	return url.Values{}
-}
-
-// shadowLoop answers each queued exchange with the shadow and compares.
-func (p *Proxy) shadowLoop() {
-	defer p.wg.Done()
-	for j := range p.jobs {
-		p.compare(j)
-	}
-}
-
-func (p *Proxy) compare(j job) {
-	ex := Exchange{Time: j.at.UTC(), Method: j.r.Method, Path: j.r.URL.Path, Request: map[string]string{}, Target: j.target}
-	if e, ok := gateway.ParseEndpoint(j.r.URL.Path); ok {
-		ex.Endpoint = string(e)
-	}
-	fields := p.shadowFields(j.fields)
-	body := []byte(fields.Encode())
-	h := j.r.Header.Clone()
-	h.Set("Content-Type", "application/x-www-form-urlencoded")
-	h.Del("Content-Length")
-	resp, err := p.forward(j.r, p.o.Shadow, body, h)
-	if err != nil {
-		ex.Error = "shadow: " + err.Error()
-	} else {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-		resp.Body.Close()
-		ex.Sandbox = parity.Observation{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: string(b)}
-		ex.Diffs, _ = parity.Compare(&ex.Target, &ex.Sandbox)
-		if ex.Endpoint == string(gateway.EndpointAuth) {
-			p.learnToken(ex.Target.Body, ex.Sandbox.Body)
+		if len(body) > maxCapture {
+			ex.tooLarge = true
+			r.Body = struct {
+				io.Reader
+				io.Closer
+			}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+		} else {
+			ex.reqBody = body
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 	}
-	p.remember(j.fields, &ex)
-	if len(ex.Diffs) > 0 || ex.Error != "" {
-		p.o.Logger.Info("proxy: difference", "path", ex.Path, "diffs", len(ex.Diffs), "err", ex.Error)
-	}
+	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	// The answer has been copied to the integration: the rest is off its path.
+	p.submit(ex)
 }
 
-// shadowFields are the request's fields with the target's auth token replaced by the
-// shadow's, so a request made with a token the target issued is the same request in
-// the shadow.
-func (p *Proxy) shadowFields(f url.Values) url.Values {
-	out := url.Values{}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for k, vs := range f {
-		for _, v := range vs {
-			if k == "auth" {
-				if s, ok := p.tokens[v]; ok {
-					v = s
-				}
-			}
-			out.Add(k, v)
+// modifyResponse keeps the target's status and headers and tees its body, unchanged.
+func (p *Proxy) modifyResponse(resp *http.Response) error {
+	ex, _ := resp.Request.Context().Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		return nil
+	}
+	ex.status, ex.respHeader = resp.StatusCode, resp.Header.Clone()
+	resp.Body = &capture{rc: resp.Body, ex: ex}
+	return nil
+}
+
+// errorHandler answers 502 when the target cannot be reached, as ReverseProxy does.
+func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	if ex, _ := r.Context().Value(exchangeKey{}).(*exchange); ex != nil {
+		ex.err = err.Error()
+	}
+	if !errors.Is(err, context.Canceled) {
+		p.log.Warn("proxy: target unreachable", "path", r.URL.Path, "err", err)
+	}
+	w.WriteHeader(http.StatusBadGateway)
+}
+
+// capture copies what the integration reads of the answer, up to maxCapture.
+type capture struct {
+	rc io.ReadCloser
+	ex *exchange
+}
+
+func (c *capture) Read(b []byte) (int, error) {
+	n, err := c.rc.Read(b)
+	if n > 0 && !c.ex.tooLarge {
+		if len(c.ex.respBody)+n > maxCapture {
+			c.ex.tooLarge, c.ex.respBody = true, nil
+		} else {
+			c.ex.respBody = append(c.ex.respBody, b[:n]...)
 		}
 	}
-	return out
+	return n, err
 }
 
-// learnToken maps the target's auth token to the shadow's from two auth answers.
-func (p *Proxy) learnToken(target, shadow string) {
-	var t, s gateway.AuthAnswer
-	if json.Unmarshal([]byte(target), &t) != nil || json.Unmarshal([]byte(shadow), &s) != nil || t.Auth == "" || s.Auth == "" {
+func (c *capture) Close() error { return c.rc.Close() }
+
+// submit hands an exchange to the recording and the shadow, never waiting.
+func (p *Proxy) submit(ex *exchange) {
+	ex.took = time.Since(ex.at)
+	p.closing.RLock()
+	defer p.closing.RUnlock()
+	if p.closed {
 		return
 	}
-	p.mu.Lock()
-	p.tokens[t.Auth] = s.Auth
-	p.secrets = append(p.secrets, t.Auth, s.Auth)
-	p.mu.Unlock()
+	if p.recq != nil {
+		select {
+		case p.recq <- ex:
+		default:
+			if p.recDropped.Add(1) == 1 {
+				p.log.Warn("proxy: recording queue full, exchanges not recorded (counted)")
+			}
+		}
+	}
+	p.inFlight.Add(1)
+	select {
+	case p.queue <- ex:
+	default:
+		p.inFlight.Add(-1)
+		if p.dropped.Add(1) == 1 {
+			p.log.Warn("proxy: shadow queue full, exchanges not shadowed (counted at /proxy/differences)")
+		}
+	}
 }
 
-// maxKept bounds the exchanges with differences the proxy keeps for its list.
-const maxKept = 1000
+func (p *Proxy) shadowLoop() {
+	defer p.workers.Done()
+	for ex := range p.queue {
+		p.sh.handle(ex)
+		p.inFlight.Add(-1)
+	}
+}
 
-// remember records an exchange (masked) and keeps it if it differs.
-func (p *Proxy) remember(fields url.Values, ex *Exchange) {
+func (p *Proxy) recordLoop() {
+	defer p.workers.Done()
+	for ex := range p.recq {
+		if err := p.rec.write(ex); err != nil {
+			p.log.Error("proxy: recording", "err", err)
+		}
+	}
+}
+
+// Sync waits until the shadow has handled every exchange submitted so far, or ctx
+// ends.
+func (p *Proxy) Sync(ctx context.Context) error {
+	for p.inFlight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
+}
+
+// Close lets the shadow and the recording finish the queued exchanges, then stops the
+// shadow sandbox and closes the recording. Requests still being served are passed on
+// but neither recorded nor shadowed. It is safe to call more than once.
+func (p *Proxy) Close() error {
+	p.closing.Lock()
+	if p.closed {
+		p.closing.Unlock()
+		return nil
+	}
+	p.closed = true
+	close(p.queue)
+	if p.recq != nil {
+		close(p.recq)
+	}
+	p.closing.Unlock()
+	p.workers.Wait()
+	p.sh.close()
+	return p.closeRecorder()
+}
+
+func (p *Proxy) closeRecorder() error {
+	if p.rec == nil {
+		return nil
+	}
+	return p.rec.close()
+}
+
+// addStep files a compared (or skipped) exchange and logs its differences.
+func (p *Proxy) addStep(ex *exchange, st *parity.StepResult) {
+	for _, d := range st.Diffs {
+		p.log.Warn("proxy: difference", "exchange", ex.seq, "endpoint", string(st.Endpoint), "path", ex.path,
+			"where", d.Path, "kind", d.Kind, "target", d.Target, "sandbox", d.Sandbox)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for k := range fields {
-		v := fields.Get(k)
-		switch k {
-		case "api_key", "secret", "auth":
-			p.secrets = append(p.secrets, v)
-			v = parity.Mask(v)
+	switch {
+	case st.Skipped != "":
+		p.skipped++
+	case len(st.Diffs) == 0:
+		p.same++
+		if len(p.steps) >= p.o.MaxSteps {
+			return
 		}
-		ex.Request[k] = v
+	default:
+		p.diff++
 	}
-	for _, s := range p.secrets {
-		if len(s) >= 8 {
-			ex.Target.Body = strings.ReplaceAll(ex.Target.Body, s, parity.Mask(s))
-			ex.Sandbox.Body = strings.ReplaceAll(ex.Sandbox.Body, s, parity.Mask(s))
-		}
-	}
-	if p.o.Record != nil {
-		b, _ := json.Marshal(ex)
-		_, _ = p.o.Record.Write(append(b, '\n'))
-	}
-	if len(ex.Diffs) > 0 || ex.Error != "" {
-		p.exchanges = append(p.exchanges, *ex)
-		if len(p.exchanges) > maxKept {
-			p.exchanges = p.exchanges[len(p.exchanges)-maxKept:]
-		}
-	}
+	p.steps = append(p.steps, st)
 }
 
-// Differences returns the exchanges whose answers differed, oldest first, and how many
-// exchanges were not compared because the shadow was behind.
-func (p *Proxy) Differences() ([]Exchange, int) {
+// Report is what the proxy compared, in parity's report format: one step per
+// shadowed exchange ("#12 generate_orders").
+func (p *Proxy) Report() *parity.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Exchange(nil), p.exchanges...), p.dropped
+	profile := p.o.Profile
+	if profile == "" {
+		profile = gateway.ProfileDocument
+	}
+	sandbox := "in-process shadow (not started: no credentials seen)"
+	if p.shadowAt != "" {
+		sandbox = "in-process shadow (" + p.shadowAt + ", temporary bbolt file)"
+	}
+	return &parity.Report{Target: p.o.Target + " (captured traffic)", Sandbox: sandbox, Profile: profile,
+		Steps: append([]*parity.StepResult(nil), p.steps...), Same: p.same, Different: p.diff, Skipped: p.skipped}
 }
 
-func (p *Proxy) writeDifferences(w http.ResponseWriter) {
-	ex, dropped := p.Differences()
-	if ex == nil {
-		ex = []Exchange{}
+// hopHeaders are not passed on by a proxy (RFC 9110 §7.6.1), nor to the shadow.
+var hopHeaders = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+	"Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// ListenAndServe serves the proxy at addr until ctx ends, then shuts the listener
+// down (waiting up to 5 s for requests in flight). It does not Close the proxy.
+func (p *Proxy) ListenAndServe(ctx context.Context, addr string, ready func(net.Addr)) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"count": len(ex), "dropped": dropped, "exchanges": ex})
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	if ready != nil {
+		ready(l.Addr())
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	<-served
+	return nil
 }

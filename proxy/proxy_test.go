@@ -2,36 +2,82 @@ package proxy_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/inproc"
 	"github.com/vpay88/vpay88-sandbox/proxy"
 )
 
-// fakeGateway is a sandbox that differs in planted ways: its auth answers carry an
-// extra key, and its unknown-order message is another text.
-func fakeGateway(t *testing.T) *httptest.Server {
+const (
+	username = "vpay88-test"
+	apiKey   = "EPSOWM0eewwrwer0OfUo"
+)
+
+// answer is one answer the fake gateway sent, as it sent it.
+type answer struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+// fake is a gateway that is a real sandbox but for four planted differences:
+//  1. auth answers carry an extra key, expires_in;
+//  2. check_status refusals have another message text;
+//  3. the withdrawal bank list writes ids as numbers, not strings;
+//  4. it refuses the deposit PX-REFUSED (Order ID Exist), which the shadow accepts.
+type fake struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	sent []answer
+}
+
+var quotedID = regexp.MustCompile(`"id":"(\d+)"`)
+
+func newFake(t *testing.T) *fake {
 	sb, err := inproc.Start(inproc.Options{NoSync: true})
 	require.NoError(t, err)
 	t.Cleanup(sb.Close)
-	real := sb.Server
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f := &fake{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
-		real.ServeHTTP(rec, r)
-		body := rec.Body.String()
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		_ = r.ParseMultipartForm(1 << 20)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		out := ""
+		if r.URL.Path == "/merchant/generate_orders" && r.FormValue("orderid") == "PX-REFUSED" {
+			rec.Header().Set("Content-Type", "application/json")
+			out = `{"status":false,"message":"Order ID Exist."}`
+		} else {
+			r2 := r.Clone(r.Context())
+			r2.Body = io.NopCloser(bytes.NewReader(body))
+			sb.Server.ServeHTTP(rec, r2)
+			out = rec.Body.String()
+		}
 		switch r.URL.Path {
-		case "/merchant/auth": // planted 1: an extra key
-			body = strings.Replace(body, `{"status":true,`, `{"status":true,"expires_in":1800,`, 1)
-		case "/merchant/check_status": // planted 2: another message
-			body = strings.Replace(body, "Order not found.", "Order not exist.", 1)
+		case "/merchant/auth":
+			out = strings.Replace(out, `{"status":true,`, `{"status":true,"expires_in":1800,`, 1)
+		case "/merchant/check_status":
+			out = strings.Replace(out, `"message":"`, `"message":"Sorry, `, 1)
+		case "/wallet/withdraw_bank_list":
+			out = quotedID.ReplaceAllString(out, `"id":$1`)
 		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
@@ -39,73 +85,155 @@ func fakeGateway(t *testing.T) *httptest.Server {
 		w.Header().Set("X-Gateway", "fake")
 		w.Header().Del("Content-Length")
 		w.WriteHeader(rec.Code)
-		_, _ = io.WriteString(w, body)
+		_, _ = io.WriteString(w, out)
+		f.mu.Lock()
+		f.sent = append(f.sent, answer{rec.Code, w.Header().Clone(), []byte(out)})
+		f.mu.Unlock()
 	}))
-	t.Cleanup(srv.Close)
-	return srv
+	t.Cleanup(f.srv.Close)
+	return f
 }
 
-func post(t *testing.T, base, path string, fields map[string]string) (int, http.Header, []byte) {
-	t.Helper()
-	v := url.Values{}
-	for k, val := range fields {
-		v.Set(k, val)
-	}
-	resp, err := http.Post(base+path, "application/x-www-form-urlencoded", strings.NewReader(v.Encode()))
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return resp.StatusCode, resp.Header, b
+func (f *fake) last() answer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent[len(f.sent)-1]
 }
 
-// TestProxyForwardsAndComparesInShadow: the integration gets the target's answers
-// byte for byte; the shadow's differences are the planted ones and nothing else; a
-// deposit made with the target's token succeeds in the shadow too (tokens mapped).
-func TestProxyForwardsAndComparesInShadow(t *testing.T) {
-	target := fakeGateway(t)
-	shadow, err := inproc.Start(inproc.Options{NoSync: true})
-	require.NoError(t, err)
-	t.Cleanup(shadow.Close)
-	var record bytes.Buffer
-	p, err := proxy.New(proxy.Options{Target: target.URL, Shadow: shadow.URL, Record: &record})
+// TestProxy: the integration gets the fake's answers byte for byte; the shadow,
+// whose merchant is learnt from the traffic, reports the four planted differences
+// and nothing else; a deposit made with the target's token succeeds in the shadow;
+// the recording masks the secrets.
+func TestProxy(t *testing.T) {
+	f := newFake(t)
+	recording := filepath.Join(t.TempDir(), "capture.jsonl")
+	p, err := proxy.New(proxy.Options{Target: f.srv.URL, Record: recording})
 	require.NoError(t, err)
 	front := httptest.NewServer(p)
 	t.Cleanup(front.Close)
+	t.Cleanup(func() { _ = p.Close() })
 
-	creds := map[string]string{"username": "vpay88-test", "api_key": "EPSOWM0eewwrwer0OfUo"}
-	code, h, body := post(t, front.URL, "/merchant/auth", creds)
-	require.Equal(t, 200, code)
-	assert.Equal(t, "fake", h.Get("X-Gateway"), "the target's headers come back")
-	assert.Contains(t, string(body), `"expires_in":1800`, "the target's body comes back unchanged")
-	tok := strings.Split(strings.Split(string(body), `"auth":"`)[1], `"`)[0]
+	// Multipart, as the vendor's PHP posts.
+	gw := client.New(front.URL)
+	ctx := context.Background()
+	call := func(e client.Endpoint, fields url.Values) *client.Response {
+		t.Helper()
+		resp, err := gw.Do(ctx, e, fields)
+		require.NoError(t, err)
+		sent := f.last()
+		assert.Equal(t, sent.status, resp.StatusCode, "%s: the target's status", e)
+		assert.Equal(t, string(sent.body), string(resp.Body), "%s: the target's bytes", e)
+		assert.Equal(t, "fake", resp.Header.Get("X-Gateway"), "%s: the target's headers", e)
+		assert.Equal(t, sent.header.Get("Content-Type"), resp.Header.Get("Content-Type"))
+		return resp
+	}
+	call(client.EndpointCurrency, url.Values{"username": {username}}) // before the credentials: waits for the shadow
+	resp := call(client.EndpointAuth, url.Values{"username": {username}, "api_key": {apiKey}})
+	var auth struct{ Auth string }
+	require.NoError(t, json.Unmarshal(resp.Body, &auth))
+	require.NotEmpty(t, auth.Auth)
+	deposit := func(id string) url.Values {
+		return url.Values{"username": {"john"}, "auth": {auth.Auth}, "amount": {"100"}, "currency": {"MYR"},
+			"orderid": {id}, "email": {"john@example.com"}, "phone_number": {"601012456789"}}
+	}
+	call(client.EndpointGenerateOrders, deposit("PX-1"))
+	call(client.EndpointGenerateOrders, deposit("PX-REFUSED"))
+	call(client.EndpointCheckStatus, url.Values{"username": {username}, "id": {"PX-1"}})
+	call(client.EndpointCheckStatus, url.Values{"username": {username}, "id": {"PX-REFUSED"}}) // not compared
+	call(client.EndpointCheckStatus, url.Values{"username": {username}, "id": {"none"}})
+	call(client.EndpointWithdrawBankList, url.Values{"username": {username}, "currency": {"MYR"}})
+	// URL-encoded too: the shadow hears it in the same encoding.
+	form := url.Values{"username": {username}, "auth": {auth.Auth}, "currency": {"MYR"}}.Encode()
+	hr, err := http.Post(front.URL+"/wallet/bank_list", "application/x-www-form-urlencoded", strings.NewReader(form))
+	require.NoError(t, err)
+	raw, _ := io.ReadAll(hr.Body)
+	hr.Body.Close()
+	assert.Equal(t, string(f.last().body), string(raw))
 
-	deposit := map[string]string{"username": "john", "auth": tok, "amount": "100", "currency": "MYR", "orderid": "PX-1",
-		"email": "john@example.com", "phone_number": "601012456789"}
-	_, _, direct := post(t, target.URL, "/merchant/check_status", map[string]string{"username": "vpay88-test", "id": "none"})
-	code, _, viaProxy := post(t, front.URL, "/merchant/check_status", map[string]string{"username": "vpay88-test", "id": "none"})
-	assert.Equal(t, 200, code)
-	assert.Equal(t, string(direct), string(viaProxy), "byte-identical to the target's")
-	code, _, body = post(t, front.URL, "/merchant/generate_orders", deposit)
-	require.Equal(t, 200, code)
-	assert.Contains(t, string(body), `"status":true`)
-	p.Close()
+	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	require.NoError(t, p.Sync(sctx))
 
-	exchanges, dropped := p.Differences()
-	assert.Zero(t, dropped)
-	byPath := map[string][]string{}
-	for _, ex := range exchanges {
-		for _, d := range ex.Diffs {
-			byPath[ex.Path] = append(byPath[ex.Path], d.Path+" "+d.Kind)
+	// /proxy/differences, as a dashboard or a script reads it.
+	hr, err = http.Get(front.URL + "/proxy/differences")
+	require.NoError(t, err)
+	var sum proxy.Summary
+	require.NoError(t, json.NewDecoder(hr.Body).Decode(&sum))
+	hr.Body.Close()
+
+	var got []string
+	for _, st := range sum.Differences {
+		for _, d := range st.Diffs {
+			got = append(got, st.Name+" "+d.Path+" "+d.Kind)
 		}
 	}
-	assert.Len(t, byPath, 2, "only the planted differences: %v", byPath)
-	assert.Contains(t, strings.Join(byPath["/merchant/auth"], ";"), "expires_in")
-	assert.Contains(t, strings.Join(byPath["/merchant/check_status"], ";"), "message")
-	assert.Empty(t, byPath["/merchant/generate_orders"], "the target's token worked in the shadow")
+	slices.Sort(got)
+	assert.Equal(t, []string{
+		"#2 auth expires_in key_only_in_target",
+		"#4 generate_orders message key_only_in_target",
+		"#4 generate_orders p_url key_only_in_sandbox",
+		"#4 generate_orders status value",
+		"#7 check_status message value",
+		"#8 withdraw_bank_list data[].id type",
+	}, got, "every planted difference, none invented")
+	assert.EqualValues(t, 9, sum.Exchanges)
+	assert.Equal(t, 4, sum.Different)
+	assert.Equal(t, 4, sum.Same)
+	assert.Equal(t, 1, sum.Skipped)
+	require.Len(t, sum.SkippedExchanges, 1)
+	assert.Contains(t, sum.SkippedExchanges[0].Skipped, "PX-REFUSED")
+	assert.Zero(t, sum.Dropped)
 
-	rec := record.String()
-	assert.Equal(t, 3, strings.Count(rec, "\n"), "one line per exchange through the proxy")
-	assert.NotContains(t, rec, tok, "tokens are masked")
-	assert.NotContains(t, rec, "EPSOWM0eewwrwer0OfUo", "the api_key is masked")
+	rep := p.Report()
+	var dep *string
+	for _, st := range rep.Steps {
+		if st.Name == "#3 generate_orders" {
+			assert.Empty(t, st.Diffs)
+			assert.Contains(t, st.Sandbox.Body, `"status":true`, "the target's token worked in the shadow")
+			dep = &st.Sandbox.Body
+		}
+	}
+	require.NotNil(t, dep, "the deposit was compared")
+
+	page, err := http.Get(front.URL + "/proxy/")
+	require.NoError(t, err)
+	html, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	assert.Contains(t, string(html), "expires_in")
+
+	require.NoError(t, p.Close())
+	b, err := os.ReadFile(recording)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	assert.Len(t, lines, 1+9, "a header and one line per exchange")
+	assert.Contains(t, lines[0], proxy.RecordingFormat)
+	assert.NotContains(t, string(b), apiKey, "the api_key is masked")
+	assert.NotContains(t, string(b), auth.Auth, "the auth token is masked")
+	var first proxy.RecordedExchange
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &first))
+	assert.Equal(t, "[redacted]", first.Request["api_key"])
+	assert.Equal(t, "/merchant/auth", first.Path)
+
+	var table bytes.Buffer
+	require.NoError(t, rep.WriteTable(&table))
+	assert.Contains(t, table.String(), "expires_in")
+}
+
+// TestProxyTargetDown: an unreachable target is a 502 to the integration, and
+// nothing is compared.
+func TestProxyTargetDown(t *testing.T) {
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	p, err := proxy.New(proxy.Options{Target: dead.URL, Username: username, APIKey: apiKey})
+	require.NoError(t, err)
+	front := httptest.NewServer(p)
+	defer front.Close()
+	resp, err := http.PostForm(front.URL+"/merchant/currency", url.Values{"username": {username}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusBadGateway, resp.StatusCode)
+	require.NoError(t, p.Close())
+	s := p.Summary()
+	assert.EqualValues(t, 1, s.NotShadowed)
+	assert.Zero(t, s.Same+s.Different)
 }
