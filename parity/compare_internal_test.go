@@ -52,19 +52,19 @@ func TestMaskKeepsShape(t *testing.T) {
 }
 
 func TestRedactor(t *testing.T) {
-	r := &redactor{}
-	r.add("short")                // too short to mask safely
-	r.add("EPSOWM0eewwrwer0OfUo") // an api key
-	r.add("EPSOWM0eewwrwer0OfUo") // once
-	r.learn(map[string]any{"auth": "t5IF5r2fXit1FnhjBVQv"})
-	r.learn(map[string]any{"p_url": "https://x.com/checkout/order-pay/92/?pay_for_order=true&key=Zk3mQ9pLr2Tb"})
+	r := NewRedactor()
+	r.Add("short")                // too short to mask safely
+	r.Add("EPSOWM0eewwrwer0OfUo") // an api key
+	r.Add("EPSOWM0eewwrwer0OfUo") // once
+	r.Learn(map[string]any{"auth": "t5IF5r2fXit1FnhjBVQv"})
+	r.Learn(map[string]any{"p_url": "https://x.com/checkout/order-pay/92/?pay_for_order=true&key=Zk3mQ9pLr2Tb"})
 	assert.Len(t, r.secrets, 3)
-	out := r.text(`{"a":"EPSOWM0eewwrwer0OfUo","b":"t5IF5r2fXit1FnhjBVQv","c":"...key=Zk3mQ9pLr2Tb","d":"short"}`)
+	out := r.Text(`{"a":"EPSOWM0eewwrwer0OfUo","b":"t5IF5r2fXit1FnhjBVQv","c":"...key=Zk3mQ9pLr2Tb","d":"short"}`)
 	assert.NotContains(t, out, "EPSOWM0eewwrwer0OfUo")
 	assert.NotContains(t, out, "t5IF5r2fXit1FnhjBVQv")
 	assert.NotContains(t, out, "Zk3mQ9pLr2Tb")
 	assert.Contains(t, out, `"d":"short"`)
-	f := r.fields(map[string][]string{"api_key": {"k"}, "auth": {"t5IF5r2fXit1FnhjBVQv"}, "username": {"john"}})
+	f := r.Fields(map[string][]string{"api_key": {"k"}, "auth": {"t5IF5r2fXit1FnhjBVQv"}, "username": {"john"}})
 	assert.Equal(t, map[string]string{"api_key": Redacted, "auth": mask("t5IF5r2fXit1FnhjBVQv"), "username": "john"}, f)
 }
 

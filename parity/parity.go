@@ -162,7 +162,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 type conversation struct {
 	o            Options
 	r            *run
-	red          *redactor
+	red          *Redactor
 	tside, sside *side
 	rep          *Report
 	rec          *Recording
@@ -181,9 +181,9 @@ func newConversation(o Options) *conversation {
 	id := o.OrderPrefix + "-" + o.Now().UTC().Format("20060102T150405") + "-" + randomHex(3)
 	r.depositID, r.withdrawalID, r.unknownID = id+"-d", id+"-w", id+"-unknown"
 
-	red := &redactor{}
+	red := NewRedactor()
 	for _, s := range append([]string{o.TargetAPIKey, o.SandboxAPIKey}, o.Secrets...) {
-		red.add(s)
+		red.Add(s)
 	}
 	profile := o.Profile
 	if profile == "" {
@@ -219,7 +219,7 @@ func (c *conversation) step(ctx context.Context, st step) error {
 	}
 	if tobs == nil {
 		res.Skipped = "not in the recording"
-		res.Request = c.red.fields(sfields)
+		res.Request = c.red.Fields(sfields)
 		c.rep.Skipped++
 		return nil
 	}
@@ -274,8 +274,8 @@ func (c *conversation) targetAnswer(ctx context.Context, st step) (tobs *Observa
 func (c *conversation) learn(st step, tobs, sobs *Observation) {
 	tv, _ := client.DecodeNumbers([]byte(tobs.Body))
 	sv, _ := client.DecodeNumbers([]byte(sobs.Body))
-	c.red.learn(tv)
-	c.red.learn(sv)
+	c.red.Learn(tv)
+	c.red.Learn(sv)
 	if st.after != nil {
 		st.after(c.r, c.tside, tv)
 		st.after(c.r, c.sside, sv)
@@ -302,13 +302,13 @@ func plainFields(f url.Values) map[string]string {
 }
 
 // finish masks every secret the run learnt in the report and the recording.
-func finish(rep *Report, rec *Recording, red *redactor) *Report {
+func finish(rep *Report, rec *Recording, red *Redactor) *Report {
 	redactMap := func(m map[string]string) map[string]string {
 		v := url.Values{}
 		for k, s := range m {
 			v.Set(k, s)
 		}
-		return red.fields(v)
+		return red.Fields(v)
 	}
 	for _, s := range rep.Steps {
 		if s.Skipped == "" {
@@ -316,18 +316,18 @@ func finish(rep *Report, rec *Recording, red *redactor) *Report {
 		}
 		for _, ob := range []*Observation{s.Target, s.Sandbox} {
 			if ob != nil {
-				ob.Body = red.text(ob.Body)
+				ob.Body = red.Text(ob.Body)
 			}
 		}
 		for i := range s.Diffs {
-			s.Diffs[i].Target = red.text(s.Diffs[i].Target)
-			s.Diffs[i].Sandbox = red.text(s.Diffs[i].Sandbox)
+			s.Diffs[i].Target = red.Text(s.Diffs[i].Target)
+			s.Diffs[i].Sandbox = red.Text(s.Diffs[i].Sandbox)
 		}
 	}
 	if rec != nil {
 		for i := range rec.Steps {
 			rec.Steps[i].Request = redactMap(rec.Steps[i].Request)
-			rec.Steps[i].Body = red.text(rec.Steps[i].Body)
+			rec.Steps[i].Body = red.Text(rec.Steps[i].Body)
 		}
 		rep.Recording = rec
 	}

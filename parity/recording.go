@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
@@ -116,11 +117,30 @@ const Redacted = "[redacted]"
 // "1" of every answer.
 const minSecretLen = 6
 
-// redactor masks secrets in everything a run saves or prints.
-type redactor struct{ secrets []string }
+// Redactor masks secrets in everything a run saves or prints: the parity run's
+// report and recording, and the proxy's. It is safe for concurrent use.
+type Redactor struct {
+	mu      sync.RWMutex
+	secrets []string
+}
 
-func (r *redactor) add(s string) {
-	if len(s) < minSecretLen || slices.Contains(r.secrets, s) {
+// NewRedactor returns a Redactor that already knows the given secrets.
+func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{}
+	for _, s := range secrets {
+		r.Add(s)
+	}
+	return r
+}
+
+// Add learns a secret to mask wherever it appears.
+func (r *Redactor) Add(s string) {
+	if len(s) < minSecretLen {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if slices.Contains(r.secrets, s) {
 		return
 	}
 	r.secrets = append(r.secrets, s)
@@ -128,23 +148,35 @@ func (r *redactor) add(s string) {
 	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
 }
 
-// learn adds the secrets an answer carries: an auth token, a p_url's key.
-func (r *redactor) learn(v any) {
+// LearnRequest adds the credentials a request carries.
+func (r *Redactor) LearnRequest(f url.Values) {
+	for _, k := range []string{"api_key", "secret", "secret_key", "auth", "token"} {
+		r.Add(f.Get(k))
+	}
+}
+
+// Learn adds the secrets an answer carries: an auth token, a token, a p_url's key.
+func (r *Redactor) Learn(v any) {
 	m, ok := v.(map[string]any)
 	if !ok {
 		return
 	}
-	if tok, ok := m["auth"].(string); ok {
-		r.add(tok)
+	for _, k := range []string{"auth", "token"} {
+		if tok, ok := m[k].(string); ok {
+			r.Add(tok)
+		}
 	}
 	if p, ok := m["p_url"].(string); ok {
 		if u, err := url.Parse(p); err == nil {
-			r.add(u.Query().Get("key"))
+			r.Add(u.Query().Get("key"))
 		}
 	}
 }
 
-func (r *redactor) text(s string) string {
+// Text masks every known secret in s.
+func (r *Redactor) Text(s string) string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	for _, sec := range r.secrets {
 		if strings.Contains(s, sec) {
 			s = strings.ReplaceAll(s, sec, mask(sec))
@@ -153,8 +185,9 @@ func (r *redactor) text(s string) string {
 	return s
 }
 
-// fields redacts request fields for a report or a recording.
-func (r *redactor) fields(f url.Values) map[string]string {
+// Fields redacts request fields for a report or a recording: api_key and secrets
+// become Redacted, auth tokens are masked, other values have known secrets masked.
+func (r *Redactor) Fields(f url.Values) map[string]string {
 	out := make(map[string]string, len(f))
 	for k := range f {
 		v := f.Get(k)
@@ -163,10 +196,10 @@ func (r *redactor) fields(f url.Values) map[string]string {
 			if v != "" {
 				v = Redacted
 			}
-		case "auth":
+		case "auth", "token":
 			v = mask(v)
 		default:
-			v = r.text(v)
+			v = r.Text(v)
 		}
 		out[k] = v
 	}

@@ -76,7 +76,7 @@ type Proxy struct {
 	target *url.URL
 	rp     *httputil.ReverseProxy
 	log    *slog.Logger
-	red    *redactor
+	red    *parity.Redactor
 	rec    *recorder
 	sh     *shadow // owned by the shadow goroutine
 
@@ -142,7 +142,7 @@ func New(o Options) (*Proxy, error) {
 		tr.MaxIdleConnsPerHost = 64
 		o.Transport = tr
 	}
-	p := &Proxy{o: o, target: t, log: o.Log, red: newRedactor(o.APIKey, o.Secret),
+	p := &Proxy{o: o, target: t, log: o.Log, red: parity.NewRedactor(o.APIKey, o.Secret),
 		queue: make(chan *exchange, o.QueueSize)}
 	p.rp = &httputil.ReverseProxy{
 		// Rewrite (not Director) adds no X-Forwarded-* header: the target hears the

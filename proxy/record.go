@@ -3,11 +3,7 @@ package proxy
 import (
 	"bufio"
 	"encoding/json"
-	"net/url"
 	"os"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
@@ -54,10 +50,10 @@ type RecordedExchange struct {
 type recorder struct {
 	f   *os.File
 	w   *bufio.Writer
-	red *redactor
+	red *parity.Redactor
 }
 
-func openRecorder(path, target string, red *redactor) (*recorder, error) {
+func openRecorder(path, target string, red *parity.Redactor) (*recorder, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -72,16 +68,16 @@ func openRecorder(path, target string, red *redactor) (*recorder, error) {
 
 func (r *recorder) write(ex *exchange) error {
 	fields := formFields(ex.reqHeader.Get("Content-Type"), ex.reqBody)
-	r.red.learnRequest(fields)
+	r.red.LearnRequest(fields)
 	body := decoded(ex.respHeader, ex.respBody)
 	if v, err := client.DecodeNumbers(body); err == nil {
-		r.red.learnAnswer(v)
+		r.red.Learn(v)
 	}
 	e, _ := gateway.ParseEndpoint(ex.path)
 	rec := RecordedExchange{Seq: ex.seq, Time: ex.at.UTC(), Method: ex.method, Path: ex.path,
-		Query: r.red.text(ex.rawQuery), Endpoint: e, RequestType: ex.reqHeader.Get("Content-Type"),
-		Request: r.red.fields(fields), Status: ex.status, Body: r.red.text(string(body)),
-		BodyOmitted: ex.tooLarge, Error: r.red.text(ex.err), Millis: float64(ex.took.Microseconds()) / 1000}
+		Query: r.red.Text(ex.rawQuery), Endpoint: e, RequestType: ex.reqHeader.Get("Content-Type"),
+		Request: r.red.Fields(fields), Status: ex.status, Body: r.red.Text(string(body)),
+		BodyOmitted: ex.tooLarge, Error: r.red.Text(ex.err), Millis: float64(ex.took.Microseconds()) / 1000}
 	if ex.respHeader != nil {
 		rec.ContentType = ex.respHeader.Get("Content-Type")
 	}
@@ -105,93 +101,4 @@ func (r *recorder) close() error {
 		err = cerr
 	}
 	return err
-}
-
-// minSecretLen is parity's: a shorter credential would mask every "1" of every answer.
-const minSecretLen = 6
-
-// redactor masks secrets as parity's recordings do; it is parity's logic, local to
-// the proxy (parity exports only Mask) and safe for the shadow and the recording
-// goroutines together.
-type redactor struct {
-	mu      sync.RWMutex
-	secrets []string
-}
-
-func newRedactor(secrets ...string) *redactor {
-	r := &redactor{}
-	for _, s := range secrets {
-		r.add(s)
-	}
-	return r
-}
-
-func (r *redactor) add(s string) {
-	if len(s) < minSecretLen {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if slices.Contains(r.secrets, s) {
-		return
-	}
-	r.secrets = append(r.secrets, s)
-	slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
-}
-
-// learnRequest adds the credentials a request carries.
-func (r *redactor) learnRequest(f url.Values) {
-	for _, k := range []string{"api_key", "secret", "secret_key", "auth", "token"} {
-		r.add(f.Get(k))
-	}
-}
-
-// learnAnswer adds the secrets an answer carries: an auth token, a token, a p_url's
-// key.
-func (r *redactor) learnAnswer(v any) {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return
-	}
-	for _, k := range []string{"auth", "token"} {
-		if tok, ok := m[k].(string); ok {
-			r.add(tok)
-		}
-	}
-	if p, ok := m["p_url"].(string); ok {
-		if u, err := url.Parse(p); err == nil {
-			r.add(u.Query().Get("key"))
-		}
-	}
-}
-
-func (r *redactor) text(s string) string {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	for _, sec := range r.secrets {
-		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, parity.Mask(sec))
-		}
-	}
-	return s
-}
-
-// fields redacts request fields as parity's recordings do.
-func (r *redactor) fields(f url.Values) map[string]string {
-	out := make(map[string]string, len(f))
-	for k := range f {
-		v := f.Get(k)
-		switch k {
-		case "api_key", "secret", "secret_key":
-			if v != "" {
-				v = parity.Redacted
-			}
-		case "auth", "token":
-			v = parity.Mask(v)
-		default:
-			v = r.text(v)
-		}
-		out[k] = v
-	}
-	return out
 }

@@ -58,7 +58,7 @@ func (s *shadow) start(username, apiKey string) error {
 		return fmt.Errorf("proxy: shadow sandbox: %w", err)
 	}
 	s.sb = sb
-	s.p.red.add(apiKey)
+	s.p.red.Add(apiKey)
 	s.p.mu.Lock()
 	s.p.shadowAt = sb.URL
 	s.p.mu.Unlock()
@@ -98,7 +98,7 @@ func (s *shadow) handle(ex *exchange) {
 		return
 	}
 	fields := formFields(ex.reqHeader.Get("Content-Type"), ex.reqBody)
-	s.p.red.learnRequest(fields)
+	s.p.red.LearnRequest(fields)
 	if s.sb == nil && s.failed == "" {
 		user, key := firstOf(s.p.o.Username, fields.Get("username")), firstOf(s.p.o.APIKey, fields.Get("api_key"))
 		if user == "" || key == "" {
@@ -132,7 +132,7 @@ func (s *shadow) compare(ex *exchange, endpoint gateway.Endpoint, page string, f
 	if page != "" {
 		name = "p_url page " + ex.path
 	}
-	st := &parity.StepResult{Name: fmt.Sprintf("#%d %s", ex.seq, name), Endpoint: endpoint, Request: s.p.red.fields(fields)}
+	st := &parity.StepResult{Name: fmt.Sprintf("#%d %s", ex.seq, name), Endpoint: endpoint, Request: s.p.red.Fields(fields)}
 	if id := firstOf(fields.Get("orderid"), fields.Get("id")); id != "" {
 		if at, ok := s.diverged[id]; ok && endpoint != gateway.EndpointGenerateOrders && endpoint != gateway.EndpointWithdrawOrders {
 			st.Skipped = fmt.Sprintf("order %s: the target and the shadow disagreed on its creation (exchange #%d)", id, at)
@@ -145,7 +145,7 @@ func (s *shadow) compare(ex *exchange, endpoint gateway.Endpoint, page string, f
 		Body: string(decoded(ex.respHeader, ex.respBody))}
 	sobs, err := s.ask(ex, page, fields)
 	if err != nil {
-		st.Skipped, st.Diffs = "shadow: "+s.p.red.text(err.Error()), []parity.Diff{}
+		st.Skipped, st.Diffs = "shadow: "+s.p.red.Text(err.Error()), []parity.Diff{}
 		s.p.addStep(ex, st)
 		return
 	}
@@ -170,9 +170,9 @@ func (s *shadow) compare(ex *exchange, endpoint gateway.Endpoint, page string, f
 		diffs = []parity.Diff{}
 	}
 	for i := range diffs {
-		diffs[i].Target, diffs[i].Sandbox = s.p.red.text(diffs[i].Target), s.p.red.text(diffs[i].Sandbox)
+		diffs[i].Target, diffs[i].Sandbox = s.p.red.Text(diffs[i].Target), s.p.red.Text(diffs[i].Sandbox)
 	}
-	tobs.Body, sobs.Body = s.p.red.text(tobs.Body), s.p.red.text(sobs.Body)
+	tobs.Body, sobs.Body = s.p.red.Text(tobs.Body), s.p.red.Text(sobs.Body)
 	st.Target, st.Sandbox, st.Diffs, st.Notes = tobs, sobs, diffs, notes
 	s.p.addStep(ex, st)
 }
@@ -225,8 +225,8 @@ func (s *shadow) ask(ex *exchange, page string, fields url.Values) (*parity.Obse
 
 // learn maps what the target issued to what the shadow issued: auth tokens, p_urls.
 func (s *shadow) learn(tv, sv any) {
-	s.p.red.learnAnswer(tv)
-	s.p.red.learnAnswer(sv)
+	s.p.red.Learn(tv)
+	s.p.red.Learn(sv)
 	tm, _ := tv.(map[string]any)
 	sm, _ := sv.(map[string]any)
 	if tm == nil || sm == nil {
