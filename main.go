@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/server"
@@ -154,6 +155,10 @@ type Main struct {
 	Profile string
 	// ForwardTo is where callbacks captured at /sandbox/capture/{name} are forwarded.
 	ForwardTo string
+	// ClockStart (RFC 3339) starts the sandbox clock at that instant; Frozen starts it
+	// stopped. Neither: the clock resumes as the data file saved it, or real time.
+	ClockStart string
+	Frozen     bool
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -208,8 +213,19 @@ func (m *Main) ParseFlags(args []string) error {
 		fmt.Fprintln(m.stderr, "\nFlags of serve:")
 		fs.PrintDefaults()
 	}
+	fs.StringVar(&m.ClockStart, "clock-start", env("CLOCK_START", ""), "start the sandbox clock at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z (VPAY88_CLOCK_START)")
+	frozen, err := strconv.ParseBool(env("FROZEN", "false"))
+	if err != nil {
+		return fmt.Errorf("VPAY88_FROZEN: %w", err)
+	}
+	fs.BoolVar(&m.Frozen, "frozen", frozen, "start the sandbox clock frozen: it moves only by POST /sandbox/api/clock (VPAY88_FROZEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if m.ClockStart != "" {
+		if _, err := time.Parse(time.RFC3339Nano, m.ClockStart); err != nil {
+			return fmt.Errorf("--clock-start must be an RFC 3339 time such as 2026-12-01T09:00:00Z, not %q", m.ClockStart)
+		}
 	}
 	if m.Retention != "" {
 		var d config.Duration
@@ -278,6 +294,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.store = st
+	if err := m.startClock(st); err != nil {
+		st.Close()
+		return err
+	}
 	// Listen before serving, so a busy port fails at once and :0 works.
 	ln, err := net.Listen("tcp", m.Addr)
 	if err != nil {
@@ -362,4 +382,43 @@ func runHealthcheck(args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startClock sets the sandbox clock: --clock-start and --frozen, else the state the
+// data file saved (QA's moves survive a restart), else real time. A start before the
+// file's own time is refused: time never goes backwards over stored orders.
+func (m *Main) startClock(st *store.Store) error {
+	saved, ok, err := st.SavedClock()
+	if err != nil {
+		return err
+	}
+	clk := st.Clock()
+	if ok {
+		if err := clk.Restore(saved); err != nil {
+			return err
+		}
+	}
+	if m.ClockStart == "" && !m.Frozen {
+		if ok && clk.Offset() != 0 {
+			m.log.Info("sandbox clock resumed", "now", clk.Now().UTC(), "frozen", clk.IsFrozen())
+		}
+		return nil
+	}
+	at := clk.Now()
+	if m.ClockStart != "" {
+		start, _ := time.Parse(time.RFC3339Nano, m.ClockStart) // checked by ParseFlags
+		if ok && start.Before(at) {
+			return fmt.Errorf("--clock-start %s is before the time %s holds (%s): time never goes backwards; start on a fresh --data", m.ClockStart, m.DataPath, at.UTC().Format(time.RFC3339))
+		}
+		at = start
+	}
+	next := clock.State{Offset: time.Until(at)}
+	if m.Frozen {
+		next = clock.State{Frozen: true, At: at}
+	}
+	if err := clk.Restore(next); err != nil {
+		return err
+	}
+	m.log.Info("sandbox clock set", "now", clk.Now().UTC(), "frozen", clk.IsFrozen())
+	return st.SaveClock()
 }

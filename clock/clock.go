@@ -230,3 +230,45 @@ func (c *Clock) pendingLocked() []*Timer {
 	}
 	return out
 }
+
+// State is what a clock is, for saving across restarts: its offset from real time
+// while it runs, or the instant it is frozen at.
+type State struct {
+	Offset time.Duration `json:"offset"`
+	Frozen bool          `json:"frozen"`
+	At     time.Time     `json:"at,omitzero"`
+}
+
+// State returns the clock's state.
+func (c *Clock) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.frozen {
+		return State{Frozen: true, At: c.at}
+	}
+	return State{Offset: c.offset}
+}
+
+// Restore puts the clock in st, as a restarted sandbox resumes its saved clock; it
+// refuses a state whose time is before the clock's own when timers are waiting, as
+// they were armed on it.
+func (c *Clock) Restore(st State) error {
+	c.mu.Lock()
+	if len(c.timers) > 0 {
+		now := c.nowLocked()
+		if (st.Frozen && st.At.Before(now)) || (!st.Frozen && c.now().Add(st.Offset).Before(now)) {
+			c.mu.Unlock()
+			return ErrBackwards
+		}
+	}
+	c.frozen, c.at, c.offset = st.Frozen, st.At, st.Offset
+	if !st.Frozen {
+		c.at = time.Time{}
+	}
+	timers := c.pendingLocked()
+	c.mu.Unlock()
+	for _, t := range timers {
+		t.arm()
+	}
+	return nil
+}

@@ -31,6 +31,10 @@ type Config struct {
 	AutoSettle      string             `yaml:"auto_settle"`
 	AutoSettleDelay scenarios.Duration `yaml:"auto_settle_delay"`
 	WithdrawalDelay scenarios.Duration `yaml:"withdrawal_delay"`
+	// DepositExpiry, when set, fails a deposit still pending this long after it was
+	// made, with remarks "Expired" and its callback, as merchants expire their own
+	// abandoned orders (README, guessed behaviours); 0 (the default) never expires.
+	DepositExpiry scenarios.Duration `yaml:"deposit_expiry"`
 	// Retention, when set, deletes orders older than it (settled, or deposits left
 	// pending with nothing scheduled) with their callbacks, and folds the ledger
 	// entries older than it; 0 keeps everything.
@@ -150,7 +154,7 @@ func decodeError(label string, b []byte, err error) error {
 // The keys whose values are gateway.Money or gateway.Duration, wherever they appear.
 var (
 	moneyKeys    = map[string]bool{"min": true, "max": true, "deposit_charge_percent": true, "payout_fee": true, "start_balance": true, "amount": true, "amount_min": true, "amount_max": true, "charge": true}
-	durationKeys = map[string]bool{"retention": true, "token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
+	durationKeys = map[string]bool{"retention": true, "token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "deposit_expiry": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
 )
 
 // badValue finds the first amount or duration in the document that does not parse, and
@@ -244,6 +248,9 @@ func fieldErr(path, format string, args ...any) error {
 func (c *Config) validate() error {
 	if c.TokenLifetime <= 0 {
 		return fieldErr("token_lifetime", "must be a positive duration such as 30m")
+	}
+	if c.DepositExpiry < 0 {
+		return fieldErr("deposit_expiry", "must be 0 (off) or a positive duration such as 15m")
 	}
 	switch c.AutoSettle {
 	case "", "completed", "fail":

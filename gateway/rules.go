@@ -69,7 +69,16 @@ type Defaults struct {
 	// AutoSettle is "" (deposits stay pending), completed or fail.
 	AutoSettle      OutcomeKind
 	AutoSettleDelay time.Duration
+	// DepositExpiry fails a deposit left pending this long (0: never).
+	DepositExpiry time.Duration
 }
+
+// RemarksExpired is the remarks of a deposit that deposit_expiry failed (README,
+// guessed behaviours: the vendor documents no expiry).
+const RemarksExpired = "Expired"
+
+// SourceExpiry is the Outcome.Source of an expiry.
+const SourceExpiry = "deposit_expiry"
 
 // Plan records a decision on a new order: its rule, its callback faults, and the
 // settlement it schedules (SettleAt, SettleOutcome), stored with the order so that a
@@ -90,6 +99,12 @@ func Plan(o *Order, d Decision, def Defaults, now time.Time) {
 		}
 	}
 	if outcome == "" || outcome == OutcomePending {
+		// A deposit nobody will pay: the customer abandoned the checkout page. An
+		// explicit pending rule is no exception, as a customer can abandon any order.
+		if o.Kind == KindDeposit && def.DepositExpiry > 0 {
+			o.SettleAt = now.Add(def.DepositExpiry)
+			o.SettleOutcome = &Outcome{Kind: OutcomeFail, Remarks: RemarksExpired, Source: SourceExpiry}
+		}
 		return
 	}
 	source := d.Source
@@ -148,7 +163,10 @@ func Settle(o Order, c Currency, out Outcome, payer string) (Order, error) {
 
 func settleDeposit(o *Order, c Currency, out Outcome, payer string) {
 	if o.Status != StatusCompleted {
-		// The vendor's fail callback carries no name: a failed deposit has no payer.
+		// The vendor's fail callback carries no name (a failed deposit has no payer)
+		// and no remarks: an outcome's remarks ("Expired") are the order's, shown by
+		// the admin API and the dashboard.
+		o.Remarks = out.Remarks
 		return
 	}
 	// The payer is the name the outcome gives, else the customer's bank holder name a

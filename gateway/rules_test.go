@@ -42,6 +42,10 @@ func TestPlan(t *testing.T) {
 		{"PayoutCompletesAfterDelay", pendingPayout(), gateway.Decision{}, def, gateway.OutcomeCompleted, 2 * time.Second, "default"},
 		{"MagicNameMismatchAtOnce", pendingPayout(), gateway.Decision{Source: "magic:account_no 4000000003", Outcome: gateway.OutcomeNameMismatch}, def, gateway.OutcomeNameMismatch, 0, "magic:account_no 4000000003"},
 		{"RuleDelay", pendingDeposit(), gateway.Decision{Source: "slow", Outcome: gateway.OutcomeFail, Delay: time.Hour}, def, gateway.OutcomeFail, time.Hour, "slow"},
+		{"DepositExpires", pendingDeposit(), gateway.Decision{}, gateway.Defaults{DepositExpiry: 15 * time.Minute}, gateway.OutcomeFail, 15 * time.Minute, gateway.SourceExpiry},
+		{"PendingRuleDepositExpires", pendingDeposit(), gateway.Decision{Source: "hold", Outcome: gateway.OutcomePending}, gateway.Defaults{DepositExpiry: time.Minute}, gateway.OutcomeFail, time.Minute, gateway.SourceExpiry},
+		{"AutoSettleBeatsExpiry", pendingDeposit(), gateway.Decision{}, gateway.Defaults{AutoSettle: gateway.OutcomeCompleted, AutoSettleDelay: time.Hour, DepositExpiry: time.Minute}, gateway.OutcomeCompleted, time.Hour, "default"},
+		{"PayoutNeverExpires", pendingPayout(), gateway.Decision{Source: "magic", Outcome: gateway.OutcomePending}, gateway.Defaults{DepositExpiry: time.Minute}, "", 0, "magic"},
 		{"MagicPendingPayoutHasNoTimer", pendingPayout(), gateway.Decision{Source: "magic", Outcome: gateway.OutcomePending}, def, "", 0, "magic"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

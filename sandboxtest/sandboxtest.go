@@ -12,6 +12,7 @@
 package sandboxtest
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -116,3 +117,17 @@ func Start(opts ...Option) (*Sandbox, error) {
 // Close stops the HTTP server (waiting for requests in flight), the background work,
 // the store and the Recorder. It is safe to call more than once.
 func (sb *Sandbox) Close() { sb.sb.Close() }
+
+// Advance moves the sandbox's clock forward by d and returns once everything that came
+// due has run, in time order: scheduled settlements and payouts, deposit expiry,
+// reversals, and callback attempts on the retry schedule (the Recorder has received
+// those that were delivered). Tokens older than their lifetime are refused from then
+// on. Start the sandbox WithClock(clock.Frozen(t)) for exact instants; on a running
+// clock Advance adds to its offset.
+func (sb *Sandbox) Advance(d time.Duration) error {
+	_, err := sb.Server.Advance(context.Background(), d)
+	return err
+}
+
+// Now returns the sandbox's time.
+func (sb *Sandbox) Now() time.Time { return sb.Store.Now() }

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/client"
+	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/sandboxtest"
@@ -106,4 +107,32 @@ func TestStart_Close(t *testing.T) {
 	sb.Close() // twice is fine
 	_, err = sb.Client.Currency(context.Background())
 	require.Error(t, err, "closed sandbox no longer answers")
+}
+
+// TestSandbox_Advance: on a frozen clock a payout waits for its withdrawal_delay;
+// sb.Advance passes it and returns with the callback already received, and a token
+// older than its lifetime is refused after.
+func TestSandbox_Advance(t *testing.T) {
+	start := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	sb := sandboxtest.New(t, sandboxtest.WithClock(clock.Frozen(start)),
+		sandboxtest.WithConfig(func(c *config.Config) { c.WithdrawalDelay = config.Duration(10 * time.Minute) }))
+	ctx := context.Background()
+	_, err := sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
+		OrderID: "wd-clock", BankID: "1", HolderName: "John Doe", AccountNo: "12332343432"})
+	require.NoError(t, err)
+	require.NoError(t, sb.Advance(9*time.Minute))
+	assert.Empty(t, sb.Recorder.Deliveries())
+	require.NoError(t, sb.Advance(time.Minute))
+	assert.WithinDuration(t, start.Add(10*time.Minute), sb.Now(), 0)
+	require.Len(t, sb.Recorder.Deliveries(), 1, "the callback came before Advance returned")
+	assert.Equal(t, gateway.StatusCompleted, sb.Recorder.Deliveries()[0].Callback.OrderStatus)
+
+	tok, err := sb.Client.Auth(ctx)
+	require.NoError(t, err)
+	require.NoError(t, sb.Advance(31*time.Minute))
+	late := deposit("dep-late", "john@example.com")
+	late.Auth = tok.Auth
+	_, err = sb.Client.GenerateOrder(ctx, late)
+	assert.ErrorContains(t, err, gateway.MsgParamsIncorrectDot, "the token expired with the clock")
+	assert.Error(t, sb.Advance(-time.Second))
 }

@@ -43,6 +43,8 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.POST("/reset", s.handleAdminReset)
 	g.GET("/events", s.handleEvents)
 	g.GET("/captures", s.handleAdminCaptures)
+	g.GET("/clock", s.handleGetClock)
+	g.POST("/clock", s.handleSetClock)
 }
 
 // guardAdmin checks the bearer token when --admin-token is set. The OpenAPI document

@@ -178,7 +178,8 @@ func (s *Server) decide(c echo.Context, o *gateway.Order) gateway.Decision {
 // defaults are the configured outcomes of orders no decision settles.
 func (s *Server) defaults() gateway.Defaults {
 	return gateway.Defaults{WithdrawalDelay: time.Duration(s.cfg.WithdrawalDelay),
-		AutoSettle: gateway.OutcomeKind(s.cfg.AutoSettle), AutoSettleDelay: time.Duration(s.cfg.AutoSettleDelay)}
+		AutoSettle: gateway.OutcomeKind(s.cfg.AutoSettle), AutoSettleDelay: time.Duration(s.cfg.AutoSettleDelay),
+		DepositExpiry: time.Duration(s.cfg.DepositExpiry)}
 }
 
 func (s *Server) orderCreated(o *gateway.Order) {

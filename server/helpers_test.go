@@ -154,3 +154,26 @@ func (e *testEnv) Withdraw(tb testing.TB, orderID string, fields map[string]stri
 	}
 	return e.Call(tb, "/merchant/withdraw_orders", f)
 }
+
+// getJSON GETs url and decodes its JSON answer into v, requiring HTTP 200.
+func getJSON(tb testing.TB, url string, v any) {
+	tb.Helper()
+	resp, err := http.Get(url)
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	require.Equal(tb, http.StatusOK, resp.StatusCode, "GET %s: %s", url, b)
+	require.NoError(tb, json.Unmarshal(b, v), "GET %s: %s", url, b)
+}
+
+// postJSON POSTs a JSON body and returns the status and raw answer.
+func postJSON(tb testing.TB, url, body string) (int, []byte) {
+	tb.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	require.NoError(tb, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(tb, err)
+	return resp.StatusCode, b
+}

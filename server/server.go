@@ -69,13 +69,15 @@ type Server struct {
 
 	dispatcher *callback.Dispatcher
 	wake       chan struct{}
-	ctx        context.Context
-	cancel     context.CancelFunc
-	wg         sync.WaitGroup
-	metrics    *metrics
-	journal    *journal
-	events     *hub
-	captures   *captureLog
+	// dueMu is held while timers run (runTimers); advanceMu serialises clock moves.
+	dueMu, advanceMu sync.Mutex
+	ctx              context.Context
+	cancel           context.CancelFunc
+	wg               sync.WaitGroup
+	metrics          *metrics
+	journal          *journal
+	events           *hub
+	captures         *captureLog
 }
 
 // New builds the sandbox and starts its background work; Close stops it.

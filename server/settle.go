@@ -136,13 +136,10 @@ func (s *Server) kick() {
 func (s *Server) scheduleLoop() {
 	defer s.wg.Done()
 	for {
-		due, _ := s.store.Due(s.store.Now())
-		for _, o := range due {
-			if s.ctx.Err() != nil {
-				return
-			}
-			s.runDue(o)
+		if s.ctx.Err() != nil {
+			return
 		}
+		s.runTimers()
 		wait := time.Hour
 		if at, ok, err := s.store.NextDue(); err != nil {
 			s.log.Error("read settlement timers", "err", err)

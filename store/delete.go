@@ -86,6 +86,8 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 	err := s.write(func(tx *bolt.Tx) error {
 		if merchant == "" {
 			seq := tx.Bucket(bucketNumbers).Sequence()
+			// The clock is not state to reset: time never goes backwards.
+			saved := append([]byte(nil), tx.Bucket(bucketMeta).Get(keyClock)...)
 			for _, name := range allBuckets {
 				if err := tx.DeleteBucket(name); err != nil {
 					return err
@@ -96,6 +98,11 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 			}
 			if err := tx.Bucket(bucketMeta).Put(keyLayout, u64(layoutVersion)); err != nil {
 				return err
+			}
+			if len(saved) > 0 {
+				if err := tx.Bucket(bucketMeta).Put(keyClock, saved); err != nil {
+					return err
+				}
 			}
 			return tx.Bucket(bucketNumbers).SetSequence(seq)
 		}

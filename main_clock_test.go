@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// clockOf reads GET /sandbox/api/clock.
+func (p *sandboxProc) clockOf(t *testing.T) (now time.Time, frozen bool) {
+	t.Helper()
+	resp, err := http.Get(p.URL + "/sandbox/api/clock")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var v struct {
+		Now    time.Time `json:"now"`
+		Frozen bool      `json:"frozen"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
+	return v.Now, v.Frozen
+}
+
+// TestClockStartFrozenAndResumed: --clock-start with --frozen starts the clock
+// stopped at that instant, for repeatable runs; QA's moves survive a restart (the data
+// file keeps the clock), and a --clock-start before the file's time is refused.
+func TestClockStartFrozenAndResumed(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sandbox.db")
+	start := time.Date(2027, 3, 1, 8, 30, 0, 0, time.UTC)
+	p := startSandbox(t, data, "--clock-start", start.Format(time.RFC3339), "--frozen")
+	now, frozen := p.clockOf(t)
+	assert.Equal(t, start, now)
+	assert.True(t, frozen)
+	tok := p.Auth(t)
+	require.Equal(t, true, p.Post(t, "/merchant/generate_orders", depositFields(tok, "clk-dep"))["status"])
+	assert.Equal(t, start.In(time.Local).Format("2006-01-02 15:04:05"), p.status(t, "deposit", "clk-dep")["order_datetime"])
+
+	resp, err := http.PostForm(p.URL+"/sandbox/api/clock", url.Values{"advance": {"1h"}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, 0, p.Terminate(t))
+
+	p2 := startSandbox(t, data)
+	now, frozen = p2.clockOf(t)
+	assert.Equal(t, start.Add(time.Hour), now, "the moved clock resumes")
+	assert.True(t, frozen)
+	assert.Equal(t, 0, p2.Terminate(t))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sandboxBinary(t), "--addr", "127.0.0.1:0", "--data", data, "--clock-start", start.Format(time.RFC3339))
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "want a failed exit: %v\n%s", err, out)
+	assert.Contains(t, string(out), "time never goes backwards")
+	assert.False(t, strings.Contains(string(out), "listening"))
+}
