@@ -154,7 +154,7 @@ func decodeError(label string, b []byte, err error) error {
 // The keys whose values are gateway.Money or gateway.Duration, wherever they appear.
 var (
 	moneyKeys    = map[string]bool{"min": true, "max": true, "deposit_charge_percent": true, "payout_fee": true, "start_balance": true, "amount": true, "amount_min": true, "amount_max": true, "charge": true}
-	durationKeys = map[string]bool{"retention": true, "token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "deposit_expiry": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
+	durationKeys = map[string]bool{"retention": true, "token_lifetime": true, "auto_settle_delay": true, "withdrawal_delay": true, "deposit_expiry": true, "duration": true, "timeout": true, "delay": true, "latency": true, "schedule": true}
 )
 
 // badValue finds the first amount or duration in the document that does not parse, and

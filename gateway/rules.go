@@ -61,6 +61,9 @@ type Decision struct {
 	Faults  CallbackFaults
 	// ReverseAfter schedules a reversal that long after the order settles.
 	ReverseAfter time.Duration
+	// Fault is done to the request itself; Maintenance opens a maintenance window.
+	Fault       *FaultSpec
+	Maintenance *Maintenance
 }
 
 // Defaults are the configured outcomes of orders no decision settles.

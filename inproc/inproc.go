@@ -196,6 +196,10 @@ func Serve(addr string, h http.Handler) (*HTTPServer, error) {
 	}
 	s := &HTTPServer{URL: "http://" + l.Addr().String(), served: make(chan struct{}), conns: map[net.Conn]http.ConnState{}}
 	s.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ConnState: s.track}
+	if st, ok := h.(interface{ CloseStreams() }); ok {
+		// Event streams and injected hangs end at shutdown instead of holding it.
+		s.srv.RegisterOnShutdown(st.CloseStreams)
+	}
 	go func() {
 		defer close(s.served)
 		_ = s.srv.Serve(l) // ErrServerClosed after Shutdown

@@ -53,7 +53,17 @@ type Effect struct {
 	Latency Duration `yaml:"latency,omitempty" json:"latency,omitempty"`
 	// Callback faults.
 	Callback Faults `yaml:"callback,omitempty" json:"callback"`
+	// Fault is done to the matched request itself (gateway.FaultSpec): a status page,
+	// a hang, a reset, a lost answer… A message fault is the same as Error.
+	Fault *gateway.FaultSpec `yaml:"fault,omitempty" json:"fault,omitempty"`
+	// Maintenance opens a maintenance window when a request matches: it is refused,
+	// and so is every request to the window's endpoints until it ends.
+	Maintenance *Maintenance `yaml:"maintenance,omitempty" json:"maintenance,omitempty"`
 }
+
+// Maintenance is a window in which endpoints refuse: withdraw_orders with
+// "Bank Maintenance.", the others with a 503 page. It ends by the sandbox clock.
+type Maintenance = gateway.Maintenance
 
 // Faults alter the delivery of a matched order's callback; the type lives in gateway
 // because an order carries its faults until it settles.

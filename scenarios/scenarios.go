@@ -83,8 +83,36 @@ func Validate(rules []Rule) error {
 		if e.Callback.Duplicate < 0 || e.Callback.Duplicate > 10 {
 			return &FieldError{Path: at("effect.callback.duplicate"), Msg: "duplicate must be between 0 and 10"}
 		}
-		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil && e.ReverseAfter == 0 {
+		if err := validateFaults(e, at); err != nil {
+			return err
+		}
+		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil && e.ReverseAfter == 0 && e.Fault == nil && e.Maintenance == nil {
 			return &FieldError{Path: at("effect"), Msg: "the rule has no effect"}
+		}
+	}
+	return nil
+}
+
+// validateFaults checks a rule's request fault and maintenance window, and turns a
+// message fault into the rule's Error: one way to refuse.
+func validateFaults(e *Effect, at func(string) string) error {
+	if e.Fault != nil {
+		if err := e.Fault.Normalize(); err != nil {
+			return &FieldError{Path: at("effect.fault"), Msg: err.Error()}
+		}
+		if e.Fault.Kind == gateway.FaultMaintenance {
+			return &FieldError{Path: at("effect.fault"), Msg: "a maintenance window is effect.maintenance, not a fault kind"}
+		}
+		if e.Fault.Kind == gateway.FaultMessage {
+			if e.Error != "" && e.Error != e.Fault.Message {
+				return &FieldError{Path: at("effect.fault"), Msg: "error and a message fault say two things: keep one"}
+			}
+			e.Error, e.Fault = e.Fault.Message, nil
+		}
+	}
+	if e.Maintenance != nil {
+		if err := e.Maintenance.Normalize(); err != nil {
+			return &FieldError{Path: at("effect.maintenance"), Msg: err.Error()}
 		}
 	}
 	return nil
@@ -113,6 +141,7 @@ func Decide(o *gateway.Order, rules []Rule) Decision {
 				Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
 				Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
 				Name: e.Name, Charge: e.Charge, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
+				Fault: e.Fault, Maintenance: e.Maintenance,
 			}
 		}
 	}

@@ -45,6 +45,11 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/captures", s.handleAdminCaptures)
 	g.GET("/clock", s.handleGetClock)
 	g.POST("/clock", s.handleSetClock)
+	g.GET("/faults", s.handleListFaults)
+	g.POST("/faults", s.handleAddFault)
+	g.DELETE("/faults", s.handleClearFaults)
+	g.DELETE("/faults/:id", s.handleClearFaults)
+	g.POST("/maintenance", s.handleAddMaintenance)
 }
 
 // guardAdmin checks the bearer token when --admin-token is set. The OpenAPI document
@@ -514,7 +519,7 @@ func (s *Server) handleAdminSetScenarios(c echo.Context) error {
 		return fail(http.StatusBadRequest, err.Error())
 	}
 	s.mu.Lock()
-	s.rules = rules
+	s.setRules(rules)
 	s.mu.Unlock()
 	s.log.Info("scenario rules replaced", "count", len(rules))
 	return c.JSON(http.StatusOK, map[string]any{"rules": rules})

@@ -20,7 +20,7 @@ import (
 // registerAPIRoutes mounts the eight vendor endpoints at their paths (gateway.Endpoint:
 // note /wallet for the bank lists).
 func (s *Server) registerAPIRoutes(e *echo.Echo) {
-	g := e.Group("", s.journalAPI)
+	g := e.Group("", s.journalAPI, s.injectFaults)
 	// GET answers too, as the vendor's PHP would with an empty $_POST: "Params missing."
 	// rather than a 404 that hides the real mistake (README, guessed behaviours).
 	both := []string{http.MethodGet, http.MethodPost}
@@ -225,6 +225,9 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if d.Error != "" {
 		return gateway.Refuse(d.Error)
 	}
+	if err := s.applyDecisionFault(c, d); err != nil {
+		return err
+	}
 	gateway.Plan(o, d, s.defaults(), s.store.Now())
 	switch err := s.store.CreateDeposit(o); {
 	case errors.Is(err, store.ErrOrderExists):
@@ -278,6 +281,9 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	d := s.decide(c, o)
 	if d.Error != "" {
 		return gateway.Refuse(d.Error)
+	}
+	if err := s.applyDecisionFault(c, d); err != nil {
+		return err
 	}
 	if d.Outcome == gateway.OutcomeInsufficientBalance {
 		// Checked after the duplicate id, as the real order of checks puts it.

@@ -100,4 +100,7 @@ func (s *Server) handleEvents(c echo.Context) error {
 
 // CloseStreams ends the dashboard's event streams; main registers it with
 // http.Server.RegisterOnShutdown so Shutdown does not wait for open browser tabs.
-func (s *Server) CloseStreams() { s.events.close() }
+func (s *Server) CloseStreams() {
+	s.stop() // an injected hang must not hold the shutdown for ten minutes
+	s.events.close()
+}

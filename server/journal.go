@@ -36,6 +36,9 @@ type JournalEntry struct {
 	Message   string  `json:"message"`
 	Response  string  `json:"response"`
 	LatencyMS float64 `json:"latency_ms"`
+	// Fault says which injected fault hit the request ("injected: status 502 html
+	// (fault 3)"); empty when none did.
+	Fault string `json:"fault,omitempty"`
 }
 
 // Journal bounds. A request body may be 1 MiB, and 200 check_status calls with a 1 MB
@@ -81,7 +84,7 @@ func newJournal(size int) *journal {
 
 // entryBytes is what an entry is counted for in the journal's bound.
 func entryBytes(e *JournalEntry) int {
-	return journalEntryOverhead + len(e.RequestID) + len(e.Endpoint) + len(e.rawFields) + len(e.Message) + len(e.Response)
+	return journalEntryOverhead + len(e.RequestID) + len(e.Endpoint) + len(e.rawFields) + len(e.Message) + len(e.Response) + len(e.Fault)
 }
 
 func (j *journal) add(e JournalEntry) {
@@ -235,6 +238,9 @@ type teeWriter struct {
 	total int
 }
 
+// Unwrap lets http.ResponseController reach the connection (a reset fault hijacks it).
+func (t *teeWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }
+
 func (t *teeWriter) Write(b []byte) (int, error) {
 	t.total += len(b)
 	// One byte past the cut is kept, to find the rune boundary there.
@@ -278,7 +284,8 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 			fields = journalFields(v)
 		}
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
-		s.journal.add(JournalEntry{
+		fault, _ := c.Get(ctxFaultNote).(string)
+		s.journal.add(JournalEntry{Fault: fault,
 			RequestID: rid, Time: s.store.Now().Add(-lat).UTC(), Endpoint: endpoint, rawFields: fields,
 			HTTP: c.Response().Status, Message: cut(msg, journalValueBytes), Response: tw.response(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,

@@ -22,6 +22,7 @@ type metrics struct {
 	callbacks *prometheus.CounterVec
 	latency   prometheus.Histogram
 	apiTime   *prometheus.HistogramVec
+	faults    *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -47,8 +48,11 @@ func newMetrics() *metrics {
 			Name: "vpay88_request_seconds", Help: "Vendor API latency by endpoint.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10),
 		}, []string{"endpoint"}),
+		faults: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vpay88_faults_injected_total", Help: "Vendor API requests hit by an injected fault, by kind.",
+		}, []string{"kind"}),
 	}
-	m.reg.MustRegister(m.requests, m.orders, m.settled, m.callbacks, m.latency, m.apiTime,
+	m.reg.MustRegister(m.requests, m.orders, m.settled, m.callbacks, m.latency, m.apiTime, m.faults,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -61,6 +65,8 @@ func (m *metrics) observeRequest(endpoint, message string, d time.Duration) {
 	m.requests.WithLabelValues(endpoint, message).Inc()
 	m.apiTime.WithLabelValues(endpoint).Observe(d.Seconds())
 }
+
+func (m *metrics) faultInjected(kind string) { m.faults.WithLabelValues(kind).Inc() }
 
 func (m *metrics) orderCreated(o *gateway.Order) {
 	m.orders.WithLabelValues(string(o.Kind), o.Currency).Inc()

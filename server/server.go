@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/brianvoe/gofakeit/v6"
@@ -78,6 +79,13 @@ type Server struct {
 	journal          *journal
 	events           *hub
 	captures         *captureLog
+	faults           *faultQueue
+	// ruleFaults says a scenario rule may alter an answer after its work (slow,
+	// lost_answer, malformed): vendor answers are then held back until it is known.
+	ruleFaults atomic.Bool
+	// stopping is closed at shutdown: hung and dripping answers end.
+	stopping chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the sandbox and starts its background work; Close stops it.
@@ -91,7 +99,7 @@ func New(o Options) (*Server, error) {
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, payoutBanks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
-		captures: newCaptureLog(o.ForwardTo),
+		captures: newCaptureLog(o.ForwardTo), stopping: make(chan struct{}),
 	}
 	s.journal.onAdd = func() { s.events.publish("journal") }
 	seed := o.Seed
@@ -99,10 +107,14 @@ func New(o Options) (*Server, error) {
 		seed = time.Now().UnixNano()
 	}
 	s.faker = gofakeit.New(seed)
+	s.faults = newFaultQueue(seed)
+	if err := s.loadFaults(); err != nil {
+		return nil, err
+	}
 	if err := o.Store.EnsureBalances(s.loadMerchants(o.Config)); err != nil {
 		return nil, err
 	}
-	s.rules = o.Config.Scenarios
+	s.setRules(o.Config.Scenarios)
 	s.dispatcher = newDispatcher(o, s)
 	s.echo = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -162,6 +174,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // Close stops the background work; in-flight callback attempts finish first. The store
 // is the caller's to close.
 func (s *Server) Close() error {
+	s.stop()
 	s.events.close()
 	s.cancel()
 	s.wg.Wait()
@@ -211,3 +224,18 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 		return next(c)
 	}
 }
+
+// setRules installs scenario rules; callers that replace them at run time hold mu.
+func (s *Server) setRules(rules []scenarios.Rule) {
+	s.rules = rules
+	held := false
+	for _, r := range rules {
+		if f := r.Effect.Fault; f != nil && f.DoesWork() {
+			held = true
+		}
+	}
+	s.ruleFaults.Store(held)
+}
+
+// stop ends hung and dripping answers (shutdown).
+func (s *Server) stop() { s.stopOnce.Do(func() { close(s.stopping) }) }
