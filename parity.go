@@ -17,6 +17,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/proxy"
 )
 
 // parityFlags is the `parity` command line; each flag defaults to its
@@ -65,7 +66,7 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 	fs.StringVar(&f.Currency, "currency", env(p+"CURRENCY", "MYR"), "currency of the orders the conversation creates (VPAY88_PARITY_CURRENCY)")
 	fs.BoolVar(&f.JSON, "json", envBool(p+"JSON"), "write the report as JSON (VPAY88_PARITY_JSON)")
 	fs.StringVar(&f.Record, "record", env(p+"RECORD", ""), "save the target's answers, secrets masked, to FILE (VPAY88_PARITY_RECORD)")
-	fs.StringVar(&f.Replay, "replay", env(p+"REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline (VPAY88_PARITY_REPLAY)")
+	fs.StringVar(&f.Replay, "replay", env(p+"REPLAY", ""), "compare the sandbox with the answers recorded in FILE, offline: a parity --record file, or a proxy --record file, whose exchanges a fresh shadow answers again in order (VPAY88_PARITY_REPLAY)")
 	fs.BoolVar(&f.AllowPayouts, "allow-payouts", envBool(p+"ALLOW_PAYOUTS"), "also send a real withdrawal: it moves money on the target (VPAY88_PARITY_ALLOW_PAYOUTS)")
 	fs.BoolVar(&f.Values, "values", envBool(p+"VALUES"), "also compare list elements by value: rates' min and max per currency, banks per currency and id (VPAY88_PARITY_VALUES)")
 	var profile string
@@ -119,6 +120,15 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "vpay88-sandbox parity:", err)
 		return 2
 	}
+	if f.Replay != "" {
+		ok, err := proxy.IsRecording(f.Replay)
+		if err != nil {
+			return fail(err)
+		}
+		if ok {
+			return proxyReplayMain(ctx, f, stdout, stderr)
+		}
+	}
 	opts := parity.Options{Currency: f.Currency, AllowPayouts: f.AllowPayouts, Secrets: []string{f.Secret},
 		Values: f.Values, Profile: f.Profile}
 	username, err := parityTarget(f, &opts)
@@ -148,6 +158,40 @@ func parityMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) i
 			return fail(err)
 		}
 		fmt.Fprintf(stderr, "vpay88-sandbox parity: recorded %d answers to %s\n", len(rep.Recording.Steps), f.Record)
+	}
+	if !rep.OK() {
+		return 1
+	}
+	return 0
+}
+
+// proxyReplayMain is `parity --replay` of a proxy recording: its exchanges answered
+// again, in order, by a fresh shadow (proxy.Replay), and the report the proxy prints
+// on exit. Exit status as parity's: 0 no difference, 1 differences, 2 errors.
+func proxyReplayMain(ctx context.Context, f *parityFlags, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "vpay88-sandbox parity:", err)
+		return 2
+	}
+	switch {
+	case f.Against != "":
+		return fail(errors.New("--against: a proxy recording is answered again by an in-process shadow only"))
+	case f.Values:
+		return fail(errors.New("--values: the proxy compares list elements by shape only"))
+	}
+	rep, err := proxy.Replay(ctx, f.Replay, proxy.ReplayOptions{Username: f.Username, APIKey: f.APIKey,
+		Secret: f.Secret, Profile: f.Profile, ShadowTimeout: f.Timeout})
+	if rep != nil {
+		write := rep.WriteTable
+		if f.JSON {
+			write = rep.WriteJSON
+		}
+		if werr := write(stdout); werr != nil {
+			return fail(werr)
+		}
+	}
+	if err != nil {
+		return fail(err)
 	}
 	if !rep.OK() {
 		return 1

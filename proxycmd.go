@@ -8,8 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -21,7 +23,8 @@ import (
 type proxyFlags struct {
 	target, addr, record, report string
 	username, apiKey, secret     string
-	json                         bool
+	forwardTo                    string
+	json, attribute              bool
 	profile                      gateway.Profile
 }
 
@@ -36,9 +39,12 @@ func parseProxyFlags(args []string, stderr io.Writer) (*proxyFlags, error) {
 A reverse proxy to point the integration at instead of the gateway: requests go to the
 target unchanged, answers come back unchanged. Off the integration's path each exchange
 is recorded (secrets masked) and answered again by an in-process sandbox, and the two
-answers are compared as parity compares them. Differences: logged, at
+answers are compared as parity compares them; a second sandbox under the other profile
+says which profile answers as the target does. Differences: logged, at
 http://ADDR/proxy/differences (JSON) and http://ADDR/proxy/ (page), and printed as a
-parity report on SIGINT or SIGTERM.
+parity report on SIGINT or SIGTERM. Callbacks posted to http://ADDR/sandbox/capture/NAME
+are checked by the shadow sandbox (listed at /sandbox/api/captures), never sent to the
+target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline.
 
 `)
 		fs.PrintDefaults()
@@ -51,6 +57,12 @@ parity report on SIGINT or SIGTERM.
 	fs.StringVar(&f.username, "username", env(p+"USERNAME", ""), "the traffic's merchant username; default: learnt from the first /merchant/auth (VPAY88_PROXY_USERNAME)")
 	fs.StringVar(&f.apiKey, "api-key", env(p+"API_KEY", ""), "the traffic's api_key; default: learnt from the first /merchant/auth (VPAY88_PROXY_API_KEY)")
 	fs.StringVar(&f.secret, "secret", env(p+"SECRET", ""), "the merchant's secret key: the shadow signs with it, and it is masked (VPAY88_PROXY_SECRET)")
+	fs.StringVar(&f.forwardTo, "forward-to", env(p+"FORWARD_TO", ""), "forward every callback captured at /sandbox/capture/{name} to this URL, the merchant's own, and relay its answer (VPAY88_PROXY_FORWARD_TO)")
+	attribute, err := strconv.ParseBool(env(p+"ATTRIBUTE", "true"))
+	if err != nil {
+		return nil, fmt.Errorf("VPAY88_PROXY_ATTRIBUTE: %w", err)
+	}
+	fs.BoolVar(&f.attribute, "attribute", attribute, "run a second shadow under the other profile, to say which profile answers as the target does (VPAY88_PROXY_ATTRIBUTE)")
 	var profile string
 	fs.StringVar(&profile, "profile", env(p+"PROFILE", string(gateway.ProfileDocument)), "profile of the shadow sandbox, document or observed (VPAY88_PROXY_PROFILE)")
 	if err := fs.Parse(args); err != nil {
@@ -62,7 +74,11 @@ parity report on SIGINT or SIGTERM.
 	if f.target == "" {
 		return nil, errors.New("--target is required: the real gateway's base URL")
 	}
-	var err error
+	if f.forwardTo != "" {
+		if u, err := url.Parse(f.forwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--forward-to must be an http or https URL, not %q", f.forwardTo)
+		}
+	}
 	if f.profile, err = gateway.ParseProfile(profile); err != nil {
 		return nil, fmt.Errorf("--profile: %w", err)
 	}
@@ -88,14 +104,15 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 func proxyMain(ctx context.Context, f *proxyFlags, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	p, err := proxy.New(proxy.Options{Target: f.target, Username: f.username, APIKey: f.apiKey, Secret: f.secret,
-		Profile: f.profile, Record: f.record, Log: log})
+		Profile: f.profile, Record: f.record, Log: log, ForwardTo: f.forwardTo, NoAttribution: !f.attribute})
 	if err != nil {
 		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
 		return 1
 	}
 	serveErr := p.ListenAndServe(ctx, f.addr, func(a net.Addr) {
 		base := "http://" + a.String()
-		log.Info("proxy listening", "url", base, "target", f.target, "differences", base+"/proxy/differences", "page", base+"/proxy/")
+		log.Info("proxy listening", "url", base, "target", f.target, "differences", base+"/proxy/differences", "page", base+"/proxy/",
+			"callbacks", base+"/sandbox/capture/NAME")
 	})
 	code := 0
 	if serveErr != nil {

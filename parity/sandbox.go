@@ -3,6 +3,7 @@ package parity
 import (
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/server"
 )
 
 // Sandbox is an in-process sandbox for one parity run: inproc's whole sandbox (the
@@ -15,27 +16,44 @@ type Sandbox struct {
 	Username, APIKey, SecretKey string
 }
 
+// SandboxOptions are StartSandboxWith's settings.
+type SandboxOptions struct {
+	// Username, APIKey and SecretKey are the first merchant's credentials; an empty
+	// one keeps the default's (vpay88-test, EPSOWM0eewwrwer0OfUo, vpay88-test-secret).
+	Username, APIKey, SecretKey string
+	// Changes change the configuration after the credentials (a profile).
+	Changes []func(*config.Config)
+	// Server, when set, changes the server's options before it starts: the proxy's
+	// shadow takes --forward-to there, for the callbacks captured through it.
+	Server func(*server.Options)
+}
+
 // StartSandbox starts an in-process sandbox whose first merchant has the given
 // credentials (empty keeps the default: vpay88-test, EPSOWM0eewwrwer0OfUo,
 // vpay88-test-secret), so the conversation sends the same values to the target and
 // to the sandbox. Payouts complete after the default withdrawal_delay, as the sandbox
 // runs by default. More changes (a profile) apply after the credentials.
 func StartSandbox(username, apiKey, secretKey string, changes ...func(*config.Config)) (*Sandbox, error) {
-	sb, err := inproc.Start(inproc.Options{Recorder: true, Seed: 1, Changes: append([]func(*config.Config){func(cfg *config.Config) {
+	return StartSandboxWith(SandboxOptions{Username: username, APIKey: apiKey, SecretKey: secretKey, Changes: changes})
+}
+
+// StartSandboxWith is StartSandbox with the server's options open to change too.
+func StartSandboxWith(o SandboxOptions) (*Sandbox, error) {
+	sb, err := inproc.Start(inproc.Options{Recorder: true, Seed: 1, Server: o.Server, Changes: append([]func(*config.Config){func(cfg *config.Config) {
 		m := &cfg.Merchants[0]
-		if username != "" && username != m.Username {
-			m.Username = username
+		if o.Username != "" && o.Username != m.Username {
+			m.Username = o.Username
 			// The default aliases name the default merchant; a merchant with another
 			// name keeps none, so an alias cannot shadow the name.
 			m.Aliases = nil
 		}
-		if apiKey != "" {
-			m.APIKey = apiKey
+		if o.APIKey != "" {
+			m.APIKey = o.APIKey
 		}
-		if secretKey != "" {
-			m.SecretKey = secretKey
+		if o.SecretKey != "" {
+			m.SecretKey = o.SecretKey
 		}
-	}}, changes...)})
+	}}, o.Changes...)})
 	if err != nil {
 		return nil, err
 	}

@@ -74,8 +74,8 @@ var dashboard = template.Must(template.New("proxy").Parse(`<!doctype html>
 <p>Target <code>{{.Target}}</code>, shadow {{.Shadow}}.<br>
 {{.Exchanges}} exchanges: {{.Same}} same, {{.Different}} different, {{.Skipped}} skipped, {{.NotShadowed}} not shadowed, {{.Dropped}} dropped (shadow queue full).
 JSON: <a href="/proxy/differences">/proxy/differences</a>. The page reloads every 5 s.</p>
-{{if .Differences}}<table><tr><th>exchange</th><th>where</th><th>kind</th><th>target</th><th>sandbox</th></tr>
-{{range .Differences}}{{$n := .Name}}{{range .Diffs}}<tr><td>{{$n}}</td><td><code>{{if .Path}}{{.Path}}{{else}}(answer){{end}}</code></td><td>{{.Kind}}</td><td><code>{{.Target}}</code></td><td><code>{{.Sandbox}}</code></td></tr>
+{{if .Differences}}<table><tr><th>exchange</th><th>where</th><th>kind</th><th>target</th><th>sandbox</th><th>profile as the target</th></tr>
+{{range .Differences}}{{$n := .Name}}{{range .Diffs}}<tr><td>{{$n}}</td><td><code>{{if .Path}}{{.Path}}{{else}}(answer){{end}}</code></td><td>{{.Kind}}</td><td><code>{{.Target}}</code></td><td><code>{{.Sandbox}}</code></td><td>{{.Profile}}</td></tr>
 {{end}}{{end}}</table>{{else}}<p>No difference so far.</p>{{end}}
 {{if .SkippedExchanges}}<h2>Not compared</h2><ul>{{range .SkippedExchanges}}<li>{{.Name}}: {{.Skipped}}</li>{{end}}</ul>{{end}}
 </body></html>

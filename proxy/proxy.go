@@ -4,8 +4,16 @@
 // each exchange is written to a recording (secrets masked) and sent again to an
 // in-process sandbox, the shadow, whose answer is compared with the target's by
 // parity's comparison. The shadow maps the target's auth tokens and p_urls to its
-// own, and does not compare the later requests of an order whose creation the two
-// sides disagreed on (that disagreement is the difference reported).
+// own and follows the target's outcomes (follow.go): an order the target accepted and
+// the shadow refused is created in the shadow, and an order the target reports
+// settled is settled in the shadow. Only an order the shadow accepted and the target
+// refused (or one the shadow cannot follow) leaves the two sides apart: its later
+// requests are not compared. A second shadow under the other profile says which
+// profile answers as the target does where the two differ (attribute.go).
+//
+// The proxy also serves the sandbox's capture route (capture.go), so the real test
+// environment's callback URL can point at it; a proxy recording can be answered
+// again offline by Replay (`parity --replay`).
 //
 // The integration never waits for the shadow: an exchange is handed to a bounded
 // queue when the target's answer has been copied to the integration, and dropped
@@ -45,6 +53,12 @@ type Options struct {
 	Secret string
 	// Profile is the shadow sandbox's profile; "" is the document profile.
 	Profile gateway.Profile
+	// NoAttribution runs no second shadow: the differences then say nothing of which
+	// profile answers as the target does.
+	NoAttribution bool
+	// ForwardTo is the merchant's own callback URL: callbacks captured at the proxy's
+	// /sandbox/capture/{name} are forwarded there, as the sandbox's --forward-to does.
+	ForwardTo string
 	// Record, when set, is the file the exchanges are written to, one JSON object a
 	// line (record.go).
 	Record string
@@ -78,7 +92,7 @@ type Proxy struct {
 	log    *slog.Logger
 	red    *parity.Redactor
 	rec    *recorder
-	sh     *shadow // owned by the shadow goroutine
+	sh     *shadow // owned by the shadow goroutine (or by Replay)
 
 	// closing guards the queues: submit holds it for reading, Close for writing.
 	closing  sync.RWMutex
@@ -86,7 +100,7 @@ type Proxy struct {
 	queue    chan *exchange
 	recq     chan *exchange
 	workers  sync.WaitGroup
-	inFlight atomic.Int64 // submitted, not yet done by the shadow
+	inFlight atomic.Int64 // received, not yet done by the shadow
 
 	seq, dropped, recDropped, notShadowed atomic.Int64
 
@@ -96,6 +110,11 @@ type Proxy struct {
 	diff     int
 	skipped  int
 	shadowAt string // the shadow's URL once started
+	altAt    string // the second shadow's, with its profile
+	// capture reaches the shadow for the capture route once it has started;
+	// shadowDown says why it has not.
+	capture    http.Handler
+	shadowDown string
 }
 
 // exchange is one request and the target's answer, as the integration saw them.
@@ -124,45 +143,33 @@ func New(o Options) (*Proxy, error) {
 	if err != nil || (t.Scheme != "http" && t.Scheme != "https") || t.Host == "" {
 		return nil, fmt.Errorf("proxy: target %q is not an http(s) URL", o.Target)
 	}
-	if o.QueueSize <= 0 {
-		o.QueueSize = 256
-	}
-	if o.MaxSteps <= 0 {
-		o.MaxSteps = 10000
-	}
-	if o.ShadowTimeout <= 0 {
-		o.ShadowTimeout = 10 * time.Second
-	}
-	if o.Log == nil {
-		o.Log = slog.Default()
-	}
 	if o.Transport == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.DisableCompression = true
 		tr.MaxIdleConnsPerHost = 64
 		o.Transport = tr
 	}
-	p := &Proxy{o: o, target: t, log: o.Log, red: parity.NewRedactor(o.APIKey, o.Secret),
-		queue: make(chan *exchange, o.QueueSize)}
+	p := newCore(o)
+	p.target = t
+	p.queue = make(chan *exchange, p.o.QueueSize)
 	p.rp = &httputil.ReverseProxy{
 		// Rewrite (not Director) adds no X-Forwarded-* header: the target hears the
 		// integration's request as it was sent, but for its Host.
 		Rewrite:        func(pr *httputil.ProxyRequest) { pr.SetURL(t) },
-		Transport:      o.Transport,
+		Transport:      p.o.Transport,
 		FlushInterval:  -1,
 		ModifyResponse: p.modifyResponse,
 		ErrorHandler:   p.errorHandler,
-		ErrorLog:       slog.NewLogLogger(o.Log.Handler(), slog.LevelWarn),
+		ErrorLog:       slog.NewLogLogger(p.log.Handler(), slog.LevelWarn),
 	}
 	if o.Record != "" {
 		if p.rec, err = openRecorder(o.Record, o.Target, p.red); err != nil {
 			return nil, err
 		}
-		p.recq = make(chan *exchange, 4*o.QueueSize)
+		p.recq = make(chan *exchange, 4*p.o.QueueSize)
 		p.workers.Add(1)
 		go p.recordLoop()
 	}
-	p.sh = newShadow(p)
 	if o.Username != "" && o.APIKey != "" {
 		if err := p.sh.start(o.Username, o.APIKey); err != nil {
 			p.closing.Lock()
@@ -181,17 +188,54 @@ func New(o Options) (*Proxy, error) {
 	return p, nil
 }
 
+// newCore is what a proxy and a replay share: the options with their defaults, the
+// redactor, the shadow and the report being gathered.
+func newCore(o Options) *Proxy {
+	if o.QueueSize <= 0 {
+		o.QueueSize = 256
+	}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 10000
+	}
+	if o.ShadowTimeout <= 0 {
+		o.ShadowTimeout = 10 * time.Second
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Profile == "" {
+		o.Profile = gateway.ProfileDocument
+	}
+	p := &Proxy{o: o, log: o.Log, red: parity.NewRedactor(o.APIKey, o.Secret),
+		shadowDown: "the shadow sandbox has not started: it starts once the proxy knows the merchant's credentials " +
+			"(--username and --api-key, or the first /merchant/auth passed through the proxy)"}
+	p.sh = newShadow(p)
+	return p
+}
+
 // ServeHTTP proxies a request to the target, or answers the proxy's own pages under
-// /proxy/.
+// /proxy/, or hands a captured callback to the shadow (capture.go).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/proxy/differences":
+	switch {
+	case r.URL.Path == "/proxy/differences":
 		p.serveDifferences(w, r)
 		return
-	case "/proxy/", "/proxy":
+	case r.URL.Path == "/proxy/" || r.URL.Path == "/proxy":
 		p.serveDashboard(w, r)
 		return
+	case isCaptureRoute(r.URL.Path):
+		p.serveCapture(w, r)
+		return
 	}
+	// Counted before the answer goes out, so a Sync after the integration has it
+	// waits for this exchange too; submit passes the count on.
+	p.inFlight.Add(1)
+	submitted := false
+	defer func() {
+		if !submitted { // a refused body, or ReverseProxy's http.ErrAbortHandler panic
+			p.inFlight.Add(-1)
+		}
+	}()
 	ex := &exchange{seq: p.seq.Add(1), at: time.Now(), method: r.Method, path: r.URL.Path,
 		rawQuery: r.URL.RawQuery, reqHeader: r.Header.Clone()}
 	if r.Body != nil && r.Body != http.NoBody {
@@ -213,6 +257,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
 	// The answer has been copied to the integration: the rest is off its path.
+	submitted = true
 	p.submit(ex)
 }
 
@@ -258,12 +303,15 @@ func (c *capture) Read(b []byte) (int, error) {
 
 func (c *capture) Close() error { return c.rc.Close() }
 
-// submit hands an exchange to the recording and the shadow, never waiting.
+// submit hands an exchange to the recording and the shadow, never waiting. ServeHTTP
+// has counted it in inFlight; the shadow loop, or submit when the exchange goes no
+// further, takes it off.
 func (p *Proxy) submit(ex *exchange) {
 	ex.took = time.Since(ex.at)
 	p.closing.RLock()
 	defer p.closing.RUnlock()
 	if p.closed {
+		p.inFlight.Add(-1)
 		return
 	}
 	if p.recq != nil {
@@ -275,7 +323,6 @@ func (p *Proxy) submit(ex *exchange) {
 			}
 		}
 	}
-	p.inFlight.Add(1)
 	select {
 	case p.queue <- ex:
 	default:
@@ -303,8 +350,8 @@ func (p *Proxy) recordLoop() {
 	}
 }
 
-// Sync waits until the shadow has handled every exchange submitted so far, or ctx
-// ends.
+// Sync waits until the shadow has handled every exchange whose answer has been
+// sent so far, or ctx ends.
 func (p *Proxy) Sync(ctx context.Context) error {
 	for p.inFlight.Load() > 0 {
 		select {
@@ -370,15 +417,14 @@ func (p *Proxy) addStep(ex *exchange, st *parity.StepResult) {
 func (p *Proxy) Report() *parity.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	profile := p.o.Profile
-	if profile == "" {
-		profile = gateway.ProfileDocument
-	}
 	sandbox := "in-process shadow (not started: no credentials seen)"
 	if p.shadowAt != "" {
 		sandbox = "in-process shadow (" + p.shadowAt + ", temporary bbolt file)"
 	}
-	return &parity.Report{Target: p.o.Target + " (captured traffic)", Sandbox: sandbox, Profile: profile,
+	if p.altAt != "" {
+		sandbox += "; profiles attributed by a second shadow " + p.altAt
+	}
+	return &parity.Report{Target: p.o.Target + " (captured traffic)", Sandbox: sandbox, Profile: p.o.Profile,
 		Steps: append([]*parity.StepResult(nil), p.steps...), Same: p.same, Different: p.diff, Skipped: p.skipped}
 }
 

@@ -11,7 +11,8 @@ import (
 	"github.com/vpay88/vpay88-sandbox/parity"
 )
 
-// RecordingFormat tags the first line of a proxy recording.
+// RecordingFormat tags the first line of a proxy recording; `parity --replay` tells a
+// proxy recording from its own by it (IsRecording, Replay).
 const RecordingFormat = "vpay88-proxy-recording/1"
 
 // RecordingHeader is the first line of a recording file.

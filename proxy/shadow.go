@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"fmt"
 	"io"
 	"mime"
@@ -11,78 +10,108 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/server"
 )
 
 // shadow is the in-process sandbox that answers the traffic again, and what it has
 // learnt of the conversation. Only the shadow goroutine touches it (start may also
-// run in New, before that goroutine exists).
+// run in New, before that goroutine exists; Replay drives it from its own).
 type shadow struct {
 	p  *Proxy
-	sb *parity.Sandbox
 	hc *http.Client
 	// failed is why the shadow could not start; nothing is shadowed then.
 	failed string
-	// tokens maps the target's auth tokens to the shadow's; purls the request URI
-	// (path and query) of the target's p_urls to the shadow's.
-	tokens map[string]string
-	purls  map[string]string
-	// diverged holds the orders whose creation the target and the shadow answered
-	// differently, with the exchange that showed it: their later requests are not
-	// compared (the two sides no longer hold the same order).
-	diverged map[string]int64
-	pending  []*exchange
+	// main runs --profile, and its answers are the ones compared and reported; alt,
+	// nil without attribution, runs the other profile and only says which profile
+	// answers as the target does where main differs (attribute.go).
+	main, alt *side
+	pending   []*exchange
+	// replay says the exchanges come from a recording, where credentials and tokens
+	// are masks: the shadow's own stand in for them (side.rewrite).
+	replay bool
 }
 
 func newShadow(p *Proxy) *shadow {
-	return &shadow{p: p, tokens: map[string]string{}, purls: map[string]string{}, diverged: map[string]int64{},
-		hc: &http.Client{Timeout: p.o.ShadowTimeout,
-			// The shadow's answers are compared, not followed.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	return &shadow{p: p, hc: &http.Client{Timeout: p.o.ShadowTimeout,
+		// The shadow's answers are compared, not followed.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-// start starts the sandbox with the traffic's merchant.
+// start starts the sandboxes with the traffic's merchant: main under --profile, with
+// --forward-to for the capture route, and (unless attribution is off) alt under the
+// other profile. An alt that cannot start only costs the attribution.
 func (s *shadow) start(username, apiKey string) error {
-	profile := s.p.o.Profile
-	sb, err := parity.StartSandbox(username, apiKey, s.p.o.Secret, func(cfg *config.Config) {
-		if profile != "" {
-			cfg.Profile = profile
-		}
-	})
+	main, err := s.startSide(username, apiKey, s.p.o.Profile, s.p.o.ForwardTo)
 	if err != nil {
 		s.failed = err.Error()
+		s.p.mu.Lock()
+		s.p.shadowDown = "the shadow sandbox could not start: " + s.p.red.Text(s.failed)
+		s.p.mu.Unlock()
 		return fmt.Errorf("proxy: shadow sandbox: %w", err)
 	}
-	s.sb = sb
-	s.p.red.Add(apiKey)
+	s.main = main
+	s.p.red.Add(main.sb.APIKey)
+	s.p.red.Add(main.sb.SecretKey)
+	if !s.p.o.NoAttribution {
+		other := otherProfile(s.p.o.Profile)
+		if s.alt, err = s.startSide(username, apiKey, other, ""); err != nil {
+			s.p.log.Warn("proxy: second shadow not started: differences are not attributed to profiles", "err", err)
+		}
+	}
+	capture := newCaptureProxy(main.sb.URL, s.p.log)
 	s.p.mu.Lock()
-	s.p.shadowAt = sb.URL
+	s.p.shadowAt, s.p.capture, s.p.shadowDown = main.sb.URL, capture, ""
+	if s.alt != nil {
+		s.p.altAt = "(" + s.alt.sb.URL + ", profile " + string(s.alt.profile) + ")"
+	}
 	s.p.mu.Unlock()
-	s.p.log.Info("proxy: shadow sandbox started", "url", sb.URL, "username", username)
+	s.p.log.Info("proxy: shadow sandbox started", "url", main.sb.URL, "username", main.sb.Username, "profile", string(main.profile))
 	return nil
 }
 
-func (s *shadow) close() {
-	if s.sb != nil {
-		_ = s.sb.Close()
-		s.sb = nil
+func (s *shadow) startSide(username, apiKey string, profile gateway.Profile, forwardTo string) (*side, error) {
+	sb, err := parity.StartSandboxWith(parity.SandboxOptions{Username: username, APIKey: apiKey, SecretKey: s.p.o.Secret,
+		Changes: []func(*config.Config){func(cfg *config.Config) { cfg.Profile = profile }},
+		Server:  func(so *server.Options) { so.ForwardTo = forwardTo }})
+	if err != nil {
+		return nil, err
 	}
+	return newSide(s, sb, profile), nil
 }
 
-// kind says how an exchange is shadowed: a vendor endpoint (compared whole), a page
-// at a p_url the target issued (compared by HTTP status), or not at all.
-func (s *shadow) kind(ex *exchange) (gateway.Endpoint, string, bool) {
+func otherProfile(p gateway.Profile) gateway.Profile {
+	if p == gateway.ProfileObserved {
+		return gateway.ProfileDocument
+	}
+	return gateway.ProfileObserved
+}
+
+func (s *shadow) close() {
+	for _, sd := range []*side{s.main, s.alt} {
+		if sd != nil {
+			_ = sd.sb.Close()
+		}
+	}
+	s.main, s.alt = nil, nil
+}
+
+// shadowed says whether an exchange is answered again: a vendor endpoint (compared
+// whole) or a page at a p_url the target issued (compared by HTTP status).
+func (s *shadow) shadowed(ex *exchange) (gateway.Endpoint, bool) {
 	if e, ok := gateway.ParseEndpoint(ex.path); ok {
-		return e, "", true
+		return e, true
 	}
-	if to, ok := s.purls[requestURI(ex.path, ex.rawQuery)]; ok {
-		return "", to, true
+	if s.main == nil {
+		return "", false
 	}
-	return "", "", false
+	_, ok := s.main.purls[requestURI(ex.path, ex.rawQuery)]
+	return "", ok
 }
 
 // handle shadows one exchange, starting the sandbox first if this exchange brings
@@ -92,16 +121,20 @@ func (s *shadow) handle(ex *exchange) {
 		s.p.notShadowed.Add(1)
 		return
 	}
-	endpoint, page, ok := s.kind(ex)
+	endpoint, ok := s.shadowed(ex)
 	if !ok {
 		s.p.notShadowed.Add(1)
 		return
 	}
 	fields := formFields(ex.reqHeader.Get("Content-Type"), ex.reqBody)
-	s.p.red.LearnRequest(fields)
-	if s.sb == nil && s.failed == "" {
-		user, key := firstOf(s.p.o.Username, fields.Get("username")), firstOf(s.p.o.APIKey, fields.Get("api_key"))
-		if user == "" || key == "" {
+	if !s.replay {
+		// A recording's fields are masks already; learning them would mask the
+		// masks' own text ("[redacted]") wherever it appears.
+		s.p.red.LearnRequest(fields)
+	}
+	if s.main == nil && s.failed == "" {
+		user, key, ok := s.credentials(fields)
+		if !ok {
 			if len(s.pending) < PendingLimit {
 				s.pending = append(s.pending, ex)
 			} else {
@@ -118,161 +151,81 @@ func (s *shadow) handle(ex *exchange) {
 			s.handle(pe)
 		}
 	}
-	if s.sb == nil {
+	if s.main == nil {
 		s.p.notShadowed.Add(1)
 		return
 	}
-	s.compare(ex, endpoint, page, fields)
+	s.compare(ex, endpoint, fields)
 }
 
-// compare sends the exchange's request to the shadow (tokens and p_urls mapped) and
-// files the comparison of both answers.
-func (s *shadow) compare(ex *exchange, endpoint gateway.Endpoint, page string, fields url.Values) {
+// credentials are the shadow merchant's, from the options or from a request that
+// carries both username and api_key. A replayed api_key is a mask: the shadow then
+// keeps the options' key, or the sandbox's default ("").
+func (s *shadow) credentials(fields url.Values) (user, key string, ok bool) {
+	user, key = firstOf(s.p.o.Username, fields.Get("username")), firstOf(s.p.o.APIKey, fields.Get("api_key"))
+	if user == "" || key == "" {
+		return "", "", false
+	}
+	if s.replay && key == parity.Redacted {
+		key = s.p.o.APIKey
+	}
+	return user, key, true
+}
+
+// compare answers the exchange with each side (tokens and p_urls mapped), files main's
+// comparison with the target's answer, its differences attributed to profiles by alt's.
+func (s *shadow) compare(ex *exchange, endpoint gateway.Endpoint, fields url.Values) {
 	name := string(endpoint)
-	if page != "" {
+	if endpoint == "" {
 		name = "p_url page " + ex.path
 	}
 	st := &parity.StepResult{Name: fmt.Sprintf("#%d %s", ex.seq, name), Endpoint: endpoint, Request: s.p.red.Fields(fields)}
-	if id := firstOf(fields.Get("orderid"), fields.Get("id")); id != "" {
-		if at, ok := s.diverged[id]; ok && endpoint != gateway.EndpointGenerateOrders && endpoint != gateway.EndpointWithdrawOrders {
-			st.Skipped = fmt.Sprintf("order %s: the target and the shadow disagreed on its creation (exchange #%d)", id, at)
-			st.Diffs = []parity.Diff{}
-			s.p.addStep(ex, st)
-			return
-		}
-	}
-	tobs := &parity.Observation{Status: ex.status, ContentType: ex.respHeader.Get("Content-Type"),
-		Body: string(decoded(ex.respHeader, ex.respBody))}
-	sobs, err := s.ask(ex, page, fields)
-	if err != nil {
-		st.Skipped, st.Diffs = "shadow: "+s.p.red.Text(err.Error()), []parity.Diff{}
+	id := orderOf(endpoint, fields)
+	if at, ok := s.main.skips(endpoint, id); ok {
+		st.Skipped = fmt.Sprintf("order %s: the target and the shadow disagreed on its creation (exchange #%d)", id, at)
+		st.Diffs = []parity.Diff{}
 		s.p.addStep(ex, st)
 		return
 	}
+	tobs := &parity.Observation{Status: ex.status, ContentType: ex.respHeader.Get("Content-Type"),
+		Body: string(decoded(ex.respHeader, ex.respBody))}
 	tv, _ := client.DecodeNumbers([]byte(tobs.Body))
-	sv, _ := client.DecodeNumbers([]byte(sobs.Body))
-	s.learn(tv, sv)
-	diffs, notes := parity.Compare(tobs, sobs)
-	if page != "" {
-		// Two checkout pages are two vendors' HTML: only whether each answers is compared.
-		var kept []parity.Diff
-		for _, d := range diffs {
-			if d.Kind == parity.KindHTTPStatus {
-				kept = append(kept, d)
-			}
+	var alt *verdict
+	var wg sync.WaitGroup
+	if s.alt != nil {
+		if _, skip := s.alt.skips(endpoint, id); !skip {
+			// Each side's state is its own: the two answer at once.
+			wg.Go(func() { alt = s.alt.answer(ex, endpoint, fields, tobs, tv) })
 		}
-		diffs, notes = kept, nil
 	}
-	if note := s.follow(ex, endpoint, fields, tv, sv); note != "" {
-		notes = append(notes, note)
+	v := s.main.answer(ex, endpoint, fields, tobs, tv)
+	wg.Wait()
+	if v.err != nil {
+		st.Skipped, st.Diffs = "shadow: "+s.p.red.Text(v.err.Error()), []parity.Diff{}
+		s.p.addStep(ex, st)
+		return
 	}
-	if diffs == nil {
-		diffs = []parity.Diff{}
+	if s.alt != nil {
+		attribute(v.diffs, alt, s.alt.profile)
 	}
-	for i := range diffs {
-		diffs[i].Target, diffs[i].Sandbox = s.p.red.Text(diffs[i].Target), s.p.red.Text(diffs[i].Sandbox)
+	for _, n := range v.follow {
+		s.p.log.Info("proxy: "+n, "exchange", ex.seq, "endpoint", string(endpoint))
 	}
-	tobs.Body, sobs.Body = s.p.red.Text(tobs.Body), s.p.red.Text(sobs.Body)
-	st.Target, st.Sandbox, st.Diffs, st.Notes = tobs, sobs, diffs, notes
+	for i := range v.diffs {
+		v.diffs[i].Target, v.diffs[i].Sandbox = s.p.red.Text(v.diffs[i].Target), s.p.red.Text(v.diffs[i].Sandbox)
+	}
+	tobs.Body, v.obs.Body = s.p.red.Text(tobs.Body), s.p.red.Text(v.obs.Body)
+	st.Target, st.Sandbox, st.Diffs, st.Notes = tobs, v.obs, v.diffs, append(v.notes, v.follow...)
 	s.p.addStep(ex, st)
 }
 
-// ask sends the exchange's request to the shadow: same method, path (or the shadow's
-// p_url), query, headers and body, with the target's auth token replaced by the
-// shadow's (the form then re-encoded in its own encoding).
-func (s *shadow) ask(ex *exchange, page string, fields url.Values) (*parity.Observation, error) {
-	body, ctype := ex.reqBody, ex.reqHeader.Get("Content-Type")
-	if tok := fields.Get("auth"); tok != "" {
-		if mine, ok := s.tokens[tok]; ok {
-			f := cloneValues(fields)
-			f.Set("auth", mine)
-			if b, ct, ok := encodeLike(ctype, f); ok {
-				body, ctype = b, ct
-			}
-		}
+// orderOf is the merchant order id a request names: orderid on creation, id on the
+// status checks.
+func orderOf(endpoint gateway.Endpoint, fields url.Values) string {
+	if endpoint == gateway.EndpointGenerateOrders || endpoint == gateway.EndpointWithdrawOrders {
+		return fields.Get("orderid")
 	}
-	target := s.sb.URL + requestURI(ex.path, ex.rawQuery)
-	if page != "" {
-		target = s.sb.URL + page
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), s.p.o.ShadowTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, ex.method, target, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header = ex.reqHeader.Clone()
-	for _, h := range append(hopHeaders, "Accept-Encoding", "Content-Length") {
-		req.Header.Del(h)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if len(body) == 0 {
-		req.Body, req.ContentLength = http.NoBody, 0
-	}
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, maxCapture))
-	if err != nil {
-		return nil, err
-	}
-	return &parity.Observation{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: string(b)}, nil
-}
-
-// learn maps what the target issued to what the shadow issued: auth tokens, p_urls.
-func (s *shadow) learn(tv, sv any) {
-	s.p.red.Learn(tv)
-	s.p.red.Learn(sv)
-	tm, _ := tv.(map[string]any)
-	sm, _ := sv.(map[string]any)
-	if tm == nil || sm == nil {
-		return
-	}
-	if t, ok := tm["auth"].(string); ok && t != "" {
-		if m, ok := sm["auth"].(string); ok && m != "" {
-			s.tokens[t] = m
-		}
-	}
-	if t, ok := tm["p_url"].(string); ok {
-		if m, ok := sm["p_url"].(string); ok {
-			tu, err1 := url.Parse(t)
-			mu, err2 := url.Parse(m)
-			if err1 == nil && err2 == nil {
-				s.purls[tu.RequestURI()] = mu.RequestURI()
-			}
-		}
-	}
-}
-
-// follow notes an order the two sides did not both accept or both refuse; its later
-// requests are then not compared. The difference itself (status, message, p_url) is
-// in the comparison. The shadow does not force the target's order into existence:
-// nothing in the vendor API or the admin API creates an order past its checks.
-func (s *shadow) follow(ex *exchange, endpoint gateway.Endpoint, fields url.Values, tv, sv any) string {
-	if endpoint != gateway.EndpointGenerateOrders && endpoint != gateway.EndpointWithdrawOrders {
-		return ""
-	}
-	id := fields.Get("orderid")
-	ts, sst := accepted(tv), accepted(sv)
-	if id == "" || ts == sst {
-		return ""
-	}
-	if _, seen := s.diverged[id]; !seen {
-		s.diverged[id] = ex.seq
-	}
-	verdict := func(b bool) string {
-		if b {
-			return "accepted"
-		}
-		return "refused"
-	}
-	s.p.log.Warn("proxy: outcomes differ", "exchange", ex.seq, "endpoint", string(endpoint), "orderid", id,
-		"target", verdict(ts), "shadow", verdict(sst))
-	return fmt.Sprintf("order %s: the target %s it, the shadow %s it: its later requests are not compared", id, verdict(ts), verdict(sst))
+	return firstOf(fields.Get("orderid"), fields.Get("id"))
 }
 
 func accepted(v any) bool {
