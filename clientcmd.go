@@ -31,9 +31,11 @@ func (f *fieldFlag) Set(s string) error {
 	return nil
 }
 
-// runClient is `vpay88-sandbox client <endpoint> --base-url URL --field k=v …`: it
+// runClient is `vpay88-sandbox client <endpoint|path> --base-url URL --field k=v …`: it
 // posts the fields as the vendor's PHP does and prints the raw answer, status line
-// then body, for QA. Exit status: 0 on any HTTP answer, 2 on usage or network error.
+// then body, for QA. Any path is posted as given, so QA can probe what a live gateway
+// answers off the vendor document. Exit status: 0 on any HTTP answer, 2 on usage or
+// network error.
 func runClient(args []string, stdout, stderr io.Writer) int {
 	a, code, ok := parseClientArgs(args, stderr)
 	if !ok {
@@ -45,7 +47,7 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	resp, err := client.New(a.baseURL, opts...).Do(ctx, a.endpoint, a.fields.v)
+	resp, err := client.New(a.baseURL, opts...).DoPath(ctx, a.path, a.fields.v)
 	if err != nil {
 		fmt.Fprintln(stderr, "vpay88-sandbox client:", err)
 		return 2
@@ -56,7 +58,8 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 
 // clientArgs is the client subcommand's command line.
 type clientArgs struct {
-	endpoint            client.Endpoint
+	// path is where the fields are posted: an endpoint's own path, or the path given.
+	path                string
 	baseURL             string
 	fields              *fieldFlag
 	urlEncoded, headers bool
@@ -71,7 +74,7 @@ func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
 	fs := flag.NewFlagSet("vpay88-sandbox client", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: vpay88-sandbox client <endpoint> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or a path such as /merchant/auth)\n\n", strings.Join(endpointNames(), ", "))
+		fmt.Fprintf(stderr, "usage: vpay88-sandbox client <endpoint or path> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or any path, posted as given: /merchant/auth, /merchant/refund, wallet/x)\n\n", strings.Join(endpointNames(), ", "))
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&a.baseURL, "base-url", env(p+"BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
@@ -124,10 +127,32 @@ func parseClientArgs(args []string, stderr io.Writer) (a clientArgs, code int, o
 	if name == "" {
 		return usage("which endpoint? (" + strings.Join(endpointNames(), ", ") + ")")
 	}
-	if a.endpoint, ok = client.ParseEndpoint(name); !ok {
-		return usage(fmt.Sprintf("unknown endpoint %q (%s)", name, strings.Join(endpointNames(), ", ")))
+	path, err := clientPath(name)
+	if err != nil {
+		return usage(err.Error())
 	}
+	a.path = path
 	return a, 0, true
+}
+
+// clientPath turns the command line's endpoint into the path to post to: an
+// endpoint's name gives its path (get_balance: /wallet/get_balance), and anything
+// with a slash is a path, posted as given. A bare name that is no endpoint is refused
+// rather than guessed at: "chek_status" is a typo, not a request to /chek_status.
+func clientPath(name string) (string, error) {
+	if e, ok := client.ParseEndpoint(name); ok {
+		return e.Path(), nil
+	}
+	if !strings.Contains(name, "/") {
+		return "", fmt.Errorf("unknown endpoint %q (%s; or a path such as /merchant/%s)", name, strings.Join(endpointNames(), ", "), name)
+	}
+	if strings.Contains(name, "://") {
+		return "", fmt.Errorf("%q is a URL: give its host with --base-url and its path here", name)
+	}
+	if !strings.HasPrefix(name, "/") {
+		name = "/" + name
+	}
+	return name, nil
 }
 
 // printResponse prints the status line, the headers when asked, and the body ending

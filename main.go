@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -104,7 +105,7 @@ Commands:
   client       send one vendor API request and print the answer
   proxy        forward an integration's traffic to the real gateway, compare with a shadow sandbox
   compact      rewrite a stopped sandbox's state file to its live size (--data FILE)
-  healthcheck  ask a local sandbox's /healthz (exit 0 when healthy)
+  healthcheck  ask a local sandbox's /healthz (exit 0 when healthy; --wait 30s asks until it is)
   version      print the version
   help         print this list
 
@@ -159,6 +160,13 @@ type Main struct {
 	// stopped. Neither: the clock resumes as the data file saved it, or real time.
 	ClockStart string
 	Frozen     bool
+	// Ephemeral keeps the state in a temporary file removed on exit, without fsync
+	// (CI); Durability is "machine" (fsync every commit) or "process" (no fsync).
+	Ephemeral  bool
+	Durability string
+	// dataSet says --data or VPAY88_DATA was given (an ephemeral run ignores it).
+	dataSet bool
+	tempDir string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -219,8 +227,23 @@ func (m *Main) ParseFlags(args []string) error {
 		return fmt.Errorf("VPAY88_FROZEN: %w", err)
 	}
 	fs.BoolVar(&m.Frozen, "frozen", frozen, "start the sandbox clock frozen: it moves only by POST /sandbox/api/clock (VPAY88_FROZEN)")
+	ephemeral, err := strconv.ParseBool(env("EPHEMERAL", "false"))
+	if err != nil {
+		return fmt.Errorf("VPAY88_EPHEMERAL: %w", err)
+	}
+	fs.BoolVar(&m.Ephemeral, "ephemeral", ephemeral, "keep the state in a temporary file removed on exit, written without fsync: for CI (VPAY88_EPHEMERAL)")
+	fs.StringVar(&m.Durability, "durability", env("DURABILITY", "machine"), "machine: every acknowledged write survives a machine crash (fsync); process: it survives the process being killed, not the machine (no fsync) (VPAY88_DURABILITY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	_, m.dataSet = os.LookupEnv("VPAY88_DATA")
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data" {
+			m.dataSet = true
+		}
+	})
+	if m.Durability != "machine" && m.Durability != "process" {
+		return fmt.Errorf("--durability must be machine or process, not %q", m.Durability)
 	}
 	if m.ClockStart != "" {
 		if _, err := time.Parse(time.RFC3339Nano, m.ClockStart); err != nil {
@@ -289,7 +312,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Profile != "" {
 		cfg.Profile, _ = gateway.ParseProfile(m.Profile) // checked by ParseFlags
 	}
-	st, err := store.Open(m.DataPath)
+	st, err := m.openStore()
 	if err != nil {
 		return err
 	}
@@ -325,7 +348,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		m.served <- err
 	}()
-	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath), "version", version)
+	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath),
+		"durability", m.durability(), "version", version)
 	return nil
 }
 
@@ -354,13 +378,23 @@ func (m *Main) Close() error {
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
+	if m.tempDir != "" {
+		errs = append(errs, os.RemoveAll(m.tempDir))
+	}
 	m.log.Info("vpay88-sandbox stopped")
 	return errors.Join(errs...)
 }
 
 // runHealthcheck asks the local server's /healthz; the Docker image's HEALTHCHECK uses
-// it because the image has no shell and no curl.
+// it because the image has no shell and no curl. With --wait D it asks again until the
+// server answers 200 or D has passed, so a CI script can start the sandbox in the
+// background and wait for it with the binary it already has.
 func runHealthcheck(args []string, stderr io.Writer) int {
+	wait, args, err := healthcheckWait(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
+		return 2
+	}
 	m := NewMain(io.Discard, stderr)
 	if err := m.ParseFlags(args); err != nil {
 		return 2
@@ -370,18 +404,102 @@ func runHealthcheck(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://127.0.0.1:" + port + "/healthz")
-	if err != nil {
+	u := "http://127.0.0.1:" + port + "/healthz"
+	if wait == 0 {
+		if err := checkHealth(u, healthcheckTimeout); err != nil {
+			fmt.Fprintln(stderr, "healthcheck:", err)
+			return 1
+		}
+		return 0
+	}
+	if err := waitHealthy(u, wait); err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
 	}
+	return 0
+}
+
+const (
+	// healthcheckTimeout bounds one request: a server that is up answers /healthz at
+	// once, and Docker's HEALTHCHECK --timeout is 3s.
+	healthcheckTimeout = 2 * time.Second
+	// healthcheckInterval is the pause between two attempts of --wait: short beside a
+	// sandbox's start (tens of milliseconds), long enough not to spin.
+	healthcheckInterval = 200 * time.Millisecond
+)
+
+// healthcheckWait takes --wait D (or -wait, or =D) out of args: the other flags are
+// serve's, which ParseFlags reads, so that healthcheck finds the port as serve does.
+func healthcheckWait(args []string) (time.Duration, []string, error) {
+	var wait time.Duration
+	rest := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "wait" {
+			rest = append(rest, a)
+			continue
+		}
+		if !hasVal {
+			if i+1 == len(args) {
+				return 0, nil, errors.New("--wait needs a duration, e.g. --wait 30s")
+			}
+			i++
+			val = args[i]
+		}
+		d, err := time.ParseDuration(val)
+		if err != nil || d < 0 {
+			return 0, nil, fmt.Errorf("--wait must be a duration such as 30s, not %q", val)
+		}
+		wait = d
+	}
+	return wait, rest, nil
+}
+
+// checkHealth sends one GET to u; any answer but 200 is an error.
+func checkHealth(u string, timeout time.Duration) error {
+	c := http.Client{Timeout: timeout}
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(stderr, "healthcheck: status", resp.StatusCode)
-		return 1
+		return fmt.Errorf("status %d", resp.StatusCode)
 	}
-	return 0
+	return nil
+}
+
+// waitHealthy asks u every healthcheckInterval until it answers 200 or wait has
+// passed; the error names u and the last failure, on one line.
+func waitHealthy(u string, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	var last error
+	for {
+		left := time.Until(deadline)
+		if left <= 0 { // never a zero Client.Timeout: that would wait for ever
+			return fmt.Errorf("%s not healthy after %s: %v", u, wait, last)
+		}
+		err := checkHealth(u, min(healthcheckTimeout, left))
+		if err == nil {
+			return nil
+		}
+		// An attempt cut short by the deadline says only "deadline exceeded": the
+		// failure before it (connection refused, status 503) is the one worth telling.
+		var ue *url.Error
+		cut := errors.As(err, &ue) && ue.Timeout() && left < healthcheckTimeout
+		if ue != nil {
+			err = ue.Err // the URL leads the message already
+		}
+		if last == nil || !cut {
+			last = err
+		}
+		time.Sleep(min(healthcheckInterval, time.Until(deadline)))
+	}
 }
 
 // startClock sets the sandbox clock: --clock-start and --frozen, else the state the
@@ -421,4 +539,42 @@ func (m *Main) startClock(st *store.Store) error {
 	}
 	m.log.Info("sandbox clock set", "now", clk.Now().UTC(), "frozen", clk.IsFrozen())
 	return st.SaveClock()
+}
+
+// openStore opens the state file: --data, or under --ephemeral a fresh temporary one
+// (removed by Close); without fsync under --ephemeral or --durability process.
+func (m *Main) openStore() (*store.Store, error) {
+	var opts []store.Option
+	if m.Ephemeral || m.Durability == "process" {
+		// Writes still reach the OS at each commit, so a killed process loses nothing
+		// acknowledged; only a machine crash or power loss can.
+		opts = append(opts, store.WithoutSync())
+	}
+	if m.Ephemeral {
+		dir, err := os.MkdirTemp("", "vpay88-sandbox-ephemeral-")
+		if err != nil {
+			return nil, err
+		}
+		if m.dataSet {
+			m.log.Warn("--ephemeral: --data is ignored; the state lives in a temporary file removed on exit", "data", m.DataPath)
+		}
+		m.tempDir, m.DataPath = dir, filepath.Join(dir, "sandbox.db")
+	}
+	st, err := store.Open(m.DataPath, opts...)
+	if err != nil && m.tempDir != "" {
+		os.RemoveAll(m.tempDir)
+		m.tempDir = ""
+	}
+	return st, err
+}
+
+// durability names what an acknowledged write survives, for the start-up line.
+func (m *Main) durability() string {
+	switch {
+	case m.Ephemeral:
+		return "ephemeral"
+	case m.Durability == "process":
+		return "process"
+	}
+	return "machine"
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -65,4 +66,34 @@ func TestClockStartFrozenAndResumed(t *testing.T) {
 	require.True(t, errors.As(err, &ee), "want a failed exit: %v\n%s", err, out)
 	assert.Contains(t, string(out), "time never goes backwards")
 	assert.False(t, strings.Contains(string(out), "listening"))
+}
+
+// TestEphemeral: --ephemeral serves from a temporary file, says it ignores --data,
+// and leaves no file behind once stopped.
+func TestEphemeral(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "never.db")
+	p := startSandbox(t, data, "--ephemeral")
+	tok := p.Auth(t)
+	require.Equal(t, true, p.Post(t, "/merchant/generate_orders", depositFields(tok, "eph-1"))["status"])
+	assert.Contains(t, p.Log(), "--data is ignored")
+	assert.Contains(t, p.Log(), `"durability":"ephemeral"`)
+	var tmp string
+	for _, line := range strings.Split(p.Log(), "\n") {
+		var rec struct {
+			Msg  string `json:"msg"`
+			Data string `json:"data"`
+		}
+		if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "vpay88-sandbox listening" {
+			tmp = rec.Data
+		}
+	}
+	require.NotEmpty(t, tmp)
+	_, err := os.Stat(tmp)
+	require.NoError(t, err, "the state is in its temporary file while it runs")
+	assert.Equal(t, 0, p.Terminate(t))
+	_, err = os.Stat(filepath.Dir(tmp))
+	assert.True(t, os.IsNotExist(err), "the temporary folder is gone: %v", err)
+	_, err = os.Stat(data)
+	assert.True(t, os.IsNotExist(err), "--data was not created")
 }

@@ -280,8 +280,17 @@ func (p *sandboxProc) status(t *testing.T, kind gateway.Kind, id string) map[str
 // acknowledged a burst of orders, and checks that every acknowledged order, its status
 // and the balances are in the file and served again after a restart.
 func TestCrashKeepsAcknowledgedOrders(t *testing.T) {
+	// machine durability fsyncs every commit; process durability (--durability
+	// process, as --ephemeral) writes without fsync: the OS still holds the pages of a
+	// killed process, so both keep every acknowledged order.
+	for _, mode := range []string{"machine", "process"} {
+		t.Run(mode, func(t *testing.T) { crashKeepsAcknowledgedOrders(t, "--durability", mode) })
+	}
+}
+
+func crashKeepsAcknowledgedOrders(t *testing.T, args ...string) {
 	data := filepath.Join(t.TempDir(), "sandbox.db")
-	p := startSandbox(t, data)
+	p := startSandbox(t, data, args...)
 	tok := p.Auth(t)
 
 	var acked []orderRef
@@ -355,7 +364,7 @@ func TestCrashKeepsAcknowledgedOrders(t *testing.T) {
 	require.NoError(t, st.Close())
 
 	// Restarted on the same file, the sandbox serves the same state.
-	p2 := startSandbox(t, data)
+	p2 := startSandbox(t, data, args...)
 	for _, o := range acked {
 		m := p2.status(t, o.kind, o.id)
 		require.Equal(t, true, m["status"], "%s %s after restart: %v", o.kind, o.id, m)

@@ -368,6 +368,11 @@ func (d *Dispatcher) attempt(del *store.Delivery) {
 		next.State, next.NextAt = store.DeliveryFailed, time.Time{}
 	}
 	if err := d.o.Store.RecordAttempt(&next, a); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// Its merchant was deleted while the attempt ran: nothing is left to record.
+			d.o.Logger.Info("callback attempt of a deleted delivery", "delivery", del.ID, "order", del.OrderID)
+			return
+		}
 		d.o.Logger.Error("record callback attempt", "delivery", del.ID, "err", err)
 		return
 	}

@@ -165,6 +165,23 @@ func (c *Client) Do(ctx context.Context, e Endpoint, fields url.Values) (*Respon
 	if path == "" {
 		return nil, fmt.Errorf("vpay88: unknown endpoint %q", e)
 	}
+	return c.post(ctx, string(e), e, path, fields)
+}
+
+// DoPath is Do for any path under the base URL ("/merchant/refund", "wallet/x"), for
+// endpoints a deployment has beyond the vendor document's: what a gateway answers
+// there is worth seeing before the sandbox imitates it. Response.Endpoint is the
+// endpoint the path names, or "".
+func (c *Client) DoPath(ctx context.Context, path string, fields url.Values) (*Response, error) {
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	e, _ := ParseEndpoint(path)
+	return c.post(ctx, path, e, path, fields)
+}
+
+// post sends fields to path; label names the request in errors.
+func (c *Client) post(ctx context.Context, label string, e Endpoint, path string, fields url.Values) (*Response, error) {
 	body, contentType, err := c.encode(fields)
 	if err != nil {
 		return nil, err
@@ -176,7 +193,7 @@ func (c *Client) Do(ctx context.Context, e Endpoint, fields url.Values) (*Respon
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.baseURL+path, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("vpay88: %s: %w", e, err)
+		return nil, fmt.Errorf("vpay88: %s: %w", label, err)
 	}
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
@@ -185,15 +202,15 @@ func (c *Client) Do(ctx context.Context, e Endpoint, fields url.Values) (*Respon
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("vpay88: %s: %w", e, err)
+		return nil, fmt.Errorf("vpay88: %s: %w", label, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("vpay88: %s: reading answer: %w", e, err)
+		return nil, fmt.Errorf("vpay88: %s: reading answer: %w", label, err)
 	}
 	if len(b) > maxResponseBytes {
-		return nil, fmt.Errorf("vpay88: %s: answer larger than %d bytes", e, maxResponseBytes)
+		return nil, fmt.Errorf("vpay88: %s: answer larger than %d bytes", label, maxResponseBytes)
 	}
 	return &Response{Endpoint: e, StatusCode: resp.StatusCode, Status: resp.Status, Proto: resp.Proto, Header: resp.Header, Body: b}, nil
 }

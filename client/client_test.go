@@ -292,3 +292,26 @@ func TestFormatAmount(t *testing.T) {
 	}
 	assert.True(t, strings.HasPrefix(client.FormatAmount(-gateway.MustMoney("1.5")), "-"))
 }
+
+// TestClient_DoPath: any path is posted as given under the base URL, as the vendor's
+// PHP would post it; a path that is an endpoint's is reported as that endpoint.
+func TestClient_DoPath(t *testing.T) {
+	f := &fakeGateway{status: 404, contentType: "text/html", body: "<h1>Not Found</h1>"}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	c := client.New(srv.URL + "/merchant")
+	ctx := context.Background()
+	for path, want := range map[string]string{"/merchant/refund": "/merchant/refund", "wallet/x": "/wallet/x"} {
+		resp, err := c.DoPath(ctx, path, url.Values{"username": {"u"}})
+		require.NoError(t, err, "an answer of any status is not an error")
+		assert.Equal(t, 404, resp.StatusCode)
+		assert.Empty(t, resp.Endpoint)
+		mt, got, fields := f.last()
+		assert.Equal(t, want, got)
+		assert.Equal(t, "multipart/form-data", mt)
+		assert.Equal(t, "u", fields.Get("username"))
+	}
+	resp, err := c.DoPath(ctx, "merchant/auth", nil)
+	require.NoError(t, err)
+	assert.Equal(t, client.EndpointAuth, resp.Endpoint)
+}

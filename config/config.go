@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -90,13 +92,46 @@ type MerchantConfig struct {
 	PaymentType string `yaml:"payment_type"`
 }
 
-// Default returns the embedded default configuration.
-func Default() *Config {
+// Default returns the embedded default configuration, a fresh copy each call that the
+// caller may change.
+func Default() *Config { return defaultConfig().Clone() }
+
+// defaultConfig parses the embedded document once per process: the YAML decoder took
+// half the time of a sandboxtest.New (issue 12), paid again by every test. Nobody may
+// change the parsed value; Default hands out clones.
+var defaultConfig = sync.OnceValue(func() *Config {
 	c, err := Parse("(embedded default)", defaultYAML)
 	if err != nil {
 		panic("embedded default config: " + err.Error()) // a build defect, caught by tests
 	}
 	return c
+})
+
+// Clone returns a deep copy of c: a change to the copy's merchants, currencies, banks,
+// schedule or rules leaves c as it was. Compiled rule patterns are shared
+// (scenarios.Rule.Clone), so the copy needs no second Validate. A nil c gives nil.
+func (c *Config) Clone() *Config {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.Callbacks.Schedule = slices.Clone(c.Callbacks.Schedule)
+	if c.Merchants != nil {
+		out.Merchants = make([]MerchantConfig, len(c.Merchants))
+		for i, m := range c.Merchants {
+			m.Aliases = slices.Clone(m.Aliases)
+			m.Currencies = slices.Clone(m.Currencies)
+			out.Merchants[i] = m
+		}
+	}
+	if c.Banks != nil {
+		out.Banks = make(map[string][]string, len(c.Banks))
+		for code, names := range c.Banks {
+			out.Banks[code] = slices.Clone(names)
+		}
+	}
+	out.Scenarios = scenarios.CloneRules(c.Scenarios)
+	return &out
 }
 
 // Load reads and validates a config file.

@@ -13,6 +13,8 @@ package sandboxtest
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
 	"testing"
 	"time"
 
@@ -43,7 +45,8 @@ type Sandbox struct {
 	Server *server.Server
 	Store  *store.Store
 
-	sb *inproc.Sandbox
+	sb     *inproc.Sandbox
+	remote *remote // Connect's: the sandbox runs in another process
 }
 
 type options struct {
@@ -52,6 +55,9 @@ type options struct {
 	path       string
 	clock      *clock.Clock
 	clientOpts []client.Option
+	durable    bool
+	// Connect's.
+	adminToken, recorderAddr, callbackHost string
 }
 
 // Option configures a Sandbox.
@@ -72,6 +78,10 @@ func WithSeed(seed int64) Option { return func(o *options) { o.seed = seed } }
 func WithClientOptions(opts ...client.Option) Option {
 	return func(o *options) { o.clientOpts = append(o.clientOpts, opts...) }
 }
+
+// WithDurableWrites makes every commit fsync, as the sandbox's default machine
+// durability does; without it a sandboxtest sandbox is ephemeral (no fsync).
+func WithDurableWrites() Option { return func(o *options) { o.durable = true } }
 
 // WithClock runs the sandbox on c (clock.Frozen, then Advance, fires delays and
 // retries at once); the default is clock.Real().
@@ -101,8 +111,10 @@ func Start(opts ...Option) (*Sandbox, error) {
 	}
 	cfg := inproc.QuickConfig()
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
+	// Ephemeral by default, as --ephemeral: a test's state dies with it, so commits
+	// skip the fsync (a killed test process still loses nothing acknowledged).
 	in, err := inproc.Start(inproc.Options{Config: cfg, Recorder: true, Changes: o.changes,
-		Path: o.path, Seed: o.seed, Clock: o.clock})
+		Path: o.path, Seed: o.seed, Clock: o.clock, NoSync: !o.durable})
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +128,13 @@ func Start(opts ...Option) (*Sandbox, error) {
 
 // Close stops the HTTP server (waiting for requests in flight), the background work,
 // the store and the Recorder. It is safe to call more than once.
-func (sb *Sandbox) Close() { sb.sb.Close() }
+func (sb *Sandbox) Close() {
+	if sb.remote != nil {
+		sb.closeRemote()
+		return
+	}
+	sb.sb.Close()
+}
 
 // Advance moves the sandbox's clock forward by d and returns once everything that came
 // due has run, in time order: scheduled settlements and payouts, deposit expiry,
@@ -124,10 +142,28 @@ func (sb *Sandbox) Close() { sb.sb.Close() }
 // those that were delivered). Tokens older than their lifetime are refused from then
 // on. Start the sandbox WithClock(clock.Frozen(t)) for exact instants; on a running
 // clock Advance adds to its offset.
+//
+// Over Connect the clock is the shared instance's: every test on it moves with it.
 func (sb *Sandbox) Advance(d time.Duration) error {
+	if sb.remote != nil {
+		if d < 0 {
+			return clock.ErrBackwards
+		}
+		body, _ := json.Marshal(map[string]string{"advance": d.String()})
+		return sb.remote.do(context.Background(), http.MethodPost, "/sandbox/api/clock", "application/json", body, http.StatusOK, nil)
+	}
 	_, err := sb.Server.Advance(context.Background(), d)
 	return err
 }
 
 // Now returns the sandbox's time.
-func (sb *Sandbox) Now() time.Time { return sb.Store.Now() }
+func (sb *Sandbox) Now() time.Time {
+	if sb.remote != nil {
+		var v server.ClockView
+		if err := sb.remote.do(context.Background(), http.MethodGet, "/sandbox/api/clock", "", nil, http.StatusOK, &v); err == nil {
+			return v.Now
+		}
+		return time.Time{}
+	}
+	return sb.Store.Now()
+}

@@ -2,8 +2,11 @@ package sandboxtest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -135,4 +138,63 @@ func TestSandbox_Advance(t *testing.T) {
 	_, err = sb.Client.GenerateOrder(ctx, late)
 	assert.ErrorContains(t, err, gateway.MsgParamsIncorrectDot, "the token expired with the clock")
 	assert.Error(t, sb.Advance(-time.Second))
+}
+
+// BenchmarkNew measures what each test pays to start a sandbox; each is closed at
+// once so the loop does not hold hundreds of listeners and bbolt files open.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		sandboxtest.New(b).Close()
+	}
+}
+
+// TestConnect_ParallelTestsShareOneSandbox: parallel tests Connect to one running
+// sandbox, each on a merchant of its own: the same order id in each, each callback to
+// its own Recorder signed with its own secret, each count of requests its own; the
+// merchants are gone once the tests end.
+func TestConnect_ParallelTestsShareOneSandbox(t *testing.T) {
+	shared, err := sandboxtest.Start()
+	require.NoError(t, err)
+	t.Cleanup(shared.Close)
+	var secrets sync.Map
+	t.Run("group", func(t *testing.T) {
+		for i := range 4 {
+			t.Run(fmt.Sprint("pipeline-", i), func(t *testing.T) {
+				t.Parallel()
+				sb := sandboxtest.Connect(t, shared.URL)
+				_, dup := secrets.LoadOrStore(sb.SecretKey, true)
+				assert.False(t, dup, "a merchant of its own")
+				ctx := context.Background()
+				_, err := sb.Client.GenerateOrder(ctx, deposit("shared-id", "success@example.com"))
+				require.NoError(t, err)
+				_, err = sb.Client.GenerateOrder(ctx, deposit("shared-id", "success@example.com"))
+				require.ErrorContains(t, err, gateway.MsgOrderIDExist)
+				cb, err := sb.Recorder.Wait("shared-id", 10*time.Second)
+				require.NoError(t, err)
+				assert.Equal(t, gateway.Token(sb.SecretKey, "shared-id"), cb.Token)
+				assert.Equal(t, 2, sb.RequestCount(t, sandboxtest.RequestFilter{Endpoint: client.EndpointGenerateOrders, OrderID: "shared-id"}))
+				assert.Equal(t, 1, sb.RequestCount(t, sandboxtest.RequestFilter{Endpoint: client.EndpointGenerateOrders, OrderID: "shared-id", Message: "OK"}))
+				st, err := sb.Client.CheckStatus(ctx, "shared-id")
+				require.NoError(t, err)
+				assert.Equal(t, gateway.StatusCompleted, st.OrderStatus)
+			})
+		}
+	})
+	var list struct {
+		Merchants []struct {
+			Username string `json:"username"`
+		} `json:"merchants"`
+	}
+	resp, err := http.Get(shared.URL + "/sandbox/api/merchants")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
+	assert.Len(t, list.Merchants, 1, "every Connect's merchant was deleted at its cleanup")
+}
+
+// TestConnect_Unreachable: Connect to nothing fails with the address in the error.
+func TestConnect_Unreachable(t *testing.T) {
+	_, err := sandboxtest.Dial("http://127.0.0.1:1")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "127.0.0.1:1")
 }

@@ -4,7 +4,9 @@
 package scenarios
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
@@ -71,3 +73,42 @@ type Faults = gateway.CallbackFaults
 
 // Duration is a time.Duration written as "1.5s" or "2m" in YAML and JSON.
 type Duration = gateway.Duration
+
+// Clone returns a copy of r that shares nothing a caller could change with r: the
+// amounts, the charge, the fault and the maintenance window are copied. The compiled
+// patterns are shared, since a *regexp.Regexp is safe for concurrent use and never
+// changes; the map holding them is copied, so the copy matches as r does without
+// another Validate.
+func (r Rule) Clone() Rule {
+	m := &r.Match
+	m.Amount, m.AmountMin, m.AmountMax = clonePtr(m.Amount), clonePtr(m.AmountMin), clonePtr(m.AmountMax)
+	m.re = maps.Clone(m.re)
+	e := &r.Effect
+	e.Charge, e.Fault = clonePtr(e.Charge), clonePtr(e.Fault)
+	if e.Maintenance != nil {
+		w := *e.Maintenance
+		w.Endpoints = slices.Clone(w.Endpoints)
+		e.Maintenance = &w
+	}
+	return r
+}
+
+// CloneRules clones each rule (Rule.Clone); nil stays nil.
+func CloneRules(rules []Rule) []Rule {
+	if rules == nil {
+		return nil
+	}
+	out := make([]Rule, len(rules))
+	for i, r := range rules {
+		out[i] = r.Clone()
+	}
+	return out
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}

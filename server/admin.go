@@ -32,12 +32,15 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 		g.POST(base+"/reverse", s.handleAdminReverse(k))
 	}
 	g.GET("/journal", s.handleAdminJournal)
+	g.GET("/requests", s.handleRequests)
 	g.GET("/callbacks", s.handleAdminCallbacks)
 	g.POST("/callbacks/retry", s.handleAdminRetryCallbacks)
 	g.GET("/balances", s.handleAdminBalances)
 	g.PUT("/balances/:merchant/:currency", s.handleAdminSetBalance)
 	g.GET("/ledger", s.handleAdminLedger)
 	g.GET("/merchants", s.handleAdminMerchants)
+	g.POST("/merchants", s.handleAddMerchant)
+	g.DELETE("/merchants/:username", s.handleDeleteMerchant)
 	g.GET("/scenarios", s.handleAdminScenarios)
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
 	g.POST("/reset", s.handleAdminReset)
@@ -479,16 +482,6 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next)})
 }
 
-func (s *Server) handleAdminMerchants(c echo.Context) error {
-	s.mu.RLock()
-	out := make([]*gateway.Merchant, 0, len(s.merchants))
-	for _, mc := range s.cfg.Merchants {
-		out = append(out, s.merchants[mc.Username])
-	}
-	s.mu.RUnlock()
-	return c.JSON(http.StatusOK, map[string]any{"merchants": out})
-}
-
 func (s *Server) handleAdminScenarios(c echo.Context) error {
 	s.mu.RLock()
 	rules := s.rules
@@ -536,6 +529,8 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 	}
 	var opening []store.Balance
 	target := "all"
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
 	s.mu.RLock()
 	for _, m := range s.merchants {
 		if name != "" && s.byName[name] != m {

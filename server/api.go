@@ -81,6 +81,7 @@ func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merch
 	if m = s.merchant(f.Get("username")); m == nil || gateway.AnyBad(f, "username") {
 		return nil, nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
+	c.Set(ctxMerchant, m.Username)
 	return f, m, nil
 }
 
@@ -123,6 +124,7 @@ func (s *Server) credentials(c echo.Context) (*gateway.Merchant, error) {
 	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
 		return nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
+	c.Set(ctxMerchant, m.Username)
 	return m, nil
 }
 
@@ -216,6 +218,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(ctxMerchant, m.Username)
 	o, err := gateway.NewDeposit(f, m, s.bank, s.cfg.Profile, s.store.Now())
 	if err != nil {
 		return err
@@ -274,6 +277,7 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Set(ctxMerchant, m.Username)
 	o, err := gateway.NewWithdrawal(f, m, s.payoutBank, s.cfg.Profile, s.store.Now())
 	if err != nil {
 		return err
@@ -363,10 +367,19 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 		if gateway.AnyMissing(f, "username", "id") {
 			return gateway.Refuse(gateway.MsgParamsMissing)
 		}
-		o, msg := s.lookup(kind, f.Get("username"), f.Get("id"))
+		username := f.Get("username")
+		// A live token (live integrations send auth with check_status, SPEC §5) says
+		// whose order it is: merchants sharing one sandbox may reuse order ids.
+		if tok := f.Get("auth"); tok != "" && s.merchant(username) == nil {
+			if name, live := s.store.TokenMerchant(tok); live {
+				username = name
+			}
+		}
+		o, msg := s.lookup(kind, username, f.Get("id"))
 		if o == nil {
 			return gateway.Refuse(msg)
 		}
+		c.Set(ctxMerchant, o.Merchant)
 		return answer(c, gateway.StatusAnswer{Status: true, OrderStatus: o.Status,
 			OrderDatetime: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Amount: gateway.Number(o.Amount), Currency: o.Currency})
 	}

@@ -562,10 +562,8 @@ func (s *Server) verifyCaptured(orderID, token, paymentType string) (merchant, d
 	if orderID == "" || token == "" {
 		return "", "no order_id or no token (as a string): nothing to verify", false
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var tried []string
-	for _, m := range s.cfg.MerchantList() {
+	for _, m := range s.merchantList() {
 		tried = append(tried, m.Username)
 		want := gateway.Token(m.SecretKey, orderID)
 		if !strings.EqualFold(token, want) {

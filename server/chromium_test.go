@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/vpay88/vpay88-sandbox/internal/skipreport"
 )
 
 // chromiumOptions finds the browser ($VPAY88_CHROMIUM, Debian's /usr/bin/chromium, or
@@ -30,10 +33,12 @@ func chromiumOptions(t *testing.T) []chromedp.ExecAllocatorOption {
 		}
 	}
 	if exe == "" {
-		t.Skip("browser test skipped: no Chromium found (apt-get install chromium, or set VPAY88_CHROMIUM)")
+		skipreport.Skip(t, "the browser tests", "no Chromium (set VPAY88_CHROMIUM or apt-get install chromium)",
+			"browser test skipped: no Chromium found (apt-get install chromium, or set VPAY88_CHROMIUM)")
 	}
 	if _, err := os.Stat(exe); err != nil {
-		t.Skipf("browser test skipped: VPAY88_CHROMIUM=%s: %v", exe, err)
+		skipreport.Skip(t, "the browser tests", fmt.Sprintf("no Chromium at VPAY88_CHROMIUM=%s", exe),
+			fmt.Sprintf("browser test skipped: VPAY88_CHROMIUM=%s: %v", exe, err))
 	}
 	return []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),

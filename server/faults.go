@@ -67,6 +67,7 @@ type Fault struct {
 
 // faultQueue is the server's queue of faults.
 type faultQueue struct {
+	saveMu sync.Mutex // serialises saveFaults
 	mu     sync.Mutex
 	next   int64
 	faults []*Fault
@@ -225,6 +226,10 @@ func (q *faultQueue) restore(b []byte, now time.Time) error {
 
 // saveFaults stores the queue; a failure is logged, as the queue in memory still holds.
 func (s *Server) saveFaults() {
+	// Saves run one at a time, each snapshotting under the lock: a later state is
+	// never overwritten by an earlier one that finished last.
+	s.faults.saveMu.Lock()
+	defer s.faults.saveMu.Unlock()
 	b, err := s.faults.snapshot()
 	if err == nil {
 		err = s.store.PutMeta(metaFaults, b)

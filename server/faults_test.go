@@ -193,7 +193,15 @@ func TestFaultSlow(t *testing.T) {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m), "%s", b)
 	assert.Equal(t, true, m["status"])
-	assert.Contains(t, e.lastJournal(t, "bank_list").Fault, "slow 400ms")
+	// The journal entry is written once the handler has sent the last piece, which
+	// the client may have read just before.
+	require.Eventually(t, func() bool {
+		var j struct {
+			Entries []server.JournalEntry `json:"entries"`
+		}
+		getJSON(t, e.URL+"/sandbox/api/journal?endpoint=bank_list", &j)
+		return len(j.Entries) == 1 && strings.Contains(j.Entries[0].Fault, "slow 400ms")
+	}, 5*time.Second, 5*time.Millisecond)
 }
 
 // TestFaultLostAnswer is the check every integration should pass: the gateway made

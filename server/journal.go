@@ -18,17 +18,21 @@ import (
 
 // Context keys set by the vendor handlers for the journal and metrics.
 const (
-	ctxMessage = "vpay88.message"
-	ctxFields  = "vpay88.fields"
+	ctxMessage  = "vpay88.message"
+	ctxFields   = "vpay88.fields"
+	ctxMerchant = "vpay88.merchant"
 )
 
 // JournalEntry is one vendor-API request as the admin API and dashboard show it.
 type JournalEntry struct {
-	ID        uint64            `json:"id"`
-	RequestID string            `json:"request_id"`
-	Time      time.Time         `json:"time"`
-	Endpoint  string            `json:"endpoint"`
-	Fields    map[string]string `json:"fields"`
+	ID        uint64    `json:"id"`
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	Endpoint  string    `json:"endpoint"`
+	// Merchant is the merchant the request was made as (its username, auth token or
+	// order), when the sandbox could tell.
+	Merchant string            `json:"merchant,omitempty"`
+	Fields   map[string]string `json:"fields"`
 	// rawFields is how the ring keeps the fields: one url-encoded string instead of a
 	// map, which more than halves the journal's memory (2000 entries stay resident).
 	rawFields string
@@ -84,7 +88,7 @@ func newJournal(size int) *journal {
 
 // entryBytes is what an entry is counted for in the journal's bound.
 func entryBytes(e *JournalEntry) int {
-	return journalEntryOverhead + len(e.RequestID) + len(e.Endpoint) + len(e.rawFields) + len(e.Message) + len(e.Response) + len(e.Fault)
+	return journalEntryOverhead + len(e.RequestID) + len(e.Endpoint) + len(e.Merchant) + len(e.rawFields) + len(e.Message) + len(e.Response) + len(e.Fault)
 }
 
 func (j *journal) add(e JournalEntry) {
@@ -285,7 +289,8 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
 		fault, _ := c.Get(ctxFaultNote).(string)
-		s.journal.add(JournalEntry{Fault: fault,
+		merchant, _ := c.Get(ctxMerchant).(string)
+		s.journal.add(JournalEntry{Fault: fault, Merchant: merchant,
 			RequestID: rid, Time: s.store.Now().Add(-lat).UTC(), Endpoint: endpoint, rawFields: fields,
 			HTTP: c.Response().Status, Message: cut(msg, journalValueBytes), Response: tw.response(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,

@@ -58,9 +58,15 @@ type Server struct {
 	loopbackOnly bool
 	publicHost   string
 
-	mu        sync.RWMutex // guards merchants, rules and faker
+	mu sync.RWMutex // guards merchants and rules; never held across a store write
+	// fakerMu guards faker: payer names are drawn inside store transactions.
+	fakerMu sync.Mutex
+	// adminMu serialises the admin changes that write merchants' state (add, delete,
+	// reset), so a reset's opening balances and a new merchant cannot cross.
+	adminMu   sync.Mutex
 	merchants map[string]*gateway.Merchant
 	byName    map[string]*gateway.Merchant // username and aliases
+	runtime   []string                     // run-time merchants, oldest first
 	rules     []scenarios.Rule
 	faker     *gofakeit.Faker
 	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
@@ -111,7 +117,12 @@ func New(o Options) (*Server, error) {
 	if err := s.loadFaults(); err != nil {
 		return nil, err
 	}
-	if err := o.Store.EnsureBalances(s.loadMerchants(o.Config)); err != nil {
+	opening := s.loadMerchants(o.Config)
+	more, err := s.loadRuntimeMerchants()
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Store.EnsureBalances(append(opening, more...)); err != nil {
 		return nil, err
 	}
 	s.setRules(o.Config.Scenarios)
@@ -122,6 +133,7 @@ func New(o Options) (*Server, error) {
 	s.wg.Add(2)
 	go s.scheduleLoop()
 	go s.housekeeping()
+	s.warnNoCallbackURL(o.Config)
 	return s, nil
 }
 
@@ -131,11 +143,7 @@ func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 	var opening []store.Balance
 	for _, m := range cfg.MerchantList() {
 		m := m
-		s.merchants[m.Username] = &m
-		s.byName[m.Username] = &m
-		for _, a := range m.Aliases {
-			s.byName[a] = &m
-		}
+		s.indexMerchant(&m, false)
 		for _, c := range m.Currencies {
 			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
 			if _, ok := s.banks[c.Code]; !ok {

@@ -46,8 +46,8 @@ func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway
 
 // payerName draws a payer's name from the seeded faker, so a --seed run repeats.
 func (s *Server) payerName() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.fakerMu.Lock()
+	defer s.fakerMu.Unlock()
 	return s.faker.Name()
 }
 

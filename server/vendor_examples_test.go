@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/internal/skipreport"
 )
 
 // vendorExample is one request example of the vendor document: the endpoint path of
@@ -159,7 +161,8 @@ func vendorDocPath() string {
 func TestVendorExamplesMatchDocument(t *testing.T) {
 	f, err := os.Open(vendorDocPath())
 	if err != nil {
-		t.Skipf("vendor document not found (%v); set VPAY88_VENDOR_DOC to check the table against it", err)
+		skipreport.Skip(t, "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
+			fmt.Sprintf("vendor document not found (%v); set VPAY88_VENDOR_DOC to check the table against it", err))
 	}
 	defer f.Close()
 
@@ -244,7 +247,8 @@ func TestVendorMessages(t *testing.T) {
 
 	doc, err := os.ReadFile(vendorDocPath())
 	if err != nil {
-		t.Skipf("vendor document not found (%v)", err)
+		skipreport.Skip(t, "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
+			fmt.Sprintf("vendor document not found (%v)", err))
 	}
 	seen := map[string]bool{}
 	for _, m := range regexp.MustCompile(`"message":\s*"([^"]*)"`).FindAllStringSubmatch(string(doc), -1) {

@@ -55,7 +55,11 @@ func holdCommitter(t *testing.T, s *Store) (release func()) {
 // waitQueued waits until n writes are queued behind the held committer.
 func waitQueued(t *testing.T, s *Store, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(s.reqs) >= n }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool {
+		s.qmu.Lock()
+		defer s.qmu.Unlock()
+		return len(s.queue) >= n
+	}, 5*time.Second, time.Millisecond)
 }
 
 // TestBatchRollsBackFailedWrites: writes that fail or panic after writing share a

@@ -28,7 +28,7 @@ const lockTimeout = time.Second
 // names crashes the process (SIGSEGV, SIGBUS, "invalid freelist page") at the first
 // read. checkFile refuses such a file before bbolt sees it; for what slips past it, a
 // fault while opening becomes an error (debug.SetPanicOnFault) instead of a crash.
-func openDB(path string) (db *bolt.DB, err error) {
+func openDB(path string, noSync bool) (db *bolt.DB, err error) {
 	if err := checkFile(path); err != nil {
 		return nil, err
 	}
@@ -38,7 +38,9 @@ func openDB(path string) (db *bolt.DB, err error) {
 			db, err = nil, damaged(path, fmt.Errorf("%w: %v", ErrDamaged, p))
 		}
 	}()
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	// NoSync from the start: the buckets of a fresh file are made in a transaction
+	// of their own, which an ephemeral sandbox need not fsync either.
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: noSync})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is in use by another process (another vpay88-sandbox?): stop it, or start this one with another --data: %w", path, ErrInUse)
 	}
@@ -178,7 +180,7 @@ func Compact(path string) (before, after int64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("compact: %w", err)
 	}
-	src, err := openDB(path)
+	src, err := openDB(path, false)
 	if err != nil {
 		return 0, 0, err
 	}

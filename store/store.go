@@ -58,10 +58,16 @@ type Store struct {
 	db    *bolt.DB
 	clock *clock.Clock
 
-	reqs      chan *writeReq
-	done      chan struct{}
-	closeOnce sync.Once
-	wg        sync.WaitGroup
+	// Group commit, leader and followers: a write queues itself; when no write leads,
+	// it leads: it commits everything queued, its own write and the others', in one
+	// transaction and one fsync (write, lead). Writes that queue while a commit runs
+	// share the next one. A lone writer commits on its own goroutine, with no handoff
+	// to a committer goroutine and back (two goroutine switches per write).
+	wmu     sync.Mutex // held by the leader while it commits, and by Close
+	qmu     sync.Mutex // guards queue, leading and closed
+	queue   []*writeReq
+	leading bool // a write is leading: the others queue and wait for their answer
+	closed  bool
 }
 
 type writeReq struct {
@@ -80,7 +86,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if o.clock == nil {
 		o.clock = clock.Real()
 	}
-	db, err := openDB(path)
+	if o.noSync && !o.template {
+		startFromTemplate(path)
+	}
+	db, err := openDB(path, o.noSync)
 	if err != nil {
 		return nil, err
 	}
@@ -117,9 +126,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, damaged(path, err)
 	}
 	db.NoSync = o.noSync
-	s := &Store{db: db, clock: o.clock, reqs: make(chan *writeReq, 1024), done: make(chan struct{})}
-	s.wg.Add(1)
-	go s.commitLoop()
+	s := &Store{db: db, clock: o.clock}
 	return s, nil
 }
 
@@ -129,6 +136,8 @@ type Option func(*options)
 type options struct {
 	clock  *clock.Clock
 	noSync bool
+	// template: this Open makes the empty template file itself (template.go).
+	template bool
 }
 
 // WithoutSync skips the fsync of every commit: writes survive a killed process (the
@@ -146,11 +155,31 @@ func (s *Store) Now() time.Time { return s.clock.Now() }
 // Clock returns the clock the store reads.
 func (s *Store) Clock() *clock.Clock { return s.clock }
 
-// Close stops the committer after the writes already queued, then closes the file.
+// Close refuses new writes, lets the commit in progress finish, answers the writes
+// still queued ErrClosed, then closes the file. It is safe to call more than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() { close(s.done) })
-	s.wg.Wait()
+	s.qmu.Lock()
+	already := s.closed
+	s.closed = true
+	s.qmu.Unlock()
+	if already {
+		return nil
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.failQueued()
 	return s.db.Close()
+}
+
+// failQueued answers every queued write ErrClosed; the caller holds wmu.
+func (s *Store) failQueued() {
+	s.qmu.Lock()
+	batch := s.queue
+	s.queue = nil
+	s.qmu.Unlock()
+	for _, r := range batch {
+		r.err <- ErrClosed
+	}
 }
 
 // DB exposes the bbolt handle for read-only use by tests and benchmarks.
@@ -160,48 +189,60 @@ func (s *Store) DB() *bolt.DB { return s.db }
 // When fn fails or panics, nothing it wrote is kept (see commit); fn may run more than
 // once, so it must not change state outside tx except its own results.
 func (s *Store) write(fn func(tx *bolt.Tx) error) error {
-	r := &writeReq{fn: fn, err: make(chan error, 1)}
-	select {
-	case s.reqs <- r:
-	case <-s.done:
+	// Two slots: a follower may be handed the lead (errLead) and, should Close come
+	// before it leads, ErrClosed too, without Close blocking on a full channel.
+	r := &writeReq{fn: fn, err: make(chan error, 2)}
+	s.qmu.Lock()
+	if s.closed {
+		s.qmu.Unlock()
 		return ErrClosed
 	}
+	s.queue = append(s.queue, r)
+	lead := !s.leading
+	s.leading = true
+	s.qmu.Unlock()
+	if !lead {
+		if err := <-r.err; err != errLead {
+			return err // a leader committed this write
+		}
+	}
+	s.lead()
 	return <-r.err
 }
 
-// commitLoop is the group committer: it takes every write queued while the previous
-// fsync ran and commits them together. No timer: under no load a write commits at once,
-// under load batches grow by themselves.
-func (s *Store) commitLoop() {
-	defer s.wg.Done()
-	batch := make([]*writeReq, 0, maxBatch)
-	for {
-		var first *writeReq
-		select {
-		case first = <-s.reqs:
-		case <-s.done:
-			// Drain what was queued before Close so no caller waits forever.
-			for {
-				select {
-				case r := <-s.reqs:
-					r.err <- ErrClosed
-				default:
-					return
-				}
-			}
+// errLead tells a queued write that it leads the next commit.
+var errLead = errors.New("store: lead the next commit")
+
+// lead commits one round: every write queued so far, its own among them. Then it
+// passes the lead to the oldest write queued meanwhile, or gives it up, so that under
+// a steady load no leader waits for more than its own round.
+func (s *Store) lead() {
+	s.wmu.Lock()
+	s.qmu.Lock()
+	batch, closed := s.queue, s.closed
+	s.queue = nil
+	s.qmu.Unlock()
+	if closed {
+		// Close has the file, or is waiting for it: it must not change any more.
+		for _, q := range batch {
+			q.err <- ErrClosed
 		}
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-s.reqs:
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		s.commit(batch)
 	}
+	for !closed && len(batch) > 0 {
+		n := min(len(batch), maxBatch)
+		s.commit(batch[:n])
+		batch = batch[n:]
+	}
+	s.wmu.Unlock()
+	s.qmu.Lock()
+	if len(s.queue) == 0 {
+		s.leading = false
+		s.qmu.Unlock()
+		return
+	}
+	next := s.queue[0]
+	s.qmu.Unlock()
+	next.err <- errLead
 }
 
 // errRollback aborts a batch's transaction after one of its writes failed.

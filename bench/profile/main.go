@@ -39,14 +39,15 @@ func main() {
 	mutex := flag.String("mutexprofile", "", "write a mutex contention profile here")
 	block := flag.String("blockprofile", "", "write a blocking profile here")
 	heap := flag.String("memprofile", "", "write a heap profile here at exit")
+	noSync := flag.Bool("nosync", false, "commit without fsync, as --ephemeral and --durability process do")
 	flag.Parse()
-	if err := run(*addr, *data, *keep, *cpu, *mutex, *block, *heap); err != nil {
+	if err := run(*addr, *data, *keep, *noSync, *cpu, *mutex, *block, *heap); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, data string, keep bool, cpu, mutex, block, heap string) error {
+func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string) error {
 	if !keep {
 		_ = os.Remove(data)
 	}
@@ -56,7 +57,11 @@ func run(addr, data string, keep bool, cpu, mutex, block, heap string) error {
 	if block != "" {
 		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
 	}
-	st, err := store.Open(data)
+	var opts []store.Option
+	if noSync {
+		opts = append(opts, store.WithoutSync())
+	}
+	st, err := store.Open(data, opts...)
 	if err != nil {
 		return err
 	}

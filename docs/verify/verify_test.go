@@ -25,6 +25,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/internal/skipreport"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
@@ -133,13 +134,14 @@ func TestSnippets(t *testing.T) {
 	for _, lang := range []struct {
 		name, bin string
 		args      func(port string) []string
+		install   string // how to get bin, for the skip report
 	}{
 		{"php", "php", func(port string) []string {
 			return []string{"-S", "127.0.0.1:" + port, filepath.Join(dir, "verify.php")}
-		}},
-		{"node", "node", func(string) []string { return []string{filepath.Join(dir, "verify.js")} }},
-		{"python", "python3", func(string) []string { return []string{filepath.Join(dir, "verify.py")} }},
-		{"go", "", nil},
+		}, "apt-get install php-cli php-curl"},
+		{"node", "node", func(string) []string { return []string{filepath.Join(dir, "verify.js")} }, "apt-get install nodejs"},
+		{"python", "python3", func(string) []string { return []string{filepath.Join(dir, "verify.py")} }, "apt-get install python3"},
+		{"go", "", nil, ""},
 	} {
 		t.Run(lang.name, func(t *testing.T) {
 			port := freePort(t)
@@ -151,7 +153,8 @@ func TestSnippets(t *testing.T) {
 				start(t, port, exe)
 			} else {
 				if _, err := exec.LookPath(lang.bin); err != nil {
-					t.Skipf("%s snippet not run: %s is not installed", lang.name, lang.bin)
+					skipreport.Skip(t, "the "+lang.name+" snippet", lang.bin+" is not installed ("+lang.install+")",
+						fmt.Sprintf("%s snippet not run: %s is not installed", lang.name, lang.bin))
 				}
 				start(t, port, lang.bin, lang.args(port)...)
 			}

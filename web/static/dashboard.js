@@ -5,7 +5,9 @@
 //   api.js     the admin API with the token
 //   events.js  views, change notices (SSE or polling), the live badge
 //   lists.js   filters and pager of the paged lists
-//   orders.js, drawer.js, journal.js, callbacks.js, balances.js, scenarios.js: the views
+//   clock.js   the test clock in the header, and its panel
+//   orders.js, drawer.js, journal.js, callbacks.js, balances.js, scenarios.js,
+//   captures.js, faults.js: the views
 // This module wires the tabs, the Reset and Token dialogs, and starts the page.
 import { api, hooks, report, setToken, token } from './api.js';
 import { loadMerchants } from './balances.js';
@@ -18,8 +20,10 @@ import { resetPaging, wireFilters } from './lists.js';
 import { resetOrders } from './orders.js';
 import { loadScenarios, scenariosLoaded, wireScenarios } from './scenarios.js';
 import { wireCaptures } from './captures.js';
+import { wireClock } from './clock.js';
+import { wireFaults } from './faults.js';
 
-const TABS = ['orders', 'journal', 'callbacks', 'balances', 'scenarios', 'captures'];
+const TABS = ['orders', 'journal', 'callbacks', 'balances', 'scenarios', 'captures', 'faults'];
 
 function showTab(name) {
   if (!TABS.includes(name)) name = 'orders';
@@ -125,6 +129,8 @@ function init() {
   wireCallbacks();
   wireScenarios();
   wireCaptures();
+  wireClock();
+  wireFaults();
   wireReset();
   wireToken();
   renderLive();

@@ -10,14 +10,21 @@ const DEBOUNCE_MS = 150;
 export const page = { tab: 'orders' };
 
 // What each change notice can make stale. Reset announces itself as "order", and it
-// clears the journal too.
+// clears the journal too. The clock follows orders and callbacks for its next due event.
 const AFFECTS = {
-  order: ['orders', 'drawer', 'callbacks', 'balances', 'journal'],
-  callback: ['callbacks', 'drawer'],
+  order: ['orders', 'drawer', 'callbacks', 'balances', 'journal', 'clock'],
+  callback: ['callbacks', 'drawer', 'clock'],
   journal: ['journal'],
   capture: ['captures'],
+  // A move of the test clock runs whatever came due (settlements, expiries, callback
+  // attempts) and may end a maintenance window.
+  clock: ['clock', 'orders', 'drawer', 'callbacks', 'balances', 'journal', 'faults'],
+  faults: ['faults'],
 };
-export const ALL = ['orders', 'journal', 'callbacks', 'balances', 'drawer'];
+export const ALL = ['orders', 'journal', 'callbacks', 'balances', 'drawer', 'clock', 'faults'];
+
+// affects lists the views a change notice of type can make stale.
+export const affects = (type) => AFFECTS[type] || ALL;
 
 // A view is something on screen that can be reloaded. Change notices mark views dirty;
 // a short debounce coalesces a burst of notices into one fetch per view, and a view
@@ -111,7 +118,7 @@ export function connectEvents() {
   es.addEventListener('change', (e) => {
     let type = '';
     try { type = JSON.parse(e.data).type; } catch (err) { /* unknown notice: reload all */ }
-    changed(AFFECTS[type] || ALL);
+    changed(affects(type));
   });
   es.addEventListener('error', () => {
     if (live.es !== es) return;
@@ -127,7 +134,7 @@ export function connectEvents() {
 function startPolling() {
   setLive('polling');
   if (live.poll) return;
-  live.poll = setInterval(() => changed(['orders', 'journal', 'callbacks', 'drawer']), POLL_MS);
+  live.poll = setInterval(() => changed(['orders', 'journal', 'callbacks', 'drawer', 'clock', 'faults']), POLL_MS);
 }
 
 function stopPolling() {

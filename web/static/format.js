@@ -51,6 +51,28 @@ export function relTime(iso) {
   return s >= 0 ? 'in ' + txt : txt + ' ago';
 }
 
+// localTime is an instant (ms) as a date and a time to the minute, "2026-12-01 09:31",
+// or to the second.
+export function localTime(ms, seconds) {
+  const d = new Date(ms);
+  if (isNaN(d.getTime())) return '';
+  return day(d) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes()) + (seconds ? ':' + pad(d.getSeconds()) : '');
+}
+
+const UNITS = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]];
+
+// span says how long a number of seconds is, without a sign, in its largest unit and
+// the next one (rounded to it) when that is not zero: "1d 2h", "31m", "1m 30s", "0s".
+export function span(seconds) {
+  const s = Math.round(Math.abs(Number(seconds) || 0));
+  for (let i = 0; i < UNITS.length - 1; i++) {
+    const [[u, n], [v, m]] = [UNITS[i], UNITS[i + 1]];
+    const r = Math.round(s / m) * m;
+    if (r >= n) return Math.floor(r / n) + u + (r % n ? ' ' + (r % n) / m + v : '');
+  }
+  return s + 's';
+}
+
 export function millis(v) {
   const n = Number(v);
   if (v === undefined || v === null || !isFinite(n)) return '';

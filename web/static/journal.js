@@ -26,13 +26,21 @@ function answered(response) {
   } catch (err) { return null; }
 }
 
+// injected marks a request a fault hit: a badge, and the fault's text ("status 502
+// (fault 3)") after it.
+function injected(e) {
+  if (!e.fault) return null;
+  return [h('span', { class: 'badge s-injected', title: e.fault }, 'injected'), ' ',
+    h('span', { class: 'fault-text', title: e.fault }, clip(String(e.fault).replace(/^injected:\s*/, ''), 40)), ' '];
+}
+
 function journalRow(e, id) {
   const ok = answered(e.response);
   const fields = e.fields || {};
-  return h('tr', { class: 'clickable', dataset: { id }, ...clickable(() => journalRows.toggle(id)) },
+  return h('tr', { class: 'clickable' + (e.fault ? ' injected' : ''), dataset: { id }, ...clickable(() => journalRows.toggle(id)) },
     timeCell(e.time, true),
     h('td', { class: 'mono' }, e.endpoint),
-    h('td', null, h('span', { class: 'msg ' + (ok === true ? 'ok' : ok === false ? 'bad' : '') }, e.message || '')),
+    h('td', null, injected(e), h('span', { class: 'msg ' + (ok === true ? 'ok' : ok === false ? 'bad' : '') }, e.message || '')),
     h('td', { class: 'num mono' }, text(e.http_status)),
     h('td', { class: 'num mono' }, millis(e.latency_ms)),
     h('td', { class: 'chips' }, Object.keys(fields).sort().map((k) => h('span', { class: 'chip', title: k + '=' + fields[k] },
@@ -47,6 +55,7 @@ function journalDetail(e) {
     : h('p', { class: 'muted small' }, '(no parameters)');
   return h('tr', { class: 'detail' }, h('td', { colspan: '6' }, h('div', { class: 'detail-grid' },
     h('div', null, h('div', { class: 'cb-label' }, 'Request fields'), request,
-      h('p', { class: 'muted small' }, 'Request id ', h('span', { class: 'mono' }, e.request_id || ''), ' · ', fullTime(e.time))),
+      h('p', { class: 'muted small' }, 'Request id ', h('span', { class: 'mono' }, e.request_id || ''), ' · ', fullTime(e.time)),
+      e.fault ? h('p', { class: 'err' }, 'Fault: ', e.fault) : null),
     h('div', null, h('div', { class: 'cb-label' }, 'Response'), code(e.response)))));
 }
