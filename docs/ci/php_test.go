@@ -56,3 +56,24 @@ func withoutVpay88(env []string) []string {
 	}
 	return out
 }
+
+// TestVendorExampleCorrected runs docs/php/deposit_thb.php, the vendor document's THB
+// deposit example with the corrections the README lists, against a sandbox: as
+// written in the document it does not run (a missing comma, an undefined $bank_id,
+// curl_init($url) where $apiurl is defined).
+func TestVendorExampleCorrected(t *testing.T) {
+	if _, err := exec.LookPath("php"); err != nil {
+		t.Skip("corrected vendor example not run: php is not installed (Debian: apt-get install php-cli php-curl)")
+	}
+	if out, err := exec.Command("php", "-r", "exit(extension_loaded('curl') ? 0 : 1);").CombinedOutput(); err != nil {
+		t.Skipf("corrected vendor example not run: the PHP curl extension is not loaded (Debian: apt-get install php-curl): %v %s", err, out)
+	}
+	sb, err := inproc.Start(inproc.Options{NoSync: true})
+	require.NoError(t, err)
+	t.Cleanup(sb.Close)
+	cmd := exec.Command("php", filepath.Join("..", "php", "deposit_thb.php"))
+	cmd.Env = append(withoutVpay88(os.Environ()), "VPAY88_URL="+sb.URL)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), `{"status":true,"p_url":"`+sb.URL+`/checkout/order-pay/`)
+}
