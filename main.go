@@ -209,33 +209,33 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.StringVar(&m.AdminToken, "admin-token", env("ADMIN_TOKEN", ""), "bearer token guarding /sandbox (VPAY88_ADMIN_TOKEN)")
 	fs.StringVar(&m.LogFormat, "log-format", env("LOG_FORMAT", "text"), "text or json (VPAY88_LOG_FORMAT)")
 	fs.StringVar(&m.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn, error (VPAY88_LOG_LEVEL)")
-	fast, err := strconv.ParseBool(env("FAST_RETRIES", "false"))
-	if err != nil {
-		return fmt.Errorf("VPAY88_FAST_RETRIES: %w", err)
-	}
-	fs.BoolVar(&m.FastRetries, "fast-retries", fast, "use the fast callback retry schedule, for CI (VPAY88_FAST_RETRIES)")
 	fs.StringVar(&m.Retention, "retention", env("RETENTION", ""), "delete orders older than this (e.g. 30d); empty: the config's retention (VPAY88_RETENTION)")
 	fs.StringVar(&m.Profile, "profile", env("PROFILE", ""), "document or observed: which gateway to imitate where the vendor document and live integrations disagree; empty: the config's (document) (VPAY88_PROFILE)")
 	fs.StringVar(&m.ForwardTo, "forward-to", env("FORWARD_TO", ""), "forward every callback captured at /sandbox/capture/{name} to this URL, the merchant's own, and relay its answer (VPAY88_FORWARD_TO)")
+	fs.StringVar(&m.ClockStart, "clock-start", env("CLOCK_START", ""), "start the sandbox clock at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z (VPAY88_CLOCK_START)")
+	fs.StringVar(&m.Durability, "durability", env("DURABILITY", "machine"), "machine: every acknowledged write survives a machine crash (fsync); process: it survives the process being killed, not the machine (no fsync) (VPAY88_DURABILITY)")
+	for _, b := range []struct {
+		p           *bool
+		name, usage string
+	}{
+		{&m.FastRetries, "fast-retries", "use the fast callback retry schedule, for CI"},
+		{&m.Frozen, "frozen", "start the sandbox clock frozen: it moves only by POST /sandbox/api/clock"},
+		{&m.Ephemeral, "ephemeral", "keep the state in a temporary file removed on exit, written without fsync: for CI"},
+	} {
+		if err := boolFlag(fs, b.p, b.name, b.usage); err != nil {
+			return err
+		}
+	}
 	fs.Usage = func() {
 		fmt.Fprint(m.stderr, usage)
 		fmt.Fprintln(m.stderr, "\nFlags of serve:")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&m.ClockStart, "clock-start", env("CLOCK_START", ""), "start the sandbox clock at this RFC 3339 time, e.g. 2026-12-01T09:00:00Z (VPAY88_CLOCK_START)")
-	frozen, err := strconv.ParseBool(env("FROZEN", "false"))
-	if err != nil {
-		return fmt.Errorf("VPAY88_FROZEN: %w", err)
-	}
-	fs.BoolVar(&m.Frozen, "frozen", frozen, "start the sandbox clock frozen: it moves only by POST /sandbox/api/clock (VPAY88_FROZEN)")
-	ephemeral, err := strconv.ParseBool(env("EPHEMERAL", "false"))
-	if err != nil {
-		return fmt.Errorf("VPAY88_EPHEMERAL: %w", err)
-	}
-	fs.BoolVar(&m.Ephemeral, "ephemeral", ephemeral, "keep the state in a temporary file removed on exit, written without fsync: for CI (VPAY88_EPHEMERAL)")
-	fs.StringVar(&m.Durability, "durability", env("DURABILITY", "machine"), "machine: every acknowledged write survives a machine crash (fsync); process: it survives the process being killed, not the machine (no fsync) (VPAY88_DURABILITY)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	_, m.dataSet = os.LookupEnv("VPAY88_DATA")
 	fs.Visit(func(f *flag.Flag) {
@@ -243,6 +243,22 @@ func (m *Main) ParseFlags(args []string) error {
 			m.dataSet = true
 		}
 	})
+	return m.check()
+}
+
+// boolFlag defines a boolean flag whose default is its VPAY88_<NAME> variable.
+func boolFlag(fs *flag.FlagSet, p *bool, name, usage string) error {
+	envName := strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+	def, err := strconv.ParseBool(env(envName, "false"))
+	if err != nil {
+		return fmt.Errorf("VPAY88_%s: %w", envName, err)
+	}
+	fs.BoolVar(p, name, def, usage+" (VPAY88_"+envName+")")
+	return nil
+}
+
+// check refuses flag values that do not parse, with the flag's name.
+func (m *Main) check() error {
 	if m.Durability != "machine" && m.Durability != "process" {
 		return fmt.Errorf("--durability must be machine or process, not %q", m.Durability)
 	}
@@ -264,9 +280,6 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	if _, err := gateway.ParseProfile(m.Profile); err != nil {
 		return fmt.Errorf("--profile: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	switch m.LogFormat {
 	case "text", "json":
