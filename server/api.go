@@ -403,7 +403,7 @@ func (s *Server) lookup(kind gateway.Kind, username, id string) (*gateway.Order,
 		if !idOK {
 			return nil, gateway.MsgOrderNotFound
 		}
-		o, err := s.store.Order(kind, m.Username, id)
+		o, err := s.store.OrderHead(kind, m.Username, id)
 		if err != nil {
 			return nil, gateway.MsgOrderNotFound
 		}
@@ -412,7 +412,7 @@ func (s *Server) lookup(kind gateway.Kind, username, id string) (*gateway.Order,
 	if !idOK {
 		return nil, gateway.MsgParamsIncorrect
 	}
-	found, _ := s.store.FindOrders(kind, id)
+	found, _ := s.store.FindOrderHeads(kind, id)
 	for _, o := range found {
 		if kind == gateway.KindWithdrawal || o.Customer == username {
 			return o, ""
