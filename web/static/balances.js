@@ -1,6 +1,7 @@
 // Balances view: available and reserved per merchant and currency, set from the page;
 // below, the merchants and their currency limits. loadMerchants also fills every
-// merchant and currency filter.
+// merchant and currency filter; it is the "merchants" view, shown on every tab, so a
+// merchant made or deleted at run time (a "merchant" notice) shows up without a reload.
 import { api, report } from './api.js';
 import { $, $$, h, toast } from './dom.js';
 import { defineView } from './events.js';
@@ -68,15 +69,22 @@ function balanceRow(b) {
 }
 
 // ---------------------------------------------------------------- merchants
+let merchantsSig = null; // the list shown: polling must not rebuild an open select
+
 export async function loadMerchants() {
   const data = await api('GET', '/merchants');
   const merchants = (data && data.merchants) || [];
+  const sig = JSON.stringify(merchants);
+  if (sig === merchantsSig) return;
+  merchantsSig = sig;
   const currencies = new Set();
   merchants.forEach((m) => (m.currencies || []).forEach((c) => currencies.add(c.currency)));
   fillSelect('[data-merchants]', merchants.map((m) => m.username));
   fillSelect('[data-currencies]', Array.from(currencies));
   $('#merchants-table tbody').replaceChildren(...merchants.flatMap(merchantRows));
 }
+
+defineView('merchants', loadMerchants, () => true);
 
 function fillSelect(sel, values) {
   $$(sel).forEach((s) => {
@@ -86,13 +94,24 @@ function fillSelect(sel, values) {
   });
 }
 
+// runtimeTag marks a merchant made through POST /sandbox/api/merchants: unlike one of
+// the config file, it can be deleted, and goes with everything it owns.
+const RUNTIME_TITLE = 'Made at run time (POST /sandbox/api/merchants); DELETE /sandbox/api/merchants/' +
+  '{username} removes it with everything it owns';
+const runtimeTag = () => h('span', { class: 'badge runtime', title: RUNTIME_TITLE }, 'run-time');
+
+// merchantCells are the cells of a merchant's first row that span its currencies.
+const merchantCells = (m, span) => [
+  h('td', { ...span, class: 'strong' }, m.username, m.runtime ? [' ', runtimeTag()] : null),
+  h('td', span, (m.aliases || []).join(', ')),
+  h('td', { ...span, class: 'mono wrap' }, m.callback_url || h('span', { class: 'muted' }, '(none: no callbacks)'))];
+
 // merchantRows are a merchant's rows, one per currency, its name spanning them.
 function merchantRows(m) {
   const cs = m.currencies || [];
   const span = { rowspan: String(cs.length) };
-  return cs.map((c, i) => h('tr', null,
-    i === 0 ? [h('td', { ...span, class: 'strong' }, m.username), h('td', span, (m.aliases || []).join(', ')),
-      h('td', { ...span, class: 'mono wrap' }, m.callback_url || h('span', { class: 'muted' }, '(none: no callbacks)'))] : null,
+  return cs.map((c, i) => h('tr', { dataset: { merchant: m.username } },
+    i === 0 ? merchantCells(m, span) : null,
     h('td', null, c.currency),
     h('td', { class: 'num mono' }, amount(c.min)), h('td', { class: 'num mono' }, amount(c.max)),
     h('td', { class: 'num mono' }, text(c.deposit_charge_percent)), h('td', { class: 'num mono' }, amount(c.payout_fee))));

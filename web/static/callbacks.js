@@ -38,7 +38,7 @@ function callbackRow(d, id) {
   return h('tr', { class: 'clickable', dataset: { id }, ...clickable(() => callbackRows.toggle(id)) },
     timeCell(d.created_at),
     h('td', { class: 'num mono' }, id),
-    h('td', null, h('span', { class: 'kind k-' + d.kind }, d.kind === 'withdrawal' ? 'payout' : 'deposit')),
+    h('td', null, h('span', { class: 'kind k-' + d.kind }, d.kind)),
     h('td', { class: 'mono' }, h('a', { class: 'link', href: '#', title: 'Open the order', onclick: order }, d.order_id)),
     h('td', null, badge(d.state)),
     h('td', { class: 'num mono' }, text(d.attempts)),

@@ -36,6 +36,8 @@ function showTab(name) {
     b.setAttribute('aria-selected', String(t === name));
     b.tabIndex = t === name ? 0 : -1;
   }
+  // On a narrow screen the tab bar scrolls sideways: bring the tab shown into it.
+  $('#tab-' + name).scrollIntoView({ block: 'nearest', inline: 'nearest' });
   if (location.hash !== '#' + name) history.replaceState(null, '', '#' + name);
   if (name !== 'scenarios') refresh(name);
   else if (!scenariosLoaded()) loadScenarios();

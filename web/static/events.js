@@ -20,8 +20,12 @@ const AFFECTS = {
   // attempts) and may end a maintenance window.
   clock: ['clock', 'orders', 'drawer', 'callbacks', 'balances', 'journal', 'faults'],
   faults: ['faults'],
+  // A merchant made or deleted at run time: the merchant filters and the merchants
+  // table, and its opening balances. A deleted one's orders go with it, which the
+  // server announces as "order" too.
+  merchant: ['merchants', 'balances'],
 };
-export const ALL = ['orders', 'journal', 'callbacks', 'balances', 'drawer', 'clock', 'faults'];
+export const ALL = ['orders', 'journal', 'callbacks', 'balances', 'drawer', 'clock', 'faults', 'merchants'];
 
 // affects lists the views a change notice of type can make stale.
 export const affects = (type) => AFFECTS[type] || ALL;
@@ -134,7 +138,7 @@ export function connectEvents() {
 function startPolling() {
   setLive('polling');
   if (live.poll) return;
-  live.poll = setInterval(() => changed(['orders', 'journal', 'callbacks', 'drawer', 'clock', 'faults']), POLL_MS);
+  live.poll = setInterval(() => changed(['orders', 'journal', 'callbacks', 'drawer', 'clock', 'faults', 'merchants']), POLL_MS);
 }
 
 function stopPolling() {

@@ -36,7 +36,7 @@ function orderRow(o) {
     ...clickable(() => openDrawer(o)),
   },
   timeCell(o.created_at),
-  h('td', null, h('span', { class: 'kind k-' + o.kind }, o.kind === 'withdrawal' ? 'payout' : 'deposit')),
+  h('td', null, h('span', { class: 'kind k-' + o.kind }, o.kind)),
   h('td', { class: 'mono strong', title: o.order_id }, o.order_id),
   h('td', null, o.merchant),
   h('td', { class: 'num mono' }, amount(o.amount)),
