@@ -69,6 +69,8 @@ type Env struct {
 	Tmp   string // a scratch folder of our own
 	Repo  string // the repository (config/default.yaml)
 	Quick bool
+	// Durability is passed to every sandbox as --durability (machine or process).
+	Durability string
 }
 
 func pass(ok bool) string {
@@ -92,7 +94,7 @@ func main() { os.Exit(run()) }
 
 // args is the command line.
 type args struct {
-	bin, tmp, repo, jsonOut, commit string
+	bin, tmp, repo, jsonOut, commit, durability string
 	quick                           bool
 	total                           time.Duration
 	selected                        map[string]bool // empty: every part
@@ -121,8 +123,8 @@ func run() int {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 
-	env := &Env{Bin: a.bin, Tmp: work, Repo: a.repo, Quick: a.quick}
-	header := machineHeader(a.repo, a.quick, a.commit)
+	env := &Env{Bin: a.bin, Tmp: work, Repo: a.repo, Quick: a.quick, Durability: a.durability}
+	header := append(machineHeader(a.repo, a.quick, a.commit), "sandbox durability: "+a.durability)
 	fmt.Fprintln(os.Stderr, "chaos:", strings.Join(header, "; "))
 
 	started := time.Now()
@@ -157,8 +159,13 @@ func parseArgs() (args, int) {
 	flag.BoolVar(&a.quick, "quick", false, "shorter run (about 60 s): fewer crashes, orders and seconds")
 	flag.StringVar(&a.jsonOut, "json", "", "also write the table as JSON to this file")
 	flag.StringVar(&a.commit, "commit", "", "commit shown in the header (default: git rev-parse --short HEAD in -repo)")
+	flag.StringVar(&a.durability, "durability", "machine", "the sandbox's --durability: machine (fsync) or process (no fsync)")
 	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default 290s, 100s with -quick)")
 	flag.Parse()
+	if a.durability != "machine" && a.durability != "process" {
+		fmt.Fprintln(os.Stderr, "chaos: -durability must be machine or process")
+		return a, 2
+	}
 	if a.bin == "" || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "chaos: usage: chaos -bin PATH [-quick] [-only crash,journal] [-json FILE]")
 		return a, 2

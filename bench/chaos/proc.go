@@ -68,7 +68,7 @@ func freePort() (int, error) {
 
 // command builds the sandbox command line; stderr goes to w.
 func command(env *Env, o Opts, addr string, w io.Writer) *exec.Cmd {
-	args := []string{"--addr", addr, "--data", o.Data, "--seed", "1"}
+	args := []string{"--addr", addr, "--data", o.Data, "--seed", "1", "--durability", env.Durability}
 	lvl := o.LogLevel
 	if lvl == "" {
 		lvl = "warn"
