@@ -95,9 +95,9 @@ func main() { os.Exit(run()) }
 // args is the command line.
 type args struct {
 	bin, tmp, repo, jsonOut, commit, durability string
-	quick                           bool
-	total                           time.Duration
-	selected                        map[string]bool // empty: every part
+	quick                                       bool
+	total                                       time.Duration
+	selected                                    map[string]bool // empty: every part
 }
 
 func run() int {
