@@ -404,7 +404,7 @@ func (m *Main) Close() error {
 // server answers 200 or D has passed, so a CI script can start the sandbox in the
 // background and wait for it with the binary it already has.
 func runHealthcheck(args []string, stderr io.Writer) int {
-	wait, args, err := healthcheckWait(args)
+	wait, u, args, err := healthcheckFlags(args)
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
@@ -413,12 +413,14 @@ func runHealthcheck(args []string, stderr io.Writer) int {
 	if err := m.ParseFlags(args); err != nil {
 		return 2
 	}
-	_, port, err := net.SplitHostPort(m.Addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "healthcheck:", err)
-		return 2
+	if u == "" {
+		_, port, err := net.SplitHostPort(m.Addr)
+		if err != nil {
+			fmt.Fprintln(stderr, "healthcheck:", err)
+			return 2
+		}
+		u = "http://127.0.0.1:" + port + "/healthz"
 	}
-	u := "http://127.0.0.1:" + port + "/healthz"
 	if wait == 0 {
 		if err := checkHealth(u, healthcheckTimeout); err != nil {
 			fmt.Fprintln(stderr, "healthcheck:", err)
@@ -442,11 +444,11 @@ const (
 	healthcheckInterval = 200 * time.Millisecond
 )
 
-// healthcheckWait takes --wait D (or -wait, or =D) out of args: the other flags are
-// serve's, which ParseFlags reads, so that healthcheck finds the port as serve does.
-func healthcheckWait(args []string) (time.Duration, []string, error) {
-	var wait time.Duration
-	rest := make([]string, 0, len(args))
+// healthcheckFlags takes healthcheck's own flags out of args: --wait D and --url U (or
+// -wait, -url, or =V). The other flags are serve's, which ParseFlags reads, so that
+// healthcheck finds the port as serve does.
+func healthcheckFlags(args []string) (wait time.Duration, target string, rest []string, err error) {
+	rest = make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -454,24 +456,43 @@ func healthcheckWait(args []string) (time.Duration, []string, error) {
 			break
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if !strings.HasPrefix(a, "-") || name != "wait" {
+		if !strings.HasPrefix(a, "-") || (name != "wait" && name != "url") {
 			rest = append(rest, a)
 			continue
 		}
 		if !hasVal {
 			if i+1 == len(args) {
-				return 0, nil, errors.New("--wait needs a duration, e.g. --wait 30s")
+				return 0, "", nil, fmt.Errorf("--%s needs a value, e.g. --wait 30s or --url http://vpay88:8088", name)
 			}
 			i++
 			val = args[i]
 		}
+		if name == "url" {
+			if target, err = healthURL(val); err != nil {
+				return 0, "", nil, err
+			}
+			continue
+		}
 		d, err := time.ParseDuration(val)
 		if err != nil || d < 0 {
-			return 0, nil, fmt.Errorf("--wait must be a duration such as 30s, not %q", val)
+			return 0, "", nil, fmt.Errorf("--wait must be a duration such as 30s, not %q", val)
 		}
 		wait = d
 	}
-	return wait, rest, nil
+	return wait, target, rest, nil
+}
+
+// healthURL is the /healthz of a sandbox's base URL (a service container's
+// http://vpay88:8088); a URL with a path is taken as it is.
+func healthURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("--url must be an http or https URL such as http://vpay88:8088, not %q", raw)
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = "/healthz"
+	}
+	return u.String(), nil
 }
 
 // checkHealth sends one GET to u; any answer but 200 is an error.

@@ -139,9 +139,30 @@ func TestHealthcheckWaitFlag(t *testing.T) {
 		{[]string{"-wait=2m", "--addr=:1"}, 2 * time.Minute, []string{"--addr=:1"}},
 		{[]string{"--wait", "1s", "--", "--wait", "2s"}, time.Second, []string{"--", "--wait", "2s"}},
 	} {
-		wait, rest, err := healthcheckWait(tc.args)
+		wait, target, rest, err := healthcheckFlags(tc.args)
 		require.NoError(t, err, "%v", tc.args)
+		assert.Empty(t, target)
 		assert.Equal(t, tc.wait, wait, "%v", tc.args)
 		assert.Equal(t, tc.rest, rest, "%v", tc.args)
+	}
+}
+
+// TestHealthcheckURL: --url checks another host's sandbox (a CI service container),
+// appending /healthz to a base URL; a bad URL is a usage error.
+func TestHealthcheckURL(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	serveHealthz(t, l, http.StatusOK)
+	for _, u := range []string{"http://" + l.Addr().String(), "http://" + l.Addr().String() + "/", "http://" + l.Addr().String() + "/healthz"} {
+		code, msg := healthcheck("--url", u, "--wait", "5s")
+		assert.Equal(t, 0, code, "%s: %s", u, msg)
+	}
+	code, msg := healthcheck("--url=http://127.0.0.1:"+freePort(t), "--wait", "300ms")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, msg, "not healthy after")
+	for _, bad := range []string{"vpay88:8088", "ftp://x", ""} {
+		code, msg := healthcheck("--url", bad)
+		assert.Equal(t, 2, code, bad)
+		assert.Contains(t, msg, "--url", bad)
 	}
 }
