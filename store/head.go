@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -43,37 +42,10 @@ func headAt(tx *bolt.Tx, n []byte) (*gateway.Order, error) {
 // OrderHead is Order with only kind, merchant, order id, amount, currency, status,
 // customer and creation time filled in: what check_status answers.
 func (s *Store) OrderHead(kind gateway.Kind, merchant, orderID string) (*gateway.Order, error) {
-	var o *gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		n := tx.Bucket(bucketOrders).Get(OrderKey(kind, merchant, orderID))
-		if n == nil {
-			return nil
-		}
-		o, err = headAt(tx, n)
-		return err
-	})
-	if err == nil && o == nil {
-		err = ErrNotFound
-	}
-	return o, err
+	return s.readOrder(OrderKey(kind, merchant, orderID), headAt)
 }
 
 // FindOrderHeads is FindOrders with heads (OrderHead) only.
 func (s *Store) FindOrderHeads(kind gateway.Kind, orderID string) ([]*gateway.Order, error) {
-	var out []*gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) error {
-		prefix := OrderKey(kind, "", orderID)
-		c := tx.Bucket(bucketOrders).Cursor()
-		for k, n := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, n = c.Next() {
-			o, err := headAt(tx, n)
-			if err != nil {
-				return err
-			}
-			if o != nil {
-				out = append(out, o)
-			}
-		}
-		return nil
-	})
-	return out, err
+	return s.findOrders(kind, orderID, headAt)
 }

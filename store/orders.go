@@ -370,9 +370,20 @@ func timerKey(at time.Time, orderKey []byte) []byte {
 
 // Order returns an order by kind, merchant and merchant order id.
 func (s *Store) Order(kind gateway.Kind, merchant, orderID string) (*gateway.Order, error) {
+	return s.readOrder(OrderKey(kind, merchant, orderID), orderAt)
+}
+
+// orderReader reads the order stored under a number key, or nil: whole (orderAt) or
+// only its head (headAt).
+type orderReader func(tx *bolt.Tx, n []byte) (*gateway.Order, error)
+
+// readOrder reads the order an index key names; ErrNotFound when there is none.
+func (s *Store) readOrder(key []byte, read orderReader) (*gateway.Order, error) {
 	var o *gateway.Order
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		o, _, err = getOrder(tx, OrderKey(kind, merchant, orderID))
+		if n := tx.Bucket(bucketOrders).Get(key); n != nil {
+			o, err = read(tx, n)
+		}
 		return err
 	})
 	if err == nil && o == nil {
@@ -397,12 +408,16 @@ func (s *Store) OrderByNumber(n uint64) (*gateway.Order, error) {
 // FindOrders returns the orders of a kind with the given merchant order id, across
 // merchants.
 func (s *Store) FindOrders(kind gateway.Kind, orderID string) ([]*gateway.Order, error) {
+	return s.findOrders(kind, orderID, orderAt)
+}
+
+func (s *Store) findOrders(kind gateway.Kind, orderID string, read orderReader) ([]*gateway.Order, error) {
 	var out []*gateway.Order
 	err := s.db.View(func(tx *bolt.Tx) error {
 		prefix := OrderKey(kind, "", orderID)
 		c := tx.Bucket(bucketOrders).Cursor()
 		for k, n := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, n = c.Next() {
-			o, err := orderAt(tx, n)
+			o, err := read(tx, n)
 			if err != nil {
 				return err
 			}
