@@ -188,7 +188,7 @@ func (s *Server) AdvanceTo(ctx context.Context, target time.Time) (int, error) {
 		// The scheduler may run a timer the clock fired before runDueNow gets to it:
 		// the instant counts, whoever ran it.
 		ran++
-		if _, err := s.runDueNow(ctx); err != nil {
+		if err := s.runDueNow(ctx); err != nil {
 			return ran, err
 		}
 	}
@@ -197,39 +197,30 @@ func (s *Server) AdvanceTo(ctx context.Context, target time.Time) (int, error) {
 			return ran, err
 		}
 	}
-	_, err := s.runDueNow(ctx)
-	return ran, err
+	return ran, s.runDueNow(ctx)
 }
 
 // runDueNow runs every timer due at the clock's time, then waits for the callbacks
 // due (the new ones included) to have their attempts.
-func (s *Server) runDueNow(ctx context.Context) (int, error) {
-	n := s.runTimers()
-	before, _, _ := s.store.NextDelivery()
-	if err := s.dispatcher.Drain(ctx); err != nil {
-		return n, err
-	}
-	if !before.IsZero() && !before.After(s.store.Now()) {
-		n++
-	}
-	return n, nil
+func (s *Server) runDueNow(ctx context.Context) error {
+	s.runTimers()
+	return s.dispatcher.Drain(ctx)
 }
 
 // runTimers runs the settlement, expiry and reversal timers due now. The scheduler
 // loop and an advance both run timers; dueMu keeps them from running one twice (a
 // reversal run twice would reverse the order back).
-func (s *Server) runTimers() int {
+func (s *Server) runTimers() {
 	s.dueMu.Lock()
 	defer s.dueMu.Unlock()
 	due, err := s.store.Due(s.store.Now())
 	if err != nil {
 		s.log.Error("read settlement timers", "err", err)
-		return 0
+		return
 	}
 	for _, o := range due {
 		s.runDue(o)
 	}
-	return len(due)
 }
 
 // adminFields reads an admin request's fields from its JSON object body, its form, or
