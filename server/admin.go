@@ -539,9 +539,7 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 		if name != "" {
 			target = m.Username
 		}
-		for _, cur := range m.Currencies {
-			opening = append(opening, store.Balance{Merchant: m.Username, Currency: cur.Code, Available: cur.StartBalance})
-		}
+		opening = append(opening, openingBalances(m)...)
 	}
 	s.mu.RUnlock()
 	if name != "" && target == "all" {

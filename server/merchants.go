@@ -43,17 +43,31 @@ func (s *Server) indexMerchant(m *gateway.Merchant, runtime bool) {
 	}
 }
 
-// merchantList is every merchant, configured ones first in the file's order, then
-// run-time ones, oldest first.
-func (s *Server) merchantList() []gateway.Merchant {
+// eachMerchant calls fn with every merchant, configured ones first in the file's
+// order, then run-time ones, oldest first; it holds mu (read) meanwhile.
+func (s *Server) eachMerchant(fn func(m *gateway.Merchant, runtime bool)) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]gateway.Merchant, 0, len(s.merchants))
 	for _, mc := range s.cfg.Merchants {
-		out = append(out, *s.merchants[mc.Username])
+		fn(s.merchants[mc.Username], false)
 	}
 	for _, name := range s.runtime {
-		out = append(out, *s.merchants[name])
+		fn(s.merchants[name], true)
+	}
+}
+
+// merchantList is every merchant, in eachMerchant's order.
+func (s *Server) merchantList() []gateway.Merchant {
+	var out []gateway.Merchant
+	s.eachMerchant(func(m *gateway.Merchant, _ bool) { out = append(out, *m) })
+	return out
+}
+
+// openingBalances are a merchant's balances at start or after a reset.
+func openingBalances(m *gateway.Merchant) []store.Balance {
+	out := make([]store.Balance, 0, len(m.Currencies))
+	for _, c := range m.Currencies {
+		out = append(out, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
 	}
 	return out
 }
@@ -85,9 +99,7 @@ func (s *Server) loadRuntimeMerchants() ([]store.Balance, error) {
 			continue
 		}
 		s.indexMerchant(&m, true)
-		for _, c := range m.Currencies {
-			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
-		}
+		opening = append(opening, openingBalances(&m)...)
 	}
 	return opening, nil
 }
@@ -258,22 +270,14 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 // the file's order, then run-time ones, oldest first. Keys are listed only behind
 // --admin-token: without one, anybody who can reach the port can list.
 func (s *Server) handleAdminMerchants(c echo.Context) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	out := make([]merchantView, 0, len(s.merchants))
-	add := func(m *gateway.Merchant, runtime bool) {
+	out := []merchantView{}
+	s.eachMerchant(func(m *gateway.Merchant, runtime bool) {
 		v := merchantView{Merchant: m, Runtime: runtime}
 		if s.adminToken != "" {
 			v.APIKey, v.SecretKey = m.APIKey, m.SecretKey
 		}
 		out = append(out, v)
-	}
-	for _, mc := range s.cfg.Merchants {
-		add(s.merchants[mc.Username], false)
-	}
-	for _, name := range s.runtime {
-		add(s.merchants[name], true)
-	}
+	})
 	return c.JSON(http.StatusOK, map[string]any{"merchants": out})
 }
 

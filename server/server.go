@@ -144,8 +144,8 @@ func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 	for _, m := range cfg.MerchantList() {
 		m := m
 		s.indexMerchant(&m, false)
+		opening = append(opening, openingBalances(&m)...)
 		for _, c := range m.Currencies {
-			opening = append(opening, store.Balance{Merchant: m.Username, Currency: c.Code, Available: c.StartBalance})
 			if _, ok := s.banks[c.Code]; !ok {
 				s.banks[c.Code] = cfg.BankList(c.Code)
 				s.payoutBanks[c.Code] = cfg.Profile.WithdrawalBanks(c.Code, s.banks[c.Code])
