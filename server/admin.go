@@ -279,7 +279,12 @@ func (s *Server) handleOpenAPI(c echo.Context) error {
 // merchantFilter reads the optional ?merchant= of a list route: "" for all merchants,
 // else the merchant's username (an alias names the same merchant), or a 404 refusal.
 func (s *Server) merchantFilter(c echo.Context) (string, error) {
-	name := c.QueryParam("merchant")
+	return s.merchantNamed(c.QueryParam("merchant"))
+}
+
+// merchantNamed is the username of the merchant an optional admin field names (an
+// alias names the same merchant): "" for none, or a 404 refusal for an unknown one.
+func (s *Server) merchantNamed(name string) (string, error) {
 	if name == "" {
 		return "", nil
 	}

@@ -34,13 +34,9 @@ func (s *Server) handleAdminRetryCallbacks(c echo.Context) error {
 		// fault): its order's resend is the way to send it.
 		return fail(http.StatusBadRequest, "state must be failed or pending")
 	}
-	merchant := ""
-	if name := field("merchant"); name != "" {
-		m := s.merchant(name)
-		if m == nil {
-			return fail(http.StatusNotFound, "unknown merchant "+name)
-		}
-		merchant = m.Username
+	merchant, err := s.merchantNamed(field("merchant"))
+	if err != nil {
+		return err
 	}
 	n, err := s.store.RetryDeliveries(merchant, state, s.store.Now())
 	if n > 0 {

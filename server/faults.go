@@ -539,12 +539,8 @@ func (s *Server) parseFault(c echo.Context) (Fault, error) {
 	if out.Endpoints, err = parseEndpoints(f["endpoint"]); err != nil {
 		return bad(err.Error())
 	}
-	if name := f.Get("merchant"); name != "" {
-		m := s.merchant(name)
-		if m == nil {
-			return Fault{}, fail(http.StatusNotFound, "unknown merchant "+name)
-		}
-		out.Merchant = m.Username
+	if out.Merchant, err = s.merchantNamed(f.Get("merchant")); err != nil {
+		return Fault{}, err
 	}
 	for k := range f {
 		if field, ok := strings.CutPrefix(k, "match."); ok && field != "" {
@@ -686,13 +682,9 @@ func (s *Server) handleAddMaintenance(c echo.Context) error {
 	if err := m.Normalize(); err != nil {
 		return fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), gateway.ErrBadFault.Error()+": "))
 	}
-	merchant := ""
-	if name := f.Get("merchant"); name != "" {
-		mm := s.merchant(name)
-		if mm == nil {
-			return fail(http.StatusNotFound, "unknown merchant "+name)
-		}
-		merchant = mm.Username
+	merchant, err := s.merchantNamed(f.Get("merchant"))
+	if err != nil {
+		return err
 	}
 	return c.JSON(http.StatusCreated, s.openMaintenance(m, merchant, "api"))
 }

@@ -66,12 +66,9 @@ const maxRequestsPage = 2000
 
 func (s *Server) handleRequests(c echo.Context) error {
 	q := requestQuery{orderID: c.QueryParam("orderid"), message: c.QueryParam("message"), limit: 100}
-	if name := c.QueryParam("merchant"); name != "" {
-		m := s.merchant(name)
-		if m == nil {
-			return fail(http.StatusNotFound, "unknown merchant "+name)
-		}
-		q.merchant = m.Username
+	var err error
+	if q.merchant, err = s.merchantFilter(c); err != nil {
+		return err
 	}
 	if v := c.QueryParam("endpoint"); v != "" {
 		e, ok := gateway.ParseEndpoint(v)
