@@ -3,8 +3,6 @@ package store
 import (
 	"encoding/json"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/vpay88/vpay88-sandbox/clock"
 )
 
@@ -18,22 +16,15 @@ func (s *Store) SaveClock() error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketMeta).Put(keyClock, b)
-	})
+	return s.putMeta(keyClock, b)
 }
 
 // SavedClock returns the clock state a previous run saved, if any.
 func (s *Store) SavedClock() (clock.State, bool, error) {
 	var st clock.State
-	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketMeta).Get(keyClock)
-		if b == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(b, &st)
-	})
-	return st, ok, err
+	b, err := s.meta(keyClock)
+	if err != nil || b == nil {
+		return st, false, err
+	}
+	return st, true, json.Unmarshal(b, &st)
 }
