@@ -283,7 +283,7 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c) // a refusal is an answer a fault can lose too
 		}
 		c.Response().Writer = bw.ResponseWriter
-		switch rf, _ := c.Get(ctxWorkFault).(*ruleFault); {
+		switch rf, _ := c.Get(ctxWorkFault).(*injectedError); {
 		case f != nil:
 			return s.alterAnswer(c, bw, f.FaultSpec, fmt.Sprintf("fault %d", f.ID))
 		case rf != nil:
@@ -316,14 +316,9 @@ func (s *Server) faultRequestOf(c echo.Context) faultRequest {
 	return faultRequest{endpoint: e, merchant: merchant, fields: f.Get}
 }
 
-// ruleFault is a fault a matched scenario rule asks for.
-type ruleFault struct {
-	spec   gateway.FaultSpec
-	source string
-}
-
-// injectedError carries a fault that stops the request before its work out of a
-// handler, for applyFault.
+// injectedError is a fault a handler met (a matched rule's) and the rule that asked
+// for it: returned as an error when it stops the request before its work, for
+// applyFault; set as ctxWorkFault when it alters the answer after it.
 type injectedError struct {
 	spec   gateway.FaultSpec
 	source string
@@ -346,7 +341,7 @@ func (s *Server) applyDecisionFault(c echo.Context, d gateway.Decision) error {
 	if !d.Fault.DoesWork() {
 		return &injectedError{spec: *d.Fault, source: "rule " + d.Source}
 	}
-	c.Set(ctxWorkFault, &ruleFault{spec: *d.Fault, source: "rule " + d.Source})
+	c.Set(ctxWorkFault, &injectedError{spec: *d.Fault, source: "rule " + d.Source})
 	return nil
 }
 
@@ -508,12 +503,11 @@ func resetResponse(c echo.Context) {
 // client gets.
 type bufferedWriter struct {
 	http.ResponseWriter
-	code    int
-	written bool
-	body    bytes.Buffer
+	code int
+	body bytes.Buffer
 }
 
-func (b *bufferedWriter) WriteHeader(code int) { b.code, b.written = code, true }
+func (b *bufferedWriter) WriteHeader(code int) { b.code = code }
 
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
 
