@@ -2,11 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"mime"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -221,71 +218,6 @@ func (s *Server) runTimers() {
 	for _, o := range due {
 		s.runDue(o)
 	}
-}
-
-// adminFields reads an admin request's fields from its JSON object body, its form, or
-// its query, in that order of precedence. JSON values are turned into text (numbers as
-// written, booleans as true/false); an object value f becomes fields "f.key".
-func adminFields(c echo.Context) (url.Values, error) {
-	r := c.Request()
-	out := url.Values{}
-	for k, vs := range c.QueryParams() {
-		out[k] = vs
-	}
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != echo.MIMEApplicationJSON {
-		f, err := formValues(r)
-		if err != nil {
-			return nil, err
-		}
-		for k, vs := range f {
-			out[k] = vs
-		}
-		return out, nil
-	}
-	body, err := readBody(c)
-	if err != nil {
-		return nil, err
-	}
-	if len(body) == 0 {
-		return out, nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(body, &obj); err != nil {
-		return nil, fail(http.StatusBadRequest, "the body must be a JSON object: "+err.Error())
-	}
-	for k, raw := range obj {
-		var sub map[string]json.RawMessage
-		if json.Unmarshal(raw, &sub) == nil && sub != nil {
-			for sk, sraw := range sub {
-				out.Set(k+"."+sk, jsonText(sraw))
-			}
-			continue
-		}
-		var list []json.RawMessage
-		if json.Unmarshal(raw, &list) == nil && list != nil {
-			out.Del(k)
-			for _, e := range list {
-				out.Add(k, jsonText(e))
-			}
-			continue
-		}
-		out.Set(k, jsonText(raw))
-	}
-	return out, nil
-}
-
-// jsonText is a JSON scalar as a form would carry it: a string's text, anything
-// else as written (null as "").
-func jsonText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	if string(raw) == "null" {
-		return ""
-	}
-	return string(raw)
 }
 
 // parseDuration reads a duration as the config file writes one ("90s", "31m", "2d").
