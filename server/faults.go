@@ -313,6 +313,11 @@ func (s *Server) faultRequestOf(c echo.Context) faultRequest {
 			merchant = m.Username
 		}
 	}
+	if merchant != "" {
+		// A fault may answer before the handler names the merchant: the journal (and
+		// request verification) must still know whose request it hit.
+		c.Set(ctxMerchant, merchant)
+	}
 	return faultRequest{endpoint: e, merchant: merchant, fields: f.Get}
 }
 

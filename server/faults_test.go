@@ -109,6 +109,7 @@ func TestFaultStatus(t *testing.T) {
 	j := e.lastJournal(t, "generate_orders")
 	assert.Equal(t, http.StatusBadGateway, j.HTTP)
 	assert.Contains(t, j.Fault, "injected: status 502 html (fault 1)")
+	assert.Equal(t, testMerchant, j.Merchant, "the hit is its merchant's, though no handler ran")
 
 	assert.Equal(t, true, e.Deposit(t, "F-502", nil)["status"], "the fault was one-shot")
 	list := e.faultList(t)
