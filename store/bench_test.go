@@ -32,6 +32,31 @@ func BenchmarkCreateDeposit(b *testing.B) {
 	b.Run("GroupCommit", func(b *testing.B) { benchStore(b, maxBatch) })
 	b.Run("OneCommitPerWrite", func(b *testing.B) { benchStore(b, 1) })
 	b.Run("NaiveUpdate", benchNaive)
+	b.Run("SerialNoSync", benchSerialNoSync)
+}
+
+// benchSerialNoSync is one writer without fsync: the store's share of an --ephemeral
+// generate_orders at one connection, where every commit holds one order.
+func benchSerialNoSync(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "serial.db"), WithoutSync())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	before := txid(s.db)
+	st0 := s.db.Stats().TxStats
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		if err := s.CreateDeposit(benchOrder(uint64(i + 1))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	report(b, start, txid(s.db)-before)
+	st1 := s.db.Stats().TxStats
+	b.ReportMetric(float64(st1.GetWrite()-st0.GetWrite())/float64(b.N), "pages/order")
 }
 
 func benchStore(b *testing.B, batch int) {

@@ -30,8 +30,9 @@ var (
 )
 
 // layoutVersion is the version of the index layout; a file with an older one is
-// re-indexed by Open.
-const layoutVersion = 2
+// re-indexed by Open. Version 3 lists orders up to a watermark (tail.go); a version 2
+// file has every order listed, so it only gets the watermark.
+const layoutVersion = 3
 
 var keyLayout = []byte("layout")
 
@@ -154,9 +155,10 @@ func listEntries(b *bolt.Bucket, id []byte, delta int64, prefixes ...[]byte) err
 	return nil
 }
 
-// reindexOrder moves an order's list entries when its status changed.
+// reindexOrder moves an order's list entries when its status changed; an order of the
+// tail has none yet, and will be listed with the status it has then.
 func reindexOrder(tx *bolt.Tx, before, after *gateway.Order) error {
-	if before.Status == after.Status {
+	if before.Status == after.Status || !listed(tx, after.Number) {
 		return nil
 	}
 	if err := indexOrder(tx, before, -1); err != nil {
@@ -289,6 +291,9 @@ func buildIndexes(tx *bolt.Tx) error {
 	}
 	meta, err := tx.CreateBucketIfNotExists(bucketMeta)
 	if err != nil {
+		return err
+	}
+	if err := setIndexed(tx, tx.Bucket(bucketNumbers).Sequence()); err != nil {
 		return err
 	}
 	return meta.Put(keyLayout, u64(layoutVersion))

@@ -40,7 +40,7 @@ func openDB(path string, noSync bool) (db *bolt.DB, err error) {
 	}()
 	// NoSync from the start: the buckets of a fresh file are made in a transaction
 	// of their own, which an ephemeral sandbox need not fsync either.
-	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: noSync})
+	db, err = bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout, NoSync: noSync, NoFreelistSync: noSync, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("state file %s is in use by another process (another vpay88-sandbox?): stop it, or start this one with another --data: %w", path, ErrInUse)
 	}

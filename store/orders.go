@@ -321,6 +321,7 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 }
 
 func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) error {
+	defer s.kickIndexer() // the order is listed later, with others (tail.go)
 	return s.write(func(tx *bolt.Tx) error {
 		idx := tx.Bucket(bucketOrders)
 		// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
@@ -342,9 +343,6 @@ func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) erro
 		}
 		o.Number = n
 		if err := idx.Put(key, u64(n)); err != nil {
-			return err
-		}
-		if err := indexOrder(tx, o, 1); err != nil {
 			return err
 		}
 		if !o.SettleAt.IsZero() {
@@ -472,6 +470,9 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 	statuses := allStatuses
 	if f.Status != "" {
 		statuses = []gateway.Status{f.Status}
+	}
+	if err := s.catchUp(); err != nil {
+		return page, err
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
 		var prefixes [][]byte

@@ -68,6 +68,12 @@ type Store struct {
 	queue   []*writeReq
 	leading bool // a write is leading: the others queue and wait for their answer
 	closed  bool
+
+	// The background indexer (tail.go).
+	kick        chan struct{}
+	stopIndexer chan struct{}
+	stopOnce    sync.Once
+	indexerDone chan struct{}
 }
 
 type writeReq struct {
@@ -115,8 +121,15 @@ func Open(path string, opts ...Option) (*Store, error) {
 					return err
 				}
 			}
-			if beU64(tx.Bucket(bucketMeta).Get(keyLayout)) == layoutVersion {
+			switch beU64(tx.Bucket(bucketMeta).Get(keyLayout)) {
+			case layoutVersion:
 				return nil
+			case 2:
+				// Every order of a version 2 file is listed: the watermark is its last.
+				if err := setIndexed(tx, tx.Bucket(bucketNumbers).Sequence()); err != nil {
+					return err
+				}
+				return tx.Bucket(bucketMeta).Put(keyLayout, u64(layoutVersion))
 			}
 			return buildIndexes(tx)
 		})
@@ -126,7 +139,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, damaged(path, err)
 	}
 	db.NoSync = o.noSync
-	s := &Store{db: db, clock: o.clock}
+	s := &Store{db: db, clock: o.clock, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
+	go s.indexer()
+	// A tail left by the last run (stopped before its indexer ran) is listed soon.
+	s.kickIndexer()
 	return s, nil
 }
 
@@ -165,6 +181,7 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
+	s.haltIndexer()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.failQueued()

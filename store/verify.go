@@ -44,7 +44,7 @@ func (v *verifier) bad(format string, args ...any) {
 }
 
 func (v *verifier) orders(tx *bolt.Tx) error {
-	n := 0
+	n, nListed := 0, 0
 	err := tx.Bucket(bucketNumbers).ForEach(func(k, val []byte) error {
 		o, err := decodeOrder(val)
 		if err != nil {
@@ -54,12 +54,20 @@ func (v *verifier) orders(tx *bolt.Tx) error {
 		if num := tx.Bucket(bucketOrders).Get(OrderKey(o.Kind, o.Merchant, o.OrderID)); beU64(num) != o.Number {
 			v.bad("order %d (%s %q) has no id index entry", o.Number, o.Kind, o.OrderID)
 		}
+		listedHere := listed(tx, o.Number)
 		for _, p := range [][]byte{orderListPrefix("", o.Kind, o.Status), orderListPrefix(o.Merchant, o.Kind, o.Status)} {
-			if tx.Bucket(bucketOrderList).Get(append(p, u64(o.Number)...)) == nil {
+			has := tx.Bucket(bucketOrderList).Get(append(p, u64(o.Number)...)) != nil
+			if listedHere && !has {
 				v.bad("order %d has no list entry %q", o.Number, p)
 			}
+			if !listedHere && has {
+				v.bad("order %d above the list watermark has list entry %q", o.Number, p)
+			}
 		}
-		v.counts[string(orderCountKey(o.Merchant, o.Kind, o.Status, o.Currency))]++
+		if listedHere {
+			nListed++
+			v.counts[string(orderCountKey(o.Merchant, o.Kind, o.Status, o.Currency))]++
+		}
 		if o.Kind == gateway.KindWithdrawal && !o.Settled() {
 			v.reserved[account{o.Merchant, o.Currency}] += o.Reserved
 		}
@@ -68,8 +76,8 @@ func (v *verifier) orders(tx *bolt.Tx) error {
 	if got := tx.Bucket(bucketOrders).Stats().KeyN; got != n {
 		v.bad("%d id index entries for %d orders", got, n)
 	}
-	if got := tx.Bucket(bucketOrderList).Stats().KeyN; got != 2*n {
-		v.bad("%d list entries for %d orders", got, n)
+	if got := tx.Bucket(bucketOrderList).Stats().KeyN; got != 2*nListed {
+		v.bad("%d list entries for %d listed orders", got, nListed)
 	}
 	return err
 }

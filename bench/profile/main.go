@@ -40,14 +40,19 @@ func main() {
 	block := flag.String("blockprofile", "", "write a blocking profile here")
 	heap := flag.String("memprofile", "", "write a heap profile here at exit")
 	noSync := flag.Bool("nosync", false, "commit without fsync, as --ephemeral and --durability process do")
+	logInfo := flag.Bool("log", false, "log at info to stderr, as the binary's default --log-level does (its cost is part of a request's)")
 	flag.Parse()
-	if err := run(*addr, *data, *keep, *noSync, *cpu, *mutex, *block, *heap); err != nil {
+	logger := slog.New(slog.DiscardHandler)
+	if *logInfo {
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	if err := run(*addr, *data, *keep, *noSync, *cpu, *mutex, *block, *heap, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string) error {
+func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string, logger *slog.Logger) error {
 	if !keep {
 		_ = os.Remove(data)
 	}
@@ -66,7 +71,7 @@ func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string) e
 		return err
 	}
 	defer st.Close()
-	srv, err := server.New(server.Options{Config: config.Default(), Store: st, Logger: slog.New(slog.DiscardHandler)})
+	srv, err := server.New(server.Options{Config: config.Default(), Store: st, Logger: logger})
 	if err != nil {
 		return err
 	}
