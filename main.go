@@ -584,7 +584,12 @@ const ephemeralGOGC = 400
 // (removed by Close); without fsync under --ephemeral or --durability process.
 func (m *Main) openStore() (*store.Store, error) {
 	var opts []store.Option
-	if m.Ephemeral || m.Durability == "process" {
+	switch {
+	case m.Ephemeral:
+		// The state dies with the process: writes wait a few milliseconds in an open
+		// transaction and share its commit, without fsync (store.Ephemeral).
+		opts = append(opts, store.Ephemeral())
+	case m.Durability == "process":
 		// Writes still reach the OS at each commit, so a killed process loses nothing
 		// acknowledged; only a machine crash or power loss can.
 		opts = append(opts, store.WithoutSync())

@@ -59,6 +59,10 @@ type Options struct {
 	// killed test process, not against a machine crash, and much faster for suites
 	// that create thousands of orders.
 	NoSync bool
+	// Ephemeral is NoSync plus an open transaction that acknowledged writes wait in for
+	// a few milliseconds before their commit (store.Ephemeral): for state that dies
+	// with the test, as --ephemeral's does.
+	Ephemeral bool
 }
 
 // Sandbox is a running in-process sandbox.
@@ -114,7 +118,10 @@ func Start(o Options) (sb *Sandbox, err error) {
 	if o.Clock != nil {
 		sopts = append(sopts, store.WithClock(o.Clock))
 	}
-	if o.NoSync {
+	switch {
+	case o.Ephemeral:
+		sopts = append(sopts, store.Ephemeral())
+	case o.NoSync:
 		sopts = append(sopts, store.WithoutSync())
 	}
 	if sb.Store, err = store.Open(sb.Path, sopts...); err != nil {

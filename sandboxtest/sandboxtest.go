@@ -123,9 +123,9 @@ func Start(opts ...Option) (*Sandbox, error) {
 	cfg := inproc.QuickConfig()
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
 	// Ephemeral by default, as --ephemeral: a test's state dies with it, so commits
-	// skip the fsync (a killed test process still loses nothing acknowledged).
+	// skip the fsync and wait a few milliseconds to be shared by several writes.
 	in, err := inproc.Start(inproc.Options{Config: cfg, Recorder: true, Changes: o.changes,
-		Path: o.path, Seed: o.seed, Clock: o.clock, NoSync: !o.durable})
+		Path: o.path, Seed: o.seed, Clock: o.clock, Ephemeral: !o.durable})
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,14 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -26,14 +28,19 @@ func formValues(r *http.Request) (url.Values, error) {
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
+	values := url.Values{}
 	switch ct {
 	case "multipart/form-data":
-		err = r.ParseMultipartForm(maxBodyBytes)
-		if r.MultipartForm != nil {
-			defer r.MultipartForm.RemoveAll()
+		// Read once, kept as ParseMultipartForm keeps its form: the fault matcher
+		// reads the fields before the handler does.
+		if values = r.PostForm; values == nil {
+			if values, err = multipartValues(r); err == nil {
+				r.PostForm = values
+			}
 		}
 	case "application/x-www-form-urlencoded":
 		err = r.ParseForm()
+		values = r.PostForm
 	default:
 		return url.Values{}, nil
 	}
@@ -41,10 +48,73 @@ func formValues(r *http.Request) (url.Values, error) {
 	if errors.As(err, &tooBig) {
 		return nil, errBodyTooLarge
 	}
-	if err != nil || r.PostForm == nil {
+	if err != nil || values == nil {
 		return url.Values{}, nil
 	}
-	return r.PostForm, nil
+	return values, nil
+}
+
+// maxFormParts is ReadForm's own bound on the parts of a form (its
+// GODEBUG multipartmaxparts default).
+const maxFormParts = 1000
+
+var errTooManyParts = errors.New("multipart: too many parts")
+
+// multipartValues gives the fields of a multipart/form-data body as ReadForm gives
+// them (a part with a file name is a file, not a field; FuzzMultipartValues checks
+// they agree), for a third less of its CPU: ReadForm parses every part's
+// Content-Disposition with mime.ParseMediaType and gives every value a buffer of its
+// own, which was a fifth of a generate_orders' CPU (BenchmarkGenerateOrders). Here the
+// plain form-data; name="x" is read directly, anything else through the Part's own
+// parsing, and the values pass through one buffer.
+func multipartValues(r *http.Request) (url.Values, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, err
+	}
+	out := url.Values{}
+	var buf bytes.Buffer
+	for n := 0; ; n++ {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == maxFormParts {
+			return nil, errTooManyParts
+		}
+		name, ok := plainFieldName(p.Header.Get("Content-Disposition"))
+		if !ok {
+			name = p.FormName()
+			if p.FileName() != "" {
+				name = "" // a file: $_FILES, not $_POST
+			}
+		}
+		buf.Reset()
+		if _, err := buf.ReadFrom(p); err != nil {
+			return nil, err
+		}
+		if name != "" {
+			out[name] = append(out[name], buf.String())
+		}
+	}
+}
+
+// plainFieldName reads the name of a Content-Disposition that is exactly
+// `form-data; name="x"` with no escapes and no file name; ok is false for any other
+// shape, which mime.ParseMediaType then reads.
+func plainFieldName(v string) (name string, ok bool) {
+	rest, found := strings.CutPrefix(v, `form-data; name="`)
+	if !found {
+		return "", false
+	}
+	i := strings.IndexAny(rest, "\"\\")
+	if i < 0 || rest[i] != '"' || i+1 != len(rest) {
+		return "", false
+	}
+	return rest[:i], true
 }
 
 // readBody reads a raw request body under the size cap.

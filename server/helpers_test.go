@@ -64,9 +64,10 @@ func openEnv(tb testing.TB, o inproc.Options) *testEnv {
 	if o.Seed == 0 {
 		o.Seed = 42
 	}
-	// Commits without fsync: the tests stop the sandbox cleanly, and durability across
-	// kill -9 is main_test's and the reliability suite's, on the real binary.
-	o.NoSync = true
+	// The ephemeral store (no fsync, an open transaction): the tests stop the sandbox
+	// cleanly, and durability across kill -9 is main_test's and the reliability
+	// suite's, on the real binary.
+	o.Ephemeral = true
 	sb, err := inproc.Start(o)
 	require.NoError(tb, err)
 	e := &testEnv{URL: sb.URL, Srv: sb.Server, Store: sb.Store, Cfg: sb.Config, Path: sb.Path, Opts: sb.ServerOptions, sb: sb}

@@ -25,6 +25,15 @@ func mustOpen(tb testing.TB) *Store {
 	return s
 }
 
+// mustOpenEphemeral opens a store as --ephemeral does (hot.go).
+func mustOpenEphemeral(tb testing.TB) *Store {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "s.db"), Ephemeral())
+	require.NoError(tb, err)
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
 func mustClean(tb testing.TB, s *Store) {
 	tb.Helper()
 	problems, err := s.Verify()
@@ -156,9 +165,15 @@ func withdrawal(merchant, id, amount, fee string) *gateway.Order {
 
 // TestRandomFailuresKeepInvariants interleaves good requests with requests that fail
 // or panic after partial writes (balance changes, ledger entries, orders), from many
-// goroutines, and checks every invariant afterwards.
+// goroutines, and checks every invariant afterwards: with the group commit, and in an
+// ephemeral store, where a failed write rolls back the open transaction and replays
+// the acknowledged writes it held (hot.go).
 func TestRandomFailuresKeepInvariants(t *testing.T) {
-	s := mustOpen(t)
+	t.Run("group commit", func(t *testing.T) { randomFailures(t, mustOpen(t)) })
+	t.Run("ephemeral", func(t *testing.T) { randomFailures(t, mustOpenEphemeral(t)) })
+}
+
+func randomFailures(t *testing.T, s *Store) {
 	merchants := []string{"a", "b", "c"}
 	var opening []Balance
 	for _, m := range merchants {
@@ -188,7 +203,7 @@ func TestRandomFailuresKeepInvariants(t *testing.T) {
 					require.Error(t, err)
 					continue
 				case 3: // a write that moves money, then panics
-					err = s.write(func(tx *bolt.Tx) error {
+					moveThenPanic := func(tx *bolt.Tx) error {
 						bal, err := getBalance(tx, m, "MYR")
 						if err != nil {
 							return err
@@ -197,7 +212,12 @@ func TestRandomFailuresKeepInvariants(t *testing.T) {
 							return err
 						}
 						panic("after the ledger entry")
-					})
+					}
+					if s.hot != nil && r.IntN(2) == 0 {
+						err = s.writeHot(func(tx *bolt.Tx, _ bool) error { return moveThenPanic(tx) })
+					} else {
+						err = s.write(moveThenPanic)
+					}
 					require.Error(t, err)
 					continue
 				case 4: // a settlement whose rule fails after changing the order

@@ -18,7 +18,7 @@ import (
 func (s *Store) DueDeliveriesFunc(now time.Time, limit int, keep func(*Delivery) bool) ([]*Delivery, time.Time, error) {
 	var out []*Delivery
 	var next time.Time
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
 		k, v := c.First()
 		for ; k != nil && len(k) == 16 && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, v = c.Next() {

@@ -113,6 +113,12 @@ func deliveryCountKey(merchant, state string) []byte {
 	return append(k, 0, stateByte(state))
 }
 
+// present is the value of a key whose presence is the record (list, timer and
+// by-order entries). It must not be nil: bbolt's Get answers nil for a key put with a
+// nil value until the transaction commits, and an ephemeral store reads such keys in
+// the transaction that put them (hot.go).
+var present = []byte{}
+
 // addCount changes a counter by delta; a counter that reaches zero is deleted.
 func addCount(tx *bolt.Tx, key []byte, delta int64) error {
 	b := tx.Bucket(bucketCounts)
@@ -144,7 +150,7 @@ func listEntries(b *bolt.Bucket, id []byte, delta int64, prefixes ...[]byte) err
 		k := append(p, id...)
 		var err error
 		if delta > 0 {
-			err = b.Put(k, nil)
+			err = b.Put(k, present)
 		} else {
 			err = b.Delete(k)
 		}

@@ -70,7 +70,7 @@ func (s *Store) PutMerchant(m gateway.Merchant) error {
 // RuntimeMerchants returns the run-time merchants, oldest first.
 func (s *Store) RuntimeMerchants() ([]RuntimeMerchant, error) {
 	var out []RuntimeMerchant
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMerchants)
 		if b == nil {
 			return nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
@@ -57,7 +58,7 @@ func balanceKey(merchant, currency string) []byte { return []byte(merchant + "\x
 // none yet (a fresh file, or a merchant added to the config).
 func (s *Store) EnsureBalances(opening []Balance) error {
 	var missing []Balance
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBalances)
 		for _, o := range opening {
 			if b.Get(balanceKey(o.Merchant, o.Currency)) == nil {
@@ -124,7 +125,7 @@ func getBalance(tx *bolt.Tx, merchant, currency string) (Balance, error) {
 // Balances returns the balances of a merchant (all merchants when merchant is "").
 func (s *Store) Balances(merchant string) ([]Balance, error) {
 	var out []Balance
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketBalances).ForEach(func(k, v []byte) error {
 			var b Balance
 			if err := json.Unmarshal(v, &b); err != nil {
@@ -160,7 +161,7 @@ func (s *Store) SetBalance(merchant, currency string, available gateway.Money) (
 // whole ledger, for checks; the admin API pages with LedgerPage.
 func (s *Store) Ledger(merchant string) ([]LedgerEntry, error) {
 	var out []LedgerEntry
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketLedger).ForEach(func(k, v []byte) error {
 			var e LedgerEntry
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -197,7 +198,7 @@ func (s *Store) LedgerPage(f LedgerFilter) (LedgerEntries, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := []byte{'l'}
 		if f.Merchant != "" {
 			prefix = append(append(prefix, f.Merchant...), 0)
@@ -260,7 +261,7 @@ func (s *Store) PutToken(token, merchant string, expires time.Time) error {
 func (s *Store) TokenMerchant(token string) (string, bool) {
 	var rec tokenRecord
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		ok, err = getJSON(tx.Bucket(bucketTokens), []byte(token), &rec)
 		return err
 	})
@@ -307,52 +308,86 @@ func (s *Store) CreateDeposit(o *gateway.Order) error {
 // can never overdraw. It fails with ErrOrderExists or ErrInsufficientBalance and then
 // changes nothing.
 func (s *Store) CreateWithdrawal(o *gateway.Order) error {
-	return s.createOrder(o, func(tx *bolt.Tx) error {
+	return s.createOrder(o, func(tx *bolt.Tx, o *gateway.Order) error {
 		bal, err := getBalance(tx, o.Merchant, o.Currency)
 		if err != nil {
-			return err
+			return untouched(err)
 		}
 		if bal.Available < o.Reserved {
-			return ErrInsufficientBalance
+			return untouched(ErrInsufficientBalance)
 		}
 		mv := gateway.ReserveMovement(*o)
 		return s.setBalance(tx, bal, mv.Available, mv.Reserved, mv.Reason, o.Kind, o.OrderID)
 	})
 }
 
-func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx) error) error {
-	defer s.kickIndexer() // the order is listed later, with others (tail.go)
-	return s.write(func(tx *bolt.Tx) error {
-		idx := tx.Bucket(bucketOrders)
-		// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
-		// that, and a random id only splits a page a little earlier.
-		idx.FillPercent = appendFill
-		key := OrderKey(o.Kind, o.Merchant, o.OrderID)
-		if idx.Get(key) != nil {
-			return ErrOrderExists
-		}
-		if also != nil {
-			if err := also(tx); err != nil {
-				return err
-			}
-		}
-		// The bucket's own sequence numbers orders: no separate counter page to rewrite.
-		n, err := tx.Bucket(bucketNumbers).NextSequence()
-		if err != nil {
+// createOrder stores a new order, with also's change (a payout's reservation) in the
+// same transaction. In an ephemeral store it goes into the open transaction (hot.go):
+// it then works on a copy of o made before it runs, so that a replay reads and writes
+// nothing of the caller's, and gives the caller its number on the first run only.
+func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
+	if s.hot == nil {
+		defer s.kickIndexer() // the order is listed later, with others (tail.go)
+		return s.write(func(tx *bolt.Tx) error { return s.insertOrder(tx, o, also) })
+	}
+	in := *o
+	return s.writeHot(func(tx *bolt.Tx, replay bool) error {
+		c := in
+		if err := s.insertOrder(tx, &c, also); err != nil {
 			return err
 		}
-		o.Number = n
-		if err := idx.Put(key, u64(n)); err != nil {
-			return err
+		if !replay {
+			o.Number = c.Number
 		}
-		if !o.SettleAt.IsZero() {
-			tb := tx.Bucket(bucketTimers)
-			if err := tb.Put(timerKey(o.SettleAt, key), nil); err != nil {
-				return err
-			}
-		}
-		return putOrder(tx, o)
+		return nil
 	})
+}
+
+// insertOrder is createOrder's change. Its refusals (the id is taken, the balance is
+// short, a key too long for bbolt) come before it changes anything (untouched).
+func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
+	idx := tx.Bucket(bucketOrders)
+	// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
+	// that, and a random id only splits a page a little earlier.
+	idx.FillPercent = appendFill
+	key := OrderKey(o.Kind, o.Merchant, o.OrderID)
+	if len(key)+8 > bolt.MaxKeySize {
+		return untouched(bolterrors.ErrKeyTooLarge)
+	}
+	if idx.Get(key) != nil {
+		return untouched(ErrOrderExists)
+	}
+	if also != nil {
+		if err := also(tx, o); err != nil {
+			return err
+		}
+	}
+	// The bucket's own sequence numbers orders: no separate counter page to rewrite.
+	n, err := tx.Bucket(bucketNumbers).NextSequence()
+	if err != nil {
+		return err
+	}
+	o.Number = n
+	if err := idx.Put(key, u64(n)); err != nil {
+		return err
+	}
+	if s.hot != nil && indexedUpTo(tx) == n-1 {
+		// In the open transaction the list pages stay decoded from one write to the
+		// next, so listing the order now costs less than the indexer's later decode.
+		if err := indexOrder(tx, o, 1); err != nil {
+			return err
+		}
+		if err := setIndexed(tx, n); err != nil {
+			return err
+		}
+	}
+	if !o.SettleAt.IsZero() {
+		tb := tx.Bucket(bucketTimers)
+		if err := tb.Put(timerKey(o.SettleAt, key), present); err != nil {
+			return err
+		}
+	}
+	return putOrder(tx, o)
 }
 
 func beU64(b []byte) uint64 {
@@ -378,7 +413,7 @@ type orderReader func(tx *bolt.Tx, n []byte) (*gateway.Order, error)
 // readOrder reads the order an index key names; ErrNotFound when there is none.
 func (s *Store) readOrder(key []byte, read orderReader) (*gateway.Order, error) {
 	var o *gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		if n := tx.Bucket(bucketOrders).Get(key); n != nil {
 			o, err = read(tx, n)
 		}
@@ -393,7 +428,7 @@ func (s *Store) readOrder(key []byte, read orderReader) (*gateway.Order, error) 
 // OrderByNumber returns an order by its gateway number (the checkout page's id).
 func (s *Store) OrderByNumber(n uint64) (*gateway.Order, error) {
 	var o *gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		o, err = orderAt(tx, u64(n))
 		return err
 	})
@@ -411,7 +446,7 @@ func (s *Store) FindOrders(kind gateway.Kind, orderID string) ([]*gateway.Order,
 
 func (s *Store) findOrders(kind gateway.Kind, orderID string, read orderReader) ([]*gateway.Order, error) {
 	var out []*gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := OrderKey(kind, "", orderID)
 		c := tx.Bucket(bucketOrders).Cursor()
 		for k, n := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, n = c.Next() {
@@ -474,7 +509,7 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 	if err := s.catchUp(); err != nil {
 		return page, err
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var prefixes [][]byte
 		for _, k := range kinds {
 			for _, st := range statuses {
@@ -571,7 +606,7 @@ func countByPrefix(tx *bolt.Tx, f OrderFilter, kinds []gateway.Kind) (int, error
 // Due returns the orders whose scheduled settlement time has come.
 func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
 	var out []*gateway.Order
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketTimers).Cursor()
 		limit := uint64(now.UnixNano())
 		for k, _ := c.First(); k != nil && beU64(k[:8]) <= limit; k, _ = c.Next() {
@@ -592,7 +627,7 @@ func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
 func (s *Store) NextDue() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketTimers).Cursor().First(); k != nil {
 			at, ok = time.Unix(0, int64(beU64(k[:8]))), true
 		}

@@ -129,7 +129,7 @@ func scheduleReversal(tx *bolt.Tx, o *gateway.Order, key []byte) error {
 		return nil
 	}
 	o.ReverseAt = o.SettledAt.Add(time.Duration(o.ReverseAfter))
-	return tx.Bucket(bucketTimers).Put(timerKey(o.ReverseAt, key), nil)
+	return tx.Bucket(bucketTimers).Put(timerKey(o.ReverseAt, key), present)
 }
 
 // existingOrder reads the order an index key names, or ErrNotFound.
@@ -235,7 +235,7 @@ func (s *Store) enqueue(tx *bolt.Tx, dels []*Delivery) error {
 				return err
 			}
 		}
-		if err := tx.Bucket(bucketByOrder).Put(byOrderKey(d), nil); err != nil {
+		if err := tx.Bucket(bucketByOrder).Put(byOrderKey(d), present); err != nil {
 			return err
 		}
 		if err := indexDelivery(tx, d, 1); err != nil {
@@ -278,7 +278,7 @@ func (s *Store) DueDeliveries(now time.Time, limit int) ([]*Delivery, error) {
 func (s *Store) NextDelivery() (time.Time, bool, error) {
 	var at time.Time
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if k, _ := tx.Bucket(bucketQueue).Cursor().First(); k != nil {
 			at, ok = time.Unix(0, int64(beU64(k[:8]))), true
 		}
@@ -331,7 +331,7 @@ func (s *Store) RecordAttempt(d *Delivery, a Attempt) error {
 // Deliveries returns the callbacks of one order, oldest first.
 func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Delivery, error) {
 	var out []*Delivery
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := append(OrderKey(kind, merchant, orderID), 0)
 		c := tx.Bucket(bucketByOrder).Cursor()
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -355,7 +355,7 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 // before an attempt, so a stale copy never causes a second send).
 func (s *Store) Delivery(id uint64) (*Delivery, error) {
 	var d *Delivery
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		d, err = deliveryAt(tx, u64(id))
 		return err
 	})
@@ -368,7 +368,7 @@ func (s *Store) Delivery(id uint64) (*Delivery, error) {
 // Attempts returns the attempts of one delivery, in order.
 func (s *Store) Attempts(deliveryID uint64) ([]Attempt, error) {
 	var out []Attempt
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		prefix := u64(deliveryID)
 		c := tx.Bucket(bucketAttempts).Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -411,7 +411,7 @@ func (s *Store) ListDeliveries(f DeliveryFilter) (DeliveryPage, error) {
 	if f.State != "" {
 		states = []string{f.State}
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		var prefixes [][]byte
 		for _, st := range states {
 			prefixes = append(prefixes, deliveryListPrefix(f.Merchant, st))

@@ -69,6 +69,9 @@ type Store struct {
 	leading bool // a write is leading: the others queue and wait for their answer
 	closed  bool
 
+	// hot is the open transaction of an ephemeral store (hot.go); nil otherwise.
+	hot *hotTx
+
 	// The background indexer (tail.go).
 	kick        chan struct{}
 	stopIndexer chan struct{}
@@ -140,6 +143,9 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.NoSync = o.noSync
 	s := &Store{db: db, clock: o.clock, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
+	if o.hot && !o.template {
+		s.hot = &hotTx{delay: hotDelay}
+	}
 	go s.indexer()
 	// A tail left by the last run (stopped before its indexer ran) is listed soon.
 	s.kickIndexer()
@@ -154,6 +160,8 @@ type options struct {
 	noSync bool
 	// template: this Open makes the empty template file itself (template.go).
 	template bool
+	// hot: keep a write transaction open across writes (Ephemeral, hot.go).
+	hot bool
 }
 
 // WithoutSync skips the fsync of every commit: writes survive a killed process (the
@@ -182,6 +190,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.haltIndexer()
+	s.closeHot()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.failQueued()
@@ -272,6 +281,7 @@ var errRollback = errors.New("store: batch rolled back")
 // Each round drops one write, so a batch of n commits after at most n rounds; a
 // rolled-back round costs no fsync.
 func (s *Store) commit(batch []*writeReq) {
+	defer s.holdHot()()
 	for len(batch) > 0 {
 		failed, ferr := -1, error(nil)
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -288,6 +298,10 @@ func (s *Store) commit(batch []*writeReq) {
 				r.err <- err
 			}
 			return
+		}
+		var u errUntouched
+		if errors.As(ferr, &u) {
+			ferr = u.err
 		}
 		batch[failed].err <- ferr
 		batch = append(batch[:failed], batch[failed+1:]...)

@@ -39,20 +39,28 @@ func main() {
 	mutex := flag.String("mutexprofile", "", "write a mutex contention profile here")
 	block := flag.String("blockprofile", "", "write a blocking profile here")
 	heap := flag.String("memprofile", "", "write a heap profile here at exit")
-	noSync := flag.Bool("nosync", false, "commit without fsync, as --ephemeral and --durability process do")
+	noSync := flag.Bool("nosync", false, "commit without fsync, as --durability process does")
+	ephemeral := flag.Bool("ephemeral", false, "the store --ephemeral uses: no fsync, writes gathered in an open transaction")
 	logInfo := flag.Bool("log", false, "log at info to stderr, as the binary's default --log-level does (its cost is part of a request's)")
 	flag.Parse()
 	logger := slog.New(slog.DiscardHandler)
 	if *logInfo {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
-	if err := run(*addr, *data, *keep, *noSync, *cpu, *mutex, *block, *heap, logger); err != nil {
+	var opts []store.Option
+	switch {
+	case *ephemeral:
+		opts = append(opts, store.Ephemeral())
+	case *noSync:
+		opts = append(opts, store.WithoutSync())
+	}
+	if err := run(*addr, *data, *keep, opts, *cpu, *mutex, *block, *heap, logger); err != nil {
 		fmt.Fprintln(os.Stderr, "profile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string, logger *slog.Logger) error {
+func run(addr, data string, keep bool, opts []store.Option, cpu, mutex, block, heap string, logger *slog.Logger) error {
 	if !keep {
 		_ = os.Remove(data)
 	}
@@ -61,10 +69,6 @@ func run(addr, data string, keep, noSync bool, cpu, mutex, block, heap string, l
 	}
 	if block != "" {
 		runtime.SetBlockProfileRate(int(10 * time.Microsecond))
-	}
-	var opts []store.Option
-	if noSync {
-		opts = append(opts, store.WithoutSync())
 	}
 	st, err := store.Open(data, opts...)
 	if err != nil {
