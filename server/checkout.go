@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,7 +18,11 @@ import (
 	"github.com/vpay88/vpay88-sandbox/web"
 )
 
-var pages = template.Must(template.ParseFS(web.FS, "templates/checkout.html"))
+// pages are parsed at the first checkout page, not at start-up, which a sandbox that
+// serves only the API (CI) reaches sooner without them.
+var pages = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(web.FS, "templates/checkout.html"))
+})
 
 // registerCheckoutRoutes mounts the hosted payment page at the path shape of the
 // vendor's p_url (/checkout/order-pay/<number>/?pay_for_order=true&key=…).
@@ -85,7 +90,7 @@ func (s *Server) checkoutOrder(c echo.Context, key string) (*gateway.Order, erro
 
 func (s *Server) render(c echo.Context, code int, name string, d pageData) error {
 	var b strings.Builder
-	if err := pages.ExecuteTemplate(&b, name, d); err != nil {
+	if err := pages().ExecuteTemplate(&b, name, d); err != nil {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")

@@ -7,19 +7,25 @@ import (
 	"io/fs"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/web"
 )
 
-var dashboardPage = template.Must(template.ParseFS(web.FS, "templates/dashboard.html"))
+// dashboardPage is parsed at the first dashboard view, not at start-up (see pages).
+var dashboardPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.ParseFS(web.FS, "templates/dashboard.html"))
+})
 
 // dashboardVersion changes whenever a file of the dashboard does. The page links its
 // stylesheet and its entry module under /sandbox/static/<version>/, and the modules
 // import each other by relative URLs, so every file of a page comes from one version
 // and a browser never runs a stale module against a new API.
-var dashboardVersion = func() string {
+// It hashes every file of the dashboard, half a millisecond, so it is made at the
+// first page or file asked for, not at start-up.
+var dashboardVersion = sync.OnceValue(func() string {
 	h := sha256.New()
 	names, _ := fs.Glob(web.FS, "static/*")
 	for _, name := range append(names, "templates/dashboard.html") {
@@ -28,7 +34,7 @@ var dashboardVersion = func() string {
 		h.Write(b)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
-}()
+})
 
 // dashboardCSP keeps the page to its own origin: no CDN, no inline script, no framing.
 // All data reaches the DOM through textContent, and this policy is the second line.
@@ -52,14 +58,12 @@ func (s *Server) registerDashboardRoutes(e *echo.Echo) {
 	e.GET("/sandbox/", s.handleDashboard)
 	static, _ := fs.Sub(web.FS, "static")
 	files := http.FileServer(http.FS(static))
-	versioned := "/sandbox/static/" + dashboardVersion + "/"
-	pinned := http.StripPrefix(versioned, files)
 	plain := http.StripPrefix("/sandbox/static/", files)
 	e.GET("/sandbox/static/*", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Versioned URLs never change content; unversioned ones are revalidated.
-		if strings.HasPrefix(r.URL.Path, versioned) {
+		if versioned := "/sandbox/static/" + dashboardVersion() + "/"; strings.HasPrefix(r.URL.Path, versioned) {
 			w.Header().Set("Cache-Control", "public, max-age=86400, immutable")
-			pinned.ServeHTTP(w, r)
+			http.StripPrefix(versioned, files).ServeHTTP(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-cache")
@@ -69,8 +73,8 @@ func (s *Server) registerDashboardRoutes(e *echo.Echo) {
 
 func (s *Server) handleDashboard(c echo.Context) error {
 	var b strings.Builder
-	if err := dashboardPage.ExecuteTemplate(&b, "dashboard", dashboardData{
-		Version: dashboardVersion, TokenRequired: s.adminToken != "",
+	if err := dashboardPage().ExecuteTemplate(&b, "dashboard", dashboardData{
+		Version: dashboardVersion(), TokenRequired: s.adminToken != "",
 	}); err != nil {
 		return err
 	}

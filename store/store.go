@@ -104,7 +104,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	// Creating buckets costs a write transaction; skip it when the file already has them
 	// at the current layout, so a restart reaches its first answer without an fsync.
-	current := false
+	current, tail := false, false
 	err = safeView(db, func(tx *bolt.Tx) error {
 		current = true
 		for _, b := range allBuckets {
@@ -114,6 +114,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		if m := tx.Bucket(bucketMeta); current && m != nil {
 			current = beU64(m.Get(keyLayout)) == layoutVersion
+			tail = current && tailPending(tx)
 		}
 		return nil
 	})
@@ -147,8 +148,10 @@ func Open(path string, opts ...Option) (*Store, error) {
 		s.hot = &hotTx{delay: hotDelay}
 	}
 	go s.indexer()
-	// A tail left by the last run (stopped before its indexer ran) is listed soon.
-	s.kickIndexer()
+	if tail {
+		// A tail left by the last run (stopped before its indexer ran) is listed soon.
+		s.kickIndexer()
+	}
 	return s, nil
 }
 
