@@ -85,6 +85,7 @@ func deleteDelivery(tx *bolt.Tx, id []byte) error {
 // tokens, balances, ledger and callbacks. The opening balances given are written anew.
 // Order numbers keep counting, so an old checkout tab never opens a new order.
 func (s *Store) Reset(merchant string, opening []Balance) error {
+	defer s.tokens.forget()
 	err := s.write(func(tx *bolt.Tx) error {
 		if merchant == "" {
 			seq := tx.Bucket(bucketNumbers).Sequence()

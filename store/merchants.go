@@ -93,6 +93,7 @@ func (s *Store) RuntimeMerchants() ([]RuntimeMerchant, error) {
 // their attempts, balances and ledger, in one transaction; ErrNotFound when there is
 // no such run-time merchant.
 func (s *Store) DeleteMerchant(username string) error {
+	defer s.tokens.forget()
 	return s.write(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMerchants)
 		if b == nil || b.Get([]byte(username)) == nil {

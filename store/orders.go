@@ -249,9 +249,15 @@ func ledgerCountKey(merchant, currency string) []byte {
 
 // PutToken stores an auth token for merchant, valid until expires.
 func (s *Store) PutToken(token, merchant string, expires time.Time) error {
-	return s.write(func(tx *bolt.Tx) error {
-		return putJSON(tx.Bucket(bucketTokens), []byte(token), tokenRecord{Merchant: merchant, Expires: expires})
+	rec := tokenRecord{Merchant: merchant, Expires: expires}
+	_, _, gen := s.tokens.get(token)
+	err := s.write(func(tx *bolt.Tx) error {
+		return putJSON(tx.Bucket(bucketTokens), []byte(token), rec)
 	})
+	if err == nil {
+		s.tokens.put(token, rec, gen)
+	}
+	return err
 }
 
 // TokenMerchant returns the merchant a live token belongs to; an expired token is an
@@ -259,13 +265,18 @@ func (s *Store) PutToken(token, merchant string, expires time.Time) error {
 // A token record that does not decode is an unknown token too: the merchant gets the
 // vendor's refusal and calls /merchant/auth again.
 func (s *Store) TokenMerchant(token string) (string, bool) {
-	var rec tokenRecord
-	var ok bool
-	err := s.view(func(tx *bolt.Tx) (err error) {
-		ok, err = getJSON(tx.Bucket(bucketTokens), []byte(token), &rec)
-		return err
-	})
-	if err != nil || !ok || !s.Now().Before(rec.Expires) {
+	rec, ok, gen := s.tokens.get(token)
+	if !ok {
+		err := s.view(func(tx *bolt.Tx) (err error) {
+			ok, err = getJSON(tx.Bucket(bucketTokens), []byte(token), &rec)
+			return err
+		})
+		if err != nil || !ok {
+			return "", false
+		}
+		s.tokens.put(token, rec, gen)
+	}
+	if !s.Now().Before(rec.Expires) {
 		return "", false
 	}
 	return rec.Merchant, true
@@ -302,6 +313,7 @@ func (s *Store) PurgeExpiredTokens() (int, error) {
 		n = len(dead)
 		return nil
 	})
+	s.tokens.forget()
 	return n, err
 }
 

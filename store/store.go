@@ -69,6 +69,8 @@ type Store struct {
 	leading bool // a write is leading: the others queue and wait for their answer
 	closed  bool
 
+	tokens tokenCache // tokens.go
+
 	// hot is the open transaction of an ephemeral store (hot.go); nil otherwise.
 	hot *hotTx
 
