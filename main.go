@@ -25,6 +25,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/internal/logbuf"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -44,6 +45,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
+		// Every write to stderr, log lines and the messages below alike, goes through
+		// one gathering writer (internal/logbuf), so they keep their order; returning
+		// writes what is left.
+		lw := logbuf.New(stderr)
+		defer lw.Close()
+		stderr := io.Writer(lw)
 		m := NewMain(stdout, stderr)
 		if err := m.ParseFlags(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
