@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	template "github.com/DataDog/datadog-agent/pkg/template/html"
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -20,6 +20,14 @@ import (
 
 // pages are parsed at the first checkout page, not at start-up, which a sandbox that
 // serves only the API (CI) reaches sooner without them.
+//
+// Every page (these, the dashboard's, the proxy's) is rendered with DataDog's fork of
+// html/template: the same syntax and contextual escaping, but no method calls. The
+// standard text/template calls methods by name through reflection, and one reachable
+// call of that kind makes the linker keep every exported method of every type in the
+// binary: 2.7 MB of its 15.9 MB, paged in at start (idle RSS 16.3 -> 14.7 MB). The data
+// the templates get are plain fields, computed before (pageData);
+// TestEveryPageTemplateRunsWithoutMethodCalls runs every branch.
 var pages = sync.OnceValue(func() *template.Template {
 	return template.Must(template.ParseFS(web.FS, "templates/checkout.html"))
 })

@@ -6,13 +6,13 @@ package server
 import (
 	"context"
 	"log/slog"
+	"math/rand"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/brianvoe/gofakeit/v6"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
@@ -68,7 +68,7 @@ type Server struct {
 	byName    map[string]*gateway.Merchant // username and aliases
 	runtime   []string                     // run-time merchants, oldest first
 	rules     []scenarios.Rule
-	faker     *gofakeit.Faker
+	faker     *rand.Rand
 	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
 	// payoutBanks are withdraw_bank_list's, per currency: the profile's (the live MYR
 	// list under observed, SPEC §5).
@@ -112,7 +112,7 @@ func New(o Options) (*Server, error) {
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
-	s.faker = gofakeit.New(seed)
+	s.faker = rand.New(rand.NewSource(seed))
 	s.faults = newFaultQueue(seed)
 	if err := s.loadFaults(); err != nil {
 		return nil, err
