@@ -25,7 +25,6 @@ import (
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/internal/logbuf"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -45,12 +44,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		// Every write to stderr, log lines and the messages below alike, goes through
-		// one gathering writer (internal/logbuf), so they keep their order; returning
-		// writes what is left.
-		lw := logbuf.New(stderr)
-		defer lw.Close()
-		stderr := io.Writer(lw)
 		m := NewMain(stdout, stderr)
 		if err := m.ParseFlags(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {

@@ -27,7 +27,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/vpay88/vpay88-sandbox/config"
-	"github.com/vpay88/vpay88-sandbox/internal/logbuf"
 	"github.com/vpay88/vpay88-sandbox/server"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -46,10 +45,7 @@ func main() {
 	flag.Parse()
 	logger := slog.New(slog.DiscardHandler)
 	if *logInfo {
-		// Through the gathering writer, as the binary's stderr is (main.go).
-		lw := logbuf.New(os.Stderr)
-		defer lw.Close()
-		logger = slog.New(slog.NewTextHandler(lw, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
 	var opts []store.Option
 	switch {
