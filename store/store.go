@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -73,6 +74,12 @@ type Store struct {
 
 	// hot is the open transaction of an ephemeral store (hot.go); nil otherwise.
 	hot *hotTx
+
+	// zeroedTo is where the zeros written ahead of bbolt's pages end (ahead.go); wmu
+	// guards it and zeroFailed.
+	zeroedTo   int64
+	zeroFailed bool
+	aheadFile  *os.File
 
 	// The background indexer (tail.go).
 	kick        chan struct{}
@@ -199,6 +206,9 @@ func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.failQueued()
+	if s.aheadFile != nil {
+		s.aheadFile.Close()
+	}
 	return s.db.Close()
 }
 
@@ -263,6 +273,9 @@ func (s *Store) lead() {
 		n := min(len(batch), maxBatch)
 		s.commit(batch[:n])
 		batch = batch[n:]
+	}
+	if !closed {
+		s.zeroAhead()
 	}
 	s.wmu.Unlock()
 	s.qmu.Lock()

@@ -1,0 +1,64 @@
+package store
+
+import (
+	"os"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+)
+
+// A durable store writes zeros ahead of the pages bbolt will allocate next, so that
+// those pages are overwritten, not allocated, when a commit writes them. On ext4 the
+// first write into a hole (bbolt grows its file with a sparse truncate) allocates
+// blocks, and the commit's fdatasync then waits for a journal commit as well as for
+// the data; an overwrite needs no journal. Measured alone (12 pages, fdatasync, meta
+// page, fdatasync, 2000 times): 225-245 us for the first fdatasync into holes, 157-169
+// us into written zeros. Zeroing costs a megabyte written and synced once per megabyte
+// of new pages, off any commit (the leader does it after answering its batch).
+
+const (
+	// zeroChunk is how much is zeroed at a time.
+	zeroChunk = 1 << 20
+	// zeroLow: zero more when less than this is left ahead of the high-water mark.
+	zeroLow = 256 << 10
+)
+
+var zeros = make([]byte, zeroChunk)
+
+// zeroAhead keeps zeroLow to zeroLow+zeroChunk of written zeros beyond bbolt's high
+// water mark. The caller holds wmu, so no commit allocates meanwhile; pages beyond
+// the high-water mark are not in any transaction's view. A failure only stops it: the
+// file stays as bbolt made it.
+func (s *Store) zeroAhead() {
+	if s.db.NoSync || s.hot != nil || s.zeroFailed {
+		return
+	}
+	var hw int64
+	if err := s.db.View(func(tx *bolt.Tx) error { hw = tx.Size(); return nil }); err != nil {
+		return
+	}
+	if s.zeroedTo < hw {
+		s.zeroedTo = hw
+	}
+	if s.zeroedTo-hw >= zeroLow {
+		return
+	}
+	if s.aheadFile == nil {
+		f, err := os.OpenFile(s.db.Path(), os.O_WRONLY, 0)
+		if err != nil {
+			s.zeroFailed = true
+			return
+		}
+		s.aheadFile = f
+	}
+	f := s.aheadFile
+	if _, err := f.WriteAt(zeros, s.zeroedTo); err != nil {
+		s.zeroFailed = true
+		return
+	}
+	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+		s.zeroFailed = true
+		return
+	}
+	s.zeroedTo += zeroChunk
+}
