@@ -104,7 +104,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if o.clock == nil {
 		o.clock = clock.Real()
 	}
-	if o.noSync && !o.template {
+	if !o.template {
 		startFromTemplate(path)
 	}
 	db, err := openDB(path, o.noSync)
