@@ -131,3 +131,15 @@ func BenchmarkDefault(b *testing.B) {
 		_ = config.Default()
 	}
 }
+
+// BenchmarkParseDefault is the one parse of the embedded document, which start-up
+// waits for (2.6 ms and 1.4 MB before amounts and durations read their own scalars,
+// 0.37 ms and 0.27 MB after).
+func BenchmarkParseDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := config.Parse("(embedded default)", config.DefaultYAML()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
