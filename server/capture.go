@@ -359,13 +359,19 @@ func shapeOf(name string, v any) callbackShape {
 	return sh
 }
 
+// The formats a captured callback is checked against, compiled at the first check: a
+// sandbox that never checks one (most) does not pay for them at start-up.
 var (
-	fourDecimals = regexp.MustCompile(`^[0-9]+\.[0-9]{4}$`)
-	twoDecimals  = regexp.MustCompile(`^[0-9]+\.[0-9]{2}$`)
-	plainNumber  = regexp.MustCompile(`^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
-	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
-	md5Hex       = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	fourDecimals = lazyRegexp(`^[0-9]+\.[0-9]{4}$`)
+	twoDecimals  = lazyRegexp(`^[0-9]+\.[0-9]{2}$`)
+	plainNumber  = lazyRegexp(`^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
+	currencyCode = lazyRegexp(`^[A-Z]{3}$`)
+	md5Hex       = lazyRegexp(`^[0-9a-f]{32}$`)
 )
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
 
 // checkCallback compares a body with the callback the sandbox would send and returns
 // the shape it was compared with, the merchant whose secret verified the token, and
@@ -385,7 +391,7 @@ func (s *Server) checkCallback(contentType string, body []byte) (shape, merchant
 	merchant, detail, ok := s.verifyCaptured(k.str("order_id"), k.str("token"), k.str("payment_type"))
 	k.add("token", ok, "%s", detail)
 	if tok := k.str("token"); tok != "" {
-		k.add("format.token", md5Hex.MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
+		k.add("format.token", md5Hex().MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
 	}
 	return k.shape, merchant, k.fs
 }
@@ -513,9 +519,9 @@ func (k *callbackCheck) checkFormats() {
 	if raw, ok := k.byKey["amount"]; ok {
 		lit := strings.Trim(string(raw), `"`)
 		if k.shape == "withdrawal" {
-			k.add("format.amount", plainNumber.MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
+			k.add("format.amount", plainNumber().MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
 		} else {
-			k.add("format.amount", fourDecimals.MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
+			k.add("format.amount", fourDecimals().MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
 		}
 	}
 	if raw, ok := k.byKey["charge"]; ok {
@@ -524,18 +530,18 @@ func (k *callbackCheck) checkFormats() {
 		var expect string
 		switch {
 		case k.shape == "deposit":
-			good, expect = fourDecimals.MatchString(lit), "four decimals on a completed deposit (\"9.0000\")"
+			good, expect = fourDecimals().MatchString(lit), "four decimals on a completed deposit (\"9.0000\")"
 		case k.shape == "deposit_fail":
-			good, expect = twoDecimals.MatchString(lit), "two decimals on a failed deposit (\"0.00\")"
+			good, expect = twoDecimals().MatchString(lit), "two decimals on a failed deposit (\"0.00\")"
 		case k.status == string(gateway.StatusCompleted):
-			good, expect = twoDecimals.MatchString(lit), "two decimals on a completed payout (\"5.00\")"
+			good, expect = twoDecimals().MatchString(lit), "two decimals on a completed payout (\"5.00\")"
 		default:
 			good, expect = lit == "0", "\"0\" on a failed payout"
 		}
 		k.add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
 	}
 	if _, ok := k.byKey["currency"]; ok {
-		k.add("format.currency", currencyCode.MatchString(k.str("currency")), "%s; a three-letter code", quoteOrNone(k.byKey["currency"]))
+		k.add("format.currency", currencyCode().MatchString(k.str("currency")), "%s; a three-letter code", quoteOrNone(k.byKey["currency"]))
 	}
 }
 
