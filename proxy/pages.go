@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/json"
 	"net/http"
+	"sync"
 
 	template "github.com/DataDog/datadog-agent/pkg/template/html"
 
@@ -66,7 +67,13 @@ func (p *Proxy) serveDifferences(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(p.Summary())
 }
 
-var dashboard = template.Must(template.New("proxy").Parse(`<!doctype html>
+// dashboard is parsed at its first view: every start of the sandbox, which links this
+// package for its proxy command, paid for it (0.1 ms and 15 KB before main).
+var dashboard = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("proxy").Parse(dashboardHTML))
+})
+
+const dashboardHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>vpay88-sandbox proxy</title>
 <style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}</style>
@@ -80,7 +87,7 @@ JSON: <a href="/proxy/differences">/proxy/differences</a>. The page reloads ever
 {{end}}{{end}}</table>{{else}}<p>No difference so far.</p>{{end}}
 {{if .SkippedExchanges}}<h2>Not compared</h2><ul>{{range .SkippedExchanges}}<li>{{.Name}}: {{.Skipped}}</li>{{end}}</ul>{{end}}
 </body></html>
-`))
+`
 
 func (p *Proxy) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	if !allowGet(w, r) {
@@ -88,5 +95,5 @@ func (p *Proxy) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	_ = dashboard.Execute(w, p.Summary())
+	_ = dashboard().Execute(w, p.Summary())
 }
