@@ -31,6 +31,7 @@ func Connect(t testing.TB, baseURL string, opts ...Option) *Sandbox {
 	if err != nil {
 		t.Fatalf("sandboxtest: %v", err)
 	}
+	sb.tb = t
 	t.Cleanup(sb.Close)
 	return sb
 }

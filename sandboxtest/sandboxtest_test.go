@@ -198,3 +198,38 @@ func TestConnect_Unreachable(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "127.0.0.1:1")
 }
+
+// errorsTB keeps what a helper reports with Errorf, so a test can see a failure told.
+type errorsTB struct {
+	testing.TB
+	mu   sync.Mutex
+	errs []string
+}
+
+func (e *errorsTB) Errorf(format string, args ...any) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.errs = append(e.errs, fmt.Sprintf(format, args...))
+}
+
+// TestConnect_NowWhenTheSandboxIsGone: once the shared sandbox cannot be asked, Now
+// fails the test that connected (and returns the zero time), or panics over Dial,
+// rather than hand back a zero time as if it were the sandbox's.
+func TestConnect_NowWhenTheSandboxIsGone(t *testing.T) {
+	shared, err := sandboxtest.Start()
+	require.NoError(t, err)
+	rec := &errorsTB{TB: t}
+	sb := sandboxtest.Connect(rec, shared.URL)
+	dialed, err := sandboxtest.Dial(shared.URL)
+	require.NoError(t, err)
+	defer dialed.Close()
+	require.False(t, sb.Now().IsZero())
+	require.False(t, dialed.Now().IsZero())
+	require.Empty(t, rec.errs)
+
+	shared.Close()
+	assert.True(t, sb.Now().IsZero())
+	require.Len(t, rec.errs, 1)
+	assert.Contains(t, rec.errs[0], shared.URL)
+	assert.Panics(t, func() { dialed.Now() })
+}
