@@ -86,7 +86,7 @@ func deleteDelivery(tx *bolt.Tx, id []byte) error {
 // Order numbers keep counting, so an old checkout tab never opens a new order.
 func (s *Store) Reset(merchant string, opening []Balance) error {
 	defer s.tokens.forget()
-	err := s.write(func(tx *bolt.Tx) error {
+	return s.write(func(tx *bolt.Tx) error {
 		if merchant == "" {
 			seq := tx.Bucket(bucketNumbers).Sequence()
 			// The clock is not state to reset: time never goes backwards.
@@ -110,14 +110,16 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 					return err
 				}
 			}
-			return tx.Bucket(bucketNumbers).SetSequence(seq)
+			if err := tx.Bucket(bucketNumbers).SetSequence(seq); err != nil {
+				return err
+			}
+		} else if err := resetMerchant(tx, merchant); err != nil {
+			return err
 		}
-		return resetMerchant(tx, merchant)
+		// In the same transaction: no read, and no payout, sees the merchant between
+		// its old balances and its opening ones (a payout there was refused as short).
+		return s.ensureOpening(tx, opening)
 	})
-	if err != nil {
-		return err
-	}
-	return s.EnsureBalances(opening)
 }
 
 // resetMerchant deletes one merchant's orders (with their callbacks), tokens, balances

@@ -73,17 +73,20 @@ func (s *Store) EnsureBalances(opening []Balance) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	return s.write(func(tx *bolt.Tx) error {
-		for _, o := range missing {
-			if tx.Bucket(bucketBalances).Get(balanceKey(o.Merchant, o.Currency)) != nil {
-				continue
-			}
-			if err := s.setBalance(tx, Balance{Merchant: o.Merchant, Currency: o.Currency}, o.Available, 0, ReasonOpening, "", ""); err != nil {
-				return err
-			}
+	return s.write(func(tx *bolt.Tx) error { return s.ensureOpening(tx, missing) })
+}
+
+// ensureOpening writes those of the opening balances that tx does not have yet.
+func (s *Store) ensureOpening(tx *bolt.Tx, opening []Balance) error {
+	for _, o := range opening {
+		if tx.Bucket(bucketBalances).Get(balanceKey(o.Merchant, o.Currency)) != nil {
+			continue
 		}
-		return nil
-	})
+		if err := s.setBalance(tx, Balance{Merchant: o.Merchant, Currency: o.Currency}, o.Available, 0, ReasonOpening, "", ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // move applies a movement to a merchant's balance in one currency, with its ledger
