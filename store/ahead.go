@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
-	"golang.org/x/sys/unix"
 )
 
 // A durable store writes zeros ahead of the pages bbolt will allocate next, so that
@@ -37,7 +36,7 @@ var zeros = sync.OnceValue(func() []byte { return make([]byte, zeroChunk) })
 // the high-water mark are not in any transaction's view. A failure only stops it: the
 // file stays as bbolt made it.
 func (s *Store) zeroAhead() {
-	if s.db.NoSync || s.hot != nil || s.zeroFailed {
+	if !zeroAheadSupported || s.db.NoSync || s.hot != nil || s.zeroFailed {
 		return
 	}
 	var hw int64
@@ -60,7 +59,7 @@ func (s *Store) zeroAhead() {
 		// The first time (after a restart too): what an earlier run zeroed ahead is
 		// data to the file system, not a hole, so it is not written again.
 		s.zeroedTo = hw
-		if next, err := unix.Seek(int(f.Fd()), hw, unix.SEEK_HOLE); err == nil && next > hw {
+		if next, err := nextHole(f, hw); err == nil && next > hw {
 			s.zeroedTo = next
 		}
 		if s.zeroedTo-hw >= zeroLow {
@@ -71,7 +70,7 @@ func (s *Store) zeroAhead() {
 		s.zeroFailed = true
 		return
 	}
-	if err := unix.Fdatasync(int(f.Fd())); err != nil {
+	if err := datasync(f); err != nil {
 		s.zeroFailed = true
 		return
 	}
