@@ -14,7 +14,8 @@ import (
 // the data; an overwrite needs no journal. Measured alone (12 pages, fdatasync, meta
 // page, fdatasync, 2000 times): 225-245 us for the first fdatasync into holes, 157-169
 // us into written zeros. Zeroing costs a megabyte written and synced once per megabyte
-// of new pages, off any commit (the leader does it after answering its batch).
+// of new pages, between commits: the leader does it after answering its batch, and the
+// next batch waits for it (about a millisecond). Linux only (ahead_linux.go).
 
 const (
 	// zeroChunk is how much is zeroed at a time.
