@@ -134,7 +134,10 @@ func (s *Server) handleAuth(c echo.Context) error {
 		return err
 	}
 	tok := randomString(20)
-	if err := s.store.PutToken(tok, m.Username, s.store.Now().Add(time.Duration(s.cfg.TokenLifetime))); err != nil {
+	switch err := s.store.PutToken(tok, m.Username, s.store.Now().Add(time.Duration(s.cfg.TokenLifetime))); {
+	case errors.Is(err, store.ErrMerchantGone):
+		return gateway.Refuse(gateway.MsgParamsIncorrect) // as its credentials are from now on
+	case err != nil:
 		return err
 	}
 	// Live answers carry a fresh gateway-made order_id beside the token (SPEC §5), in
@@ -235,6 +238,9 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	switch err := s.store.CreateDeposit(o); {
 	case errors.Is(err, store.ErrOrderExists):
 		return gateway.Refuse(gateway.MsgOrderIDExist)
+	case errors.Is(err, store.ErrMerchantGone):
+		// Deleted while this request was in flight: its token is refused from now on.
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	case err != nil:
 		return err
 	}
@@ -302,6 +308,8 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 		return gateway.Refuse(gateway.MsgOrderIDExistWithdrawal)
 	case errors.Is(err, store.ErrInsufficientBalance):
 		return gateway.Refuse(gateway.MsgBalanceNotEnough)
+	case errors.Is(err, store.ErrMerchantGone):
+		return gateway.Refuse(gateway.MsgParamsIncorrect) // as its token is from now on
 	case err != nil:
 		return err
 	}

@@ -22,6 +22,23 @@ var bucketMerchants = []byte("merchants")
 // ErrMerchantExists refuses a run-time merchant whose username is taken.
 var ErrMerchantExists = errors.New("store: merchant exists")
 
+// bucketGone holds the usernames of deleted run-time merchants. A request that found
+// its merchant before the deletion may reach the store after it; its order, or its
+// token, would then outlive the merchant, and belong to the next merchant made with
+// that username. The store refuses such writes (ErrMerchantGone) in the transaction
+// order the group commit gives them, so a write is either deleted with the merchant or
+// refused. PutMerchant takes the name out again. Kept by a full Reset, like merchants.
+var bucketGone = []byte("gone")
+
+// ErrMerchantGone refuses a write for a run-time merchant deleted meanwhile.
+var ErrMerchantGone = errors.New("store: the merchant was deleted")
+
+// merchantGone reports whether merchant is a deleted run-time merchant.
+func merchantGone(tx *bolt.Tx, merchant string) bool {
+	b := tx.Bucket(bucketGone)
+	return b != nil && b.Get([]byte(merchant)) != nil
+}
+
 // storedMerchant is a merchant with its keys, which gateway.Merchant keeps out of JSON.
 type storedMerchant struct {
 	gateway.Merchant
@@ -53,6 +70,11 @@ func (s *Store) PutMerchant(m gateway.Merchant) error {
 		}
 		if err := b.Put([]byte(m.Username), rec); err != nil {
 			return err
+		}
+		if g := tx.Bucket(bucketGone); g != nil {
+			if err := g.Delete([]byte(m.Username)); err != nil {
+				return err
+			}
 		}
 		bals := tx.Bucket(bucketBalances)
 		for _, c := range m.Currencies {
@@ -100,6 +122,13 @@ func (s *Store) DeleteMerchant(username string) error {
 			return ErrNotFound
 		}
 		if err := resetMerchant(tx, username); err != nil {
+			return err
+		}
+		g, err := tx.CreateBucketIfNotExists(bucketGone)
+		if err != nil {
+			return err
+		}
+		if err := g.Put([]byte(username), present); err != nil {
 			return err
 		}
 		return b.Delete([]byte(username))

@@ -255,6 +255,9 @@ func (s *Store) PutToken(token, merchant string, expires time.Time) error {
 	rec := tokenRecord{Merchant: merchant, Expires: expires}
 	_, _, gen := s.tokens.get(token)
 	err := s.write(func(tx *bolt.Tx) error {
+		if merchantGone(tx, merchant) {
+			return ErrMerchantGone
+		}
 		return putJSON(tx.Bucket(bucketTokens), []byte(token), rec)
 	})
 	if err == nil {
@@ -373,6 +376,9 @@ func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx
 	// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
 	// that, and a random id only splits a page a little earlier.
 	idx.FillPercent = appendFill
+	if merchantGone(tx, o.Merchant) {
+		return untouched(ErrMerchantGone)
+	}
 	key := OrderKey(o.Kind, o.Merchant, o.OrderID)
 	if len(key)+8 > bolt.MaxKeySize {
 		return untouched(bolterrors.ErrKeyTooLarge)
