@@ -19,16 +19,25 @@ import (
 
 func mustOpen(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "s.db"), WithoutSync())
-	require.NoError(tb, err)
-	tb.Cleanup(func() { s.Close() })
-	return s
+	return mustOpenWith(tb, WithoutSync())
 }
 
 // mustOpenEphemeral opens a store as --ephemeral does (hot.go).
 func mustOpenEphemeral(tb testing.TB) *Store {
 	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "s.db"), Ephemeral())
+	return mustOpenWith(tb, Ephemeral())
+}
+
+// mustOpenDurable opens a store as the binary's default does: fsync at every commit.
+func mustOpenDurable(tb testing.TB) *Store {
+	tb.Helper()
+	return mustOpenWith(tb)
+}
+
+// mustOpenWith opens a store on a new file of the test's, closed at its end.
+func mustOpenWith(tb testing.TB, opts ...Option) *Store {
+	tb.Helper()
+	s, err := Open(filepath.Join(tb.TempDir(), "s.db"), opts...)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { s.Close() })
 	return s

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -42,13 +41,4 @@ func TestWritesForADeletedMerchantAreRefused(t *testing.T) {
 		require.NoError(t, s.CreateDeposit(deposit("configured", "x")), name)
 		mustClean(t, s)
 	}
-}
-
-// mustOpenDurable opens a store as the binary's default does: fsync at every commit.
-func mustOpenDurable(tb testing.TB) *Store {
-	tb.Helper()
-	s, err := Open(filepath.Join(tb.TempDir(), "s.db"))
-	require.NoError(tb, err)
-	tb.Cleanup(func() { s.Close() })
-	return s
 }

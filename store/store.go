@@ -153,7 +153,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	db.NoSync = o.noSync
 	s := &Store{db: db, clock: o.clock, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
-	if o.hot && !o.template {
+	if o.hot {
 		s.hot = &hotTx{delay: hotDelay}
 	}
 	go s.indexer()
@@ -170,7 +170,8 @@ type Option func(*options)
 type options struct {
 	clock  *clock.Clock
 	noSync bool
-	// template: this Open makes the empty template file itself (template.go).
+	// template: this Open makes the empty state file itself, not from the embedded
+	// copy (template_test.go compares the two).
 	template bool
 	// hot: keep a write transaction open across writes (Ephemeral, hot.go).
 	hot bool
