@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	_ "embed"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -505,12 +507,35 @@ func (s *Server) handleAdminScenarios(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rules": rules, "yaml": text})
 }
 
+// maxScenarioBodyBytes bounds the body of PUT /sandbox/api/scenarios: a list of
+// scenarios.MaxRules rules in flow style fits, and the YAML parser's cost on it stays
+// well under a second.
+const maxScenarioBodyBytes = 256 << 10
+
 // handleAdminSetScenarios replaces the rules at run time. The body is YAML (JSON is
 // YAML too). A bad rule is refused with the reason and the old rules stay.
+//
+// An empty or missing body is refused: it is what `curl --data-binary @rules.yaml`
+// sends when the file is missing, and it must not wipe every rule; clearing them takes
+// an explicit `rules: []`. The body is bounded (maxScenarioBodyBytes) before it is
+// read, and the rules after it is parsed (config.ParseRules: their count, their
+// fields, what YAML aliases add).
 func (s *Server) handleAdminSetScenarios(c echo.Context) error {
+	r := c.Request()
+	tooBig := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the rules are over %d bytes (256 KiB), the limit of a scenario rule document", maxScenarioBodyBytes))
+	if r.ContentLength > maxScenarioBodyBytes {
+		return tooBig
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxScenarioBodyBytes)
 	body, err := readBody(c)
+	if errors.Is(err, errBodyTooLarge) {
+		return tooBig
+	}
 	if err != nil {
 		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fail(http.StatusBadRequest, config.ErrNoRules.Error())
 	}
 	rules, err := config.ParseRules("rules", body)
 	if err != nil {
