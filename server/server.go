@@ -88,8 +88,8 @@ type Server struct {
 	events           *hub
 	captures         *captureLog
 	faults           *faultQueue
-	// ruleFaults says a scenario rule may alter an answer after its work (slow,
-	// lost_answer, malformed): vendor answers are then held back until it is known.
+	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
+	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
 	// stopping is closed at shutdown: hung and dripping answers end.
 	stopping chan struct{}
@@ -242,7 +242,10 @@ func (s *Server) setRules(rules []scenarios.Rule) {
 	s.ruleIndex = scenarios.NewIndex(rules)
 	held := false
 	for _, r := range rules {
-		if f := r.Effect.Fault; f != nil && f.DoesWork() {
+		// Any fault or window a rule asks for reaches the client through injectFaults:
+		// a rule with only a window (or a fault that stops the request) and an empty
+		// queue once answered 500.
+		if r.Effect.Fault != nil || r.Effect.Maintenance != nil {
 			held = true
 		}
 	}
