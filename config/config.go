@@ -177,7 +177,7 @@ func decodeError(label string, b []byte, err error) error {
 		// Looking for the bad value would parse the very document refused for its cost.
 		return fmt.Errorf("%s:%w", label, err)
 	}
-	if errors.Is(err, ErrAliasExpansion) || errors.Is(err, ErrTooManyRules) {
+	if errors.Is(err, ErrAliasExpansion) || errors.Is(err, ErrTooManyAliases) || errors.Is(err, ErrTooManyRules) {
 		return fmt.Errorf("%s: %w", label, err)
 	}
 	var ye yaml.Error

@@ -54,7 +54,9 @@ func TestRuleDocumentLimits(t *testing.T) {
 		want string // "" accepted
 		is   error
 	}{
-		{"AliasBomb", aliasBomb(20_000), "YAML aliases expand past their limit", config.ErrAliasExpansion},
+		{"AliasBomb", aliasBomb(20_000), "used more than 1000 times", config.ErrTooManyAliases},
+		{"AliasBombBehindAQuote", append([]byte("- {name: 'x}\n"), aliasBomb(2_000)...), "used more than 1000 times", config.ErrTooManyAliases},
+		{"WideAliases", aliasBomb(1_000), "YAML aliases expand past their limit", config.ErrAliasExpansion},
 		{"NestedAliasBomb", nestedBomb(), "YAML aliases expand past their limit", config.ErrAliasExpansion},
 		{"AliasesWithinBounds", aliasBomb(500), "", nil},
 		{"TooManyRules", []byte(strings.Repeat("- {effect: {outcome: completed}}\n", scenarios.MaxRules+1)), "at most 1000", config.ErrTooManyRules},
@@ -99,7 +101,7 @@ func TestConfigScenarioLimits(t *testing.T) {
 	require.ErrorIs(t, err, config.ErrTooManyRules)
 	bomb := strings.ReplaceAll(string(aliasBomb(20_000)), "\n-", "\n  -")
 	_, err = config.Parse("bomb.yaml", []byte(base+"\nscenarios:\n  "+bomb))
-	require.ErrorIs(t, err, config.ErrAliasExpansion)
+	require.ErrorIs(t, err, config.ErrTooManyAliases)
 	_, err = config.Parse("name.yaml", []byte(base+"\nscenarios:\n  - {name: "+strings.Repeat("n", 200)+", effect: {outcome: completed}}\n"))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "scenarios[0].name: 200 bytes: at most 128")

@@ -55,7 +55,15 @@ func TestScenarioBounds(t *testing.T) {
 
 	many := func(n int) string { return strings.Repeat("- {effect: {outcome: completed}}\n", n) }
 	bomb := "- &r {name: x, match: {kind: deposit, orderid: '^X-'}, effect: {outcome: completed}}\n" + strings.Repeat("- *r\n", 20_000)
-	big := "# " + strings.Repeat("x", 256<<10) + "\n" + one
+	// Billion laughs in a window's endpoints: 90 aliases, 10^9 endpoints once expanded.
+	var nb strings.Builder
+	nb.WriteString("x0: &a0 [withdraw_orders]\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&nb, "x%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	nb.WriteString("scenarios: [{match: {kind: withdrawal}, effect: {maintenance: {endpoints: *a9, duration: 1m}}}]\n")
+	nested := nb.String()
+	big := "# " + strings.Repeat("x", 128<<10) + "\n" + one
 	for _, tc := range []struct {
 		name   string
 		body   string
@@ -67,9 +75,10 @@ func TestScenarioBounds(t *testing.T) {
 		{"Whitespace", "\n  \n", 0, 400, "rules: []"},
 		{"OnlyComments", "# rules go here\n", 0, 400, "rules: []"},
 		{"NullList", "scenarios:\n", 0, 400, "rules: []"},
-		{"OverBodyLimit", big, 0, 413, "256 KiB"},
-		{"OverBodyLimitChunked", big, -1, 413, "256 KiB"},
-		{"AliasBomb", bomb, 0, 400, "YAML aliases expand past their limit"},
+		{"OverBodyLimit", big, 0, 413, "128 KiB"},
+		{"OverBodyLimitChunked", big, -1, 413, "128 KiB"},
+		{"AliasBomb", bomb, 0, 400, "used more than 1000 times"},
+		{"NestedAliasBomb", nested, 0, 400, "YAML aliases expand past their limit"},
 		{"TooManyRules", many(scenarios.MaxRules + 1), 0, 400, "at most 1000"},
 		{"LongName", "- {name: " + strings.Repeat("n", 129) + ", effect: {outcome: fail}}\n", 0, 400, "scenarios[0].name: 129 bytes: at most 128"},
 		{"LongPattern", "- {match: {orderid: " + strings.Repeat("a", 513) + "}, effect: {outcome: fail}}\n", 0, 400, "at most 512"},
