@@ -152,6 +152,9 @@ func Load(path string) (*Config, error) {
 // Unknown fields are errors: a typo in a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
+	if err := checkDocument(b, "scenarios"); err != nil {
+		return nil, decodeError("config "+name, b, err)
+	}
 	if err := unmarshal(b, &c); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
@@ -173,6 +176,9 @@ func decodeError(label string, b []byte, err error) error {
 	if errors.Is(err, errTooDeep) {
 		// Looking for the bad value would parse the very document refused for its cost.
 		return fmt.Errorf("%s:%w", label, err)
+	}
+	if errors.Is(err, ErrAliasExpansion) || errors.Is(err, ErrTooManyAliases) || errors.Is(err, ErrTooManyRules) {
+		return fmt.Errorf("%s: %w", label, err)
 	}
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
@@ -425,22 +431,41 @@ func (c *Config) BankList(code string) []gateway.Bank {
 // Duration is the config's duration type ("30m", "2s").
 type Duration = scenarios.Duration
 
+// ErrNoRules is a rule document that holds no list: empty, only comments, or null.
+var ErrNoRules = errors.New("no rules given: the body is empty or holds no list; to clear every rule send an explicit empty list, `rules: []`")
+
 // ParseRules reads scenario rules sent to the admin API: a YAML list of rules, or a
-// document with a `scenarios:` list. Errors name the line, as at start-up.
+// document with a `scenarios:` (or `rules:`) list. Errors name the line, as at
+// start-up. A document with no list at all is refused (ErrNoRules): clearing the
+// rules takes an explicit empty list.
 func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
+	if err := checkDocument(b, "scenarios", "rules"); err != nil {
+		return nil, decodeError(name, b, err)
+	}
 	var rules []scenarios.Rule
 	var doc struct {
-		Scenarios []scenarios.Rule `yaml:"scenarios"`
+		Scenarios *[]scenarios.Rule `yaml:"scenarios"`
+		Rules     *[]scenarios.Rule `yaml:"rules"`
 	}
 	prefix := "$"
 	if err := unmarshal(b, &rules); err != nil {
 		if err2 := unmarshal(b, &doc); err2 != nil {
 			return nil, decodeError(name, b, err)
 		}
-		rules, prefix = doc.Scenarios, "$.scenarios"
+		switch {
+		case doc.Scenarios != nil && doc.Rules != nil:
+			return nil, fmt.Errorf("%s: give the list as scenarios: or rules:, not both", name)
+		case doc.Scenarios != nil:
+			rules, prefix = *doc.Scenarios, "$.scenarios"
+		case doc.Rules != nil:
+			rules, prefix = *doc.Rules, "$.rules"
+		}
 	}
 	if rules == nil {
-		rules = []scenarios.Rule{}
+		// An empty body, a document of comments, null, or a key with no list: most
+		// likely a file that was not sent (curl --data-binary @missing.yaml sends
+		// nothing), so it must not wipe every rule.
+		return nil, fmt.Errorf("%s: %w", name, ErrNoRules)
 	}
 	if err := scenarios.Validate(rules); err != nil {
 		var fe *scenarios.FieldError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -71,6 +72,10 @@ const (
 	MaxHang = 10 * time.Minute
 	// DefaultSlow is how long a slow answer takes unless Duration says.
 	DefaultSlow = 5 * time.Second
+	// MaxMessageBytes bounds a message fault's text and a rule's error: the vendor's
+	// refusals are a few words ("Params incorrect."), and each is kept with the
+	// fault queue or the rules and written into every answer it refuses.
+	MaxMessageBytes = 1024
 )
 
 // FaultSpec is one fault: its kind and the kind's own fields.
@@ -103,6 +108,10 @@ func badFault(format string, args ...any) error {
 func (f *FaultSpec) Normalize() error {
 	if f.Duration < 0 || time.Duration(f.Duration) > MaxHang {
 		return badFault("duration must be between 0 and %s", MaxHang)
+	}
+	if len(f.Message) > MaxMessageBytes {
+		// Checked whatever the kind: a message given to another kind is stored too.
+		return badFault("message is %d bytes: at most %d are allowed", len(f.Message), MaxMessageBytes)
 	}
 	switch f.Kind {
 	case FaultStatus, FaultLostAnswer:
@@ -242,13 +251,18 @@ func (m *Maintenance) Normalize() error {
 	if m.Duration <= 0 {
 		return badFault("a maintenance window needs a positive duration, e.g. 10m")
 	}
-	for i, e := range m.Endpoints {
+	// Each endpoint once: a window is kept and matched against every request.
+	var out []Endpoint
+	for _, e := range m.Endpoints {
 		p, ok := ParseEndpoint(string(e))
 		if !ok {
 			return badFault("%q is not a vendor endpoint", e)
 		}
-		m.Endpoints[i] = p
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
+	m.Endpoints = out
 	if len(m.Endpoints) == 0 {
 		m.Endpoints = []Endpoint{EndpointWithdrawOrders}
 	}

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	_ "embed"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 
@@ -505,14 +508,45 @@ func (s *Server) handleAdminScenarios(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rules": rules, "yaml": text})
 }
 
+// maxScenarioBodyBytes bounds the body of PUT /sandbox/api/scenarios: a list of
+// scenarios.MaxRules short rules in flow style fits. The YAML parser holds 100 to 200
+// bytes per byte of its input (a 256 KiB document of aliases took 96 MB and 0.9 s), so
+// this bound is what keeps a refused document's cost small; scenarioParse lets one
+// document be parsed at a time.
+const maxScenarioBodyBytes = 128 << 10
+
+// scenarioParse serialises the parsing of PUT /sandbox/api/scenarios bodies: uploads
+// sent at once wait rather than each holding a parser's memory.
+var scenarioParse sync.Mutex
+
 // handleAdminSetScenarios replaces the rules at run time. The body is YAML (JSON is
 // YAML too). A bad rule is refused with the reason and the old rules stay.
+//
+// An empty or missing body is refused: it is what `curl --data-binary @rules.yaml`
+// sends when the file is missing, and it must not wipe every rule; clearing them takes
+// an explicit `rules: []`. The body is bounded (maxScenarioBodyBytes) before it is
+// read, and the rules after it is parsed (config.ParseRules: their count, their
+// fields, what YAML aliases add).
 func (s *Server) handleAdminSetScenarios(c echo.Context) error {
+	r := c.Request()
+	tooBig := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the rules are over %d bytes (128 KiB), the limit of a scenario rule document", maxScenarioBodyBytes))
+	if r.ContentLength > maxScenarioBodyBytes {
+		return tooBig
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxScenarioBodyBytes)
 	body, err := readBody(c)
+	if errors.Is(err, errBodyTooLarge) {
+		return tooBig
+	}
 	if err != nil {
 		return err
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fail(http.StatusBadRequest, config.ErrNoRules.Error())
+	}
+	scenarioParse.Lock()
 	rules, err := config.ParseRules("rules", body)
+	scenarioParse.Unlock()
 	if err != nil {
 		return fail(http.StatusBadRequest, err.Error())
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -167,7 +166,7 @@ func findBank(banks []gateway.Bank, id string) (gateway.Bank, bool) {
 // decide runs the scenarios for an incoming order and applies added latency.
 func (s *Server) decide(c echo.Context, o *gateway.Order) gateway.Decision {
 	s.mu.RLock()
-	d := scenarios.Decide(o, s.rules)
+	d := s.ruleIndex.Decide(o)
 	s.mu.RUnlock()
 	if d.Latency > 0 {
 		t := time.NewTimer(d.Latency)

@@ -68,6 +68,8 @@ type Server struct {
 	byName    map[string]*gateway.Merchant // username and aliases
 	runtime   []string                     // run-time merchants, oldest first
 	rules     []scenarios.Rule
+	// ruleIndex is rules arranged so an order tries only those that can match it.
+	ruleIndex *scenarios.Index
 	faker     *rand.Rand
 	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
 	// payoutBanks are withdraw_bank_list's, per currency: the profile's (the live MYR
@@ -86,8 +88,8 @@ type Server struct {
 	events           *hub
 	captures         *captureLog
 	faults           *faultQueue
-	// ruleFaults says a scenario rule may alter an answer after its work (slow,
-	// lost_answer, malformed): vendor answers are then held back until it is known.
+	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
+	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
 	// stopping is closed at shutdown: hung and dripping answers end.
 	stopping chan struct{}
@@ -130,9 +132,10 @@ func New(o Options) (*Server, error) {
 	s.echo = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher.Start()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.scheduleLoop()
 	go s.housekeeping()
+	go s.faultSaver()
 	s.warnNoCallbackURL(o.Config)
 	return s, nil
 }
@@ -236,9 +239,13 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 // setRules installs scenario rules; callers that replace them at run time hold mu.
 func (s *Server) setRules(rules []scenarios.Rule) {
 	s.rules = rules
+	s.ruleIndex = scenarios.NewIndex(rules)
 	held := false
 	for _, r := range rules {
-		if f := r.Effect.Fault; f != nil && f.DoesWork() {
+		// Any fault or window a rule asks for reaches the client through injectFaults:
+		// a rule with only a window (or a fault that stops the request) and an empty
+		// queue once answered 500.
+		if r.Effect.Fault != nil || r.Effect.Maintenance != nil {
 			held = true
 		}
 	}
