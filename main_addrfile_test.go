@@ -45,19 +45,26 @@ func TestAddrFileBesideStateFile(t *testing.T) {
 	assert.NoFileExists(t, data+".addr")
 }
 
-// TestAddrFileTrap5 is issue 21's trap 5 as the image sets it up: VPAY88_ADDR says one
-// port (the image's 0.0.0.0:8088), serve is started with --addr on another, and
-// VPAY88_ADDR_FILE names the file. healthcheck with no flags, as the image's
-// HEALTHCHECK runs it, asks the port serve bound. (127.0.0.1 here: tests stay on
-// loopback; dialURL's test covers 0.0.0.0.)
+// TestAddrFileTrap5 is issue 21's trap 5 in the image's environment (the Dockerfile's
+// ENV: VPAY88_ADDR=0.0.0.0:8088, VPAY88_DATA, VPAY88_ADDR_FILE), serve started with
+// --addr on another port and --ephemeral, as the CI recipes run it. healthcheck with
+// no flags, as the image's HEALTHCHECK runs it, asks the port serve bound.
+// (127.0.0.1 and a temporary directory here: tests stay on loopback, and /tmp may be
+// another sandbox's; dialURL's test covers 0.0.0.0.)
 func TestAddrFileTrap5(t *testing.T) {
+	image := dockerfileEnv(t)
 	dir := t.TempDir()
-	file := filepath.Join(dir, "vpay88-sandbox.addr")
+	file := filepath.Join(dir, filepath.Base(image["VPAY88_ADDR_FILE"]))
 	p := startSandbox(t, filepath.Join(dir, "ignored.db"), "--ephemeral", "--addr-file", file)
 	assert.Equal(t, p.URL, readAddr(t, file))
 	assert.NoFileExists(t, filepath.Join(dir, "ignored.db.addr"))
 
+	// The image's 8088 is taken as a free port of loopback, where nothing listens.
+	_, port, err := net.SplitHostPort(image["VPAY88_ADDR"])
+	require.NoError(t, err)
+	require.Equal(t, "8088", port)
 	t.Setenv("VPAY88_ADDR", "127.0.0.1:"+freePort(t))
+	t.Setenv("VPAY88_DATA", image["VPAY88_DATA"])
 	t.Setenv("VPAY88_ADDR_FILE", file)
 	code, msg := healthcheck()
 	assert.Equal(t, 0, code, msg)
