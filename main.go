@@ -29,7 +29,8 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; buildVersion falls
+// back to the module's build info without it.
 var version = "dev"
 
 func main() {
@@ -76,7 +77,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return code
 	case "version":
-		fmt.Fprintln(stdout, "vpay88-sandbox", version)
+		fmt.Fprintln(stdout, "vpay88-sandbox", buildVersion())
 		return 0
 	case "healthcheck":
 		return runHealthcheck(args, stderr)
@@ -165,9 +166,16 @@ type Main struct {
 	// (CI); Durability is "machine" (fsync every commit) or "process" (no fsync).
 	Ephemeral  bool
 	Durability string
-	// dataSet says --data or VPAY88_DATA was given (an ephemeral run ignores it).
-	dataSet bool
-	tempDir string
+	// AddrFile is where serve writes the base URL it really listens at, for
+	// healthcheck and test harnesses (addrfile.go); empty: beside the state file.
+	AddrFile string
+	// dataSet says --data or VPAY88_DATA was given (an ephemeral run ignores it);
+	// addrSet says --addr was given on the command line (healthcheck then asks it,
+	// not the address file).
+	dataSet, addrSet bool
+	// addrWritten is the address file this run wrote, removed by Close.
+	addrWritten string
+	tempDir     string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -198,6 +206,7 @@ func (m *Main) ParseFlags(args []string) error {
 	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Addr, "addr", env("ADDR", "127.0.0.1:8088"), "listen address (VPAY88_ADDR)")
 	fs.StringVar(&m.DataPath, "data", env("DATA", "vpay88-sandbox.db"), "bbolt state file (VPAY88_DATA)")
+	fs.StringVar(&m.AddrFile, "addr-file", env("ADDR_FILE", ""), "write the URL the server really listens at to this file, for healthcheck and test harnesses; empty: the state file's name + .addr, none under --ephemeral (VPAY88_ADDR_FILE)")
 	fs.StringVar(&m.ConfigPath, "config", env("CONFIG", ""), "YAML config file; empty: the embedded default (VPAY88_CONFIG)")
 	fs.StringVar(&m.PublicURL, "public-url", env("PUBLIC_URL", ""), "base URL of p_url; empty: the request's host (VPAY88_PUBLIC_URL)")
 	fs.StringVar(&m.CallbackURL, "callback-url", env("CALLBACK_URL", ""), "callback URL of the first merchant (VPAY88_CALLBACK_URL)")
@@ -239,8 +248,11 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	_, m.dataSet = os.LookupEnv("VPAY88_DATA")
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "data" {
+		switch f.Name {
+		case "data":
 			m.dataSet = true
+		case "addr":
+			m.addrSet = true
 		}
 	})
 	return m.check()
@@ -353,6 +365,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.srv = srv
+	if err := m.publishAddr(); err != nil {
+		srv.Close()
+		ln.Close()
+		st.Close()
+		return err
+	}
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	m.http.RegisterOnShutdown(srv.CloseStreams)
 	go func() {
@@ -363,7 +381,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.served <- err
 	}()
 	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath),
-		"durability", m.durability(), "version", version)
+		"durability", m.durability(), "version", buildVersion())
 	return nil
 }
 
@@ -389,6 +407,7 @@ func (m *Main) Close() error {
 	if m.srv != nil {
 		errs = append(errs, m.srv.Close())
 	}
+	errs = append(errs, m.unpublishAddr())
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
@@ -413,22 +432,22 @@ func runHealthcheck(args []string, stderr io.Writer) int {
 	if err := m.ParseFlags(args); err != nil {
 		return 2
 	}
+	target := func() string { return u }
 	if u == "" {
-		_, port, err := net.SplitHostPort(m.Addr)
-		if err != nil {
+		if _, err := m.healthTarget(); err != nil {
 			fmt.Fprintln(stderr, "healthcheck:", err)
 			return 2
 		}
-		u = "http://127.0.0.1:" + port + "/healthz"
+		target = func() string { t, _ := m.healthTarget(); return t }
 	}
 	if wait == 0 {
-		if err := checkHealth(u, healthcheckTimeout); err != nil {
+		if err := checkHealth(target(), healthcheckTimeout); err != nil {
 			fmt.Fprintln(stderr, "healthcheck:", err)
 			return 1
 		}
 		return 0
 	}
-	if err := waitHealthy(u, wait); err != nil {
+	if err := waitHealthy(target, wait); err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
 	}
@@ -509,17 +528,19 @@ func checkHealth(u string, timeout time.Duration) error {
 	return nil
 }
 
-// waitHealthy asks u every healthcheckInterval until it answers 200 or wait has
-// passed; the error names u and the last failure, on one line.
-func waitHealthy(u string, wait time.Duration) error {
+// waitHealthy asks target() every healthcheckInterval until it answers 200 or wait
+// has passed; the error names the URL and the last failure, on one line.
+func waitHealthy(target func() string, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	var last error
+	var asked string // the URL of the last attempt, which last is about
 	for {
 		left := time.Until(deadline)
 		if left <= 0 { // never a zero Client.Timeout: that would wait for ever
-			return fmt.Errorf("%s not healthy after %s: %v", u, wait, last)
+			return fmt.Errorf("%s not healthy after %s: %v", asked, wait, last)
 		}
-		err := checkHealth(u, min(healthcheckTimeout, left))
+		asked = target()
+		err := checkHealth(asked, min(healthcheckTimeout, left))
 		if err == nil {
 			return nil
 		}
