@@ -77,7 +77,7 @@ type Options struct {
 	// counted.
 	MaxDifferences int
 	// MaxQueuedBytes bounds the bodies of the exchanges waiting for the shadow or the
-	// recording; default 32 MiB. An exchange past it is dropped from both (counted).
+	// recording; default 8 MiB. An exchange past it is dropped from both (counted).
 	MaxQueuedBytes int64
 	// Transport reaches the target; default a clone of http.DefaultTransport that
 	// does not ask for compression (the answer is passed on as the target sent it).
@@ -251,7 +251,7 @@ func newCore(o Options) *Proxy {
 		o.MaxDifferences = DefaultMaxDifferences
 	}
 	if o.MaxQueuedBytes <= 0 {
-		o.MaxQueuedBytes = 32 << 20
+		o.MaxQueuedBytes = 8 << 20
 	}
 	if o.ShadowTimeout <= 0 {
 		o.ShadowTimeout = 10 * time.Second
@@ -387,6 +387,10 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	}
 	ex.answered()
 	ex.status, ex.respHeader = resp.StatusCode, resp.Header.Clone()
+	if resp.ContentLength > 0 && resp.ContentLength <= maxCapture {
+		// One allocation of the announced size, not a doubling slice's garbage.
+		ex.respBody = make([]byte, 0, resp.ContentLength)
+	}
 	resp.Body = &capture{rc: resp.Body, ex: ex}
 	return nil
 }
