@@ -255,6 +255,33 @@ func TestProxyReadTimeouts(t *testing.T) {
 	assert.Zero(t, hits.Load())
 }
 
+// TestProxySlowTargetWithinTimeout: the read timeout bounds the request, not the
+// target's answer: a target slower than the read timeout but within the target
+// timeouts is passed on.
+func TestProxySlowTargetWithinTimeout(t *testing.T) {
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // the slow gateway under test, not a wait for nothing
+		case <-time.After(600 * time.Millisecond):
+		case <-r.Context().Done():
+		}
+		_, _ = io.WriteString(w, `{"status":true}`)
+	}))
+	t.Cleanup(target.Close)
+	p, err := proxy.New(proxy.Options{Target: target.URL, Username: username, APIKey: apiKey, NoAttribution: true,
+		ReadHeaderTimeout: 200 * time.Millisecond, ReadTimeout: 200 * time.Millisecond})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = p.Close() })
+	addr := serve(t, p)
+	for _, body := range []string{"username=" + username, ""} {
+		resp, err := http.Post("http://"+addr+"/merchant/currency", "application/x-www-form-urlencoded", strings.NewReader(body))
+		require.NoError(t, err)
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, `{"status":true}`, string(got))
+	}
+}
+
 // TestProxyTargetTimeouts: a target that sends no answer within TargetHeaderTimeout
 // is a 504; one that stops mid-answer past TargetTimeout has the connection cut.
 func TestProxyTargetTimeouts(t *testing.T) {
