@@ -350,6 +350,7 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, ex *exchange) {
 	hctx, hcancel := context.WithCancelCause(ctx)
 	defer hcancel(nil)
 	ex.answered = time.AfterFunc(p.o.TargetHeaderTimeout, func() { hcancel(errHeaderTimeout) }).Stop
+	defer ex.answered() // when the target never answered: no timer outlives the request
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler && ex.reset && resetConn(w) {
