@@ -2,10 +2,9 @@ package proxy
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"sync"
-
-	template "github.com/DataDog/datadog-agent/pkg/template/html"
 
 	"github.com/vpay88/vpay88-sandbox/parity"
 )
