@@ -300,14 +300,22 @@ func TestCheckoutBrowser(t *testing.T) {
 			return typeof window.__inline; })()`)), "an inline script runs under the policy")
 		assert.NotEqual(t, "none", value(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".bar")).display`)),
 			"an inline style applies under the policy")
-		mu.Lock()
+		// The browser reports a violation on the console after the fact: wait for the
+		// two, a bounded while.
 		var violations []string
-		for _, l := range logged {
-			if strings.Contains(l, "Content Security Policy") {
-				violations = append(violations, l)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			violations = violations[:0]
+			for _, l := range logged {
+				if strings.Contains(l, "Content Security Policy") {
+					violations = append(violations, l)
+				}
+			}
+			mu.Unlock()
+			if len(violations) >= 2 || time.Now().After(deadline) {
+				break
 			}
 		}
-		mu.Unlock()
 		assert.Len(t, violations, 2, "the two injected elements, and nothing of the page: %q", violations)
 		step(t, ctx, chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.ID("thanks")))
 		assert.Equal(t, back, value(t, ctx, chromedp.Location()), "the redirect after the form's POST is allowed")
