@@ -3,7 +3,6 @@ module github.com/vpay88/vpay88-sandbox
 go 1.26.0
 
 require (
-	github.com/DataDog/datadog-agent/pkg/template v0.85.4
 	github.com/brianvoe/gofakeit/v6 v6.28.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0

@@ -45,42 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		m := NewMain(stdout, stderr)
-		if err := m.ParseFlags(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
-			return 2
-		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := m.Run(ctx); err != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
-			return 1
-		}
-		// Serving ends by a signal, or by the server failing: then the process ends
-		// too (exit 1) instead of waiting for a signal with nothing to serve.
-		var served error
-		select {
-		case <-ctx.Done():
-		case served = <-m.served:
-		}
-		code := 0
-		if served != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox: serve:", served)
-			code = 1
-		}
-		if err := m.Close(); err != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
-			return 1
-		}
-		return code
+		return runServe(args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "vpay88-sandbox", buildVersion())
-		return 0
+		return runVersion(args, stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(args, stderr)
+		return runHealthcheck(args, stdout, stderr)
 	case "parity":
 		return runParity(args, stdout, stderr)
 	case "client":
@@ -89,16 +58,52 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCompact(args, stdout, stderr)
 	case "proxy":
 		return runProxy(args, stdout, stderr)
+	case "config":
+		return runConfig(args, stdout, stderr)
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		return commandHelp(args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintln(stderr, unknownCommand(cmd))
 		return 2
 	}
 }
 
-// usage lists the subcommands, one line each (`help`, and after the flags of --help).
+// runServe is `vpay88-sandbox [serve]`: it serves until a signal or a failure.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	m := NewMain(stdout, stderr)
+	if err := m.ParseFlags(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+		return 1
+	}
+	// Serving ends by a signal, or by the server failing: then the process ends
+	// too (exit 1) instead of waiting for a signal with nothing to serve.
+	var served error
+	select {
+	case <-ctx.Done():
+	case served = <-m.served:
+	}
+	code := 0
+	if served != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox: serve:", served)
+		code = 1
+	}
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
+		return 1
+	}
+	return code
+}
+
+// usage lists the subcommands, one line each (`help`, and before the flags of serve --help).
 const usage = `Usage: vpay88-sandbox [command] [flags]
 
 Commands:
@@ -107,27 +112,36 @@ Commands:
   client       send one vendor API request and print the answer
   proxy        forward an integration's traffic to the real gateway, compare with a shadow sandbox
   compact      rewrite a stopped sandbox's state file to its live size (--data FILE)
+  config       print the embedded default config (config default), or check a file (config check FILE)
   healthcheck  ask a local sandbox's /healthz (exit 0 when healthy; --wait 30s asks until it is)
   version      print the version
-  help         print this list
+  help         print this list; "help COMMAND" prints a command's flags
 
-Run "vpay88-sandbox serve --help" for the server's flags.
+Run "vpay88-sandbox COMMAND --help" for a command's flags ("vpay88-sandbox serve --help" for the server's).
 `
 
 // runCompact rewrites a state file offline (bbolt's compact): what retention and
 // resets deleted is given back to the file system.
 func runCompact(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vpay88-sandbox compact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	def := "vpay88-sandbox.db"
 	if v, ok := os.LookupEnv("VPAY88_DATA"); ok {
 		def = v
 	}
 	data := fs.String("data", def, "the bbolt state file to compact; the sandbox using it must be stopped (VPAY88_DATA)")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: vpay88-sandbox compact [--data FILE]\n\nRewrites a stopped sandbox's state file to its live size: what retention and resets\ndeleted is given back to the file system.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, "compact", args, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "vpay88-sandbox compact:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vpay88-sandbox compact: unexpected arguments: %v\n", fs.Args())
 		return 2
 	}
 	before, after, err := store.Compact(*data)
@@ -175,7 +189,10 @@ type Main struct {
 	dataSet, addrSet bool
 	// addrWritten is the address file this run wrote, removed by Close.
 	addrWritten string
-	tempDir     string
+	// cmd is the command whose flags these are, for the hint of a bad flag: serve, or
+	// healthcheck, which reads serve's flags to find the port.
+	cmd     string
+	tempDir string
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -189,7 +206,7 @@ type Main struct {
 
 // NewMain returns a Main writing to the given streams.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), served: make(chan error, 1)}
+	return &Main{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), served: make(chan error, 1), cmd: "serve"}
 }
 
 // env reads the VPAY88_<name> environment variable that stands behind a flag, or def.
@@ -203,7 +220,6 @@ func env(name, def string) string {
 // ParseFlags reads flags; each flag defaults to its VPAY88_<NAME> environment variable.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("vpay88-sandbox", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Addr, "addr", env("ADDR", "127.0.0.1:8088"), "listen address (VPAY88_ADDR)")
 	fs.StringVar(&m.DataPath, "data", env("DATA", "vpay88-sandbox.db"), "bbolt state file (VPAY88_DATA)")
 	fs.StringVar(&m.AddrFile, "addr-file", env("ADDR_FILE", ""), "write the URL the server really listens at to this file, for healthcheck and test harnesses; empty: the state file's name + .addr, none under --ephemeral (VPAY88_ADDR_FILE)")
@@ -236,11 +252,11 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprint(m.stderr, usage)
-		fmt.Fprintln(m.stderr, "\nFlags of serve:")
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags of serve (each also read from the VPAY88_ variable named):")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, m.cmd, args, m.stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -284,6 +300,9 @@ func (m *Main) check() error {
 		if err := d.UnmarshalText([]byte(m.Retention)); err != nil {
 			return fmt.Errorf("--retention: %w", err)
 		}
+	}
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return fmt.Errorf("--callback-url (VPAY88_CALLBACK_URL) %w", err)
 	}
 	if m.ForwardTo != "" {
 		if u, err := url.Parse(m.ForwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -422,14 +441,20 @@ func (m *Main) Close() error {
 // it because the image has no shell and no curl. With --wait D it asks again until the
 // server answers 200 or D has passed, so a CI script can start the sandbox in the
 // background and wait for it with the binary it already has.
-func runHealthcheck(args []string, stderr io.Writer) int {
+func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	wait, u, args, err := healthcheckFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, healthcheckHelp)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
 	m := NewMain(io.Discard, stderr)
+	m.cmd = "healthcheck"
 	if err := m.ParseFlags(args); err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
 	target := func() string { return u }
@@ -463,9 +488,30 @@ const (
 	healthcheckInterval = 200 * time.Millisecond
 )
 
+// healthcheckHelp is `healthcheck --help`: its own flags, not the server's.
+const healthcheckHelp = `usage: vpay88-sandbox healthcheck [--wait 30s] [--url http://vpay88:8088] [--addr HOST:PORT]
+
+Asks a sandbox's /healthz. Exit status: 0 when it answers 200, 1 when it does not (one
+line naming the URL and the last error), 2 on a usage error. The Docker image's
+HEALTHCHECK runs it; a CI script starts the sandbox in the background and waits with
+--wait.
+
+  --wait duration
+    	ask every 200ms until the sandbox answers 200 or this long has passed, e.g. 30s
+    	(default 0: ask once)
+  --url URL
+    	the sandbox's base URL (http://vpay88:8088 for a service container) or its
+    	/healthz; default: http://127.0.0.1 at the port of --addr
+  --addr HOST:PORT
+    	the address the sandbox was started with (VPAY88_ADDR; default 127.0.0.1:8088)
+
+The server's other flags and VPAY88_* variables are accepted and ignored, so the
+command line and environment that start the sandbox find its port here too.
+`
+
 // healthcheckFlags takes healthcheck's own flags out of args: --wait D and --url U (or
 // -wait, -url, or =V). The other flags are serve's, which ParseFlags reads, so that
-// healthcheck finds the port as serve does.
+// healthcheck finds the port as serve does. -h or --help is flag.ErrHelp.
 func healthcheckFlags(args []string) (wait time.Duration, target string, rest []string, err error) {
 	rest = make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
@@ -473,6 +519,9 @@ func healthcheckFlags(args []string) (wait time.Duration, target string, rest []
 		if a == "--" {
 			rest = append(rest, args[i:]...)
 			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return 0, "", nil, flag.ErrHelp
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !strings.HasPrefix(a, "-") || (name != "wait" && name != "url") {

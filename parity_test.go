@@ -165,9 +165,9 @@ func TestParityCLI_UsageAndNetworkErrors(t *testing.T) {
 			assert.NotEmpty(t, errOut)
 		})
 	}
-	code, _, errOut := parityCLI(t, "--help")
+	code, out, _ := parityCLI(t, "--help")
 	assert.Equal(t, 0, code)
-	assert.Contains(t, errOut, "VPAY88_PARITY_TARGET")
+	assert.Contains(t, out, "VPAY88_PARITY_TARGET")
 }
 
 func TestParityCLI_ValuesAndProfile(t *testing.T) {

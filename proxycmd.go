@@ -34,13 +34,12 @@ type proxyFlags struct {
 	maxDifferences             int
 }
 
-func parseProxyFlags(args []string, stderr io.Writer) (*proxyFlags, error) {
+func parseProxyFlags(args []string, stdout io.Writer) (*proxyFlags, error) {
 	const p = "PROXY_" // VPAY88_PROXY_<NAME>
 	f := &proxyFlags{}
 	fs := flag.NewFlagSet("vpay88-sandbox proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: vpay88-sandbox proxy --target URL [--addr 127.0.0.1:8089] [--record FILE] [--username U --api-key K --secret S]
+		fmt.Fprint(fs.Output(), `usage: vpay88-sandbox proxy --target URL [--addr 127.0.0.1:8089] [--record FILE] [--username U --api-key K --secret S]
 
 A reverse proxy to point the integration at instead of the gateway: requests go to the
 target unchanged, answers come back unchanged. Off the integration's path each exchange
@@ -90,7 +89,7 @@ target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline
 	fs.IntVar(&f.maxDifferences, "max-differences", maxDiffs, "how many differing exchanges are kept (the last ones, at most 8 MiB); older ones are only counted (VPAY88_PROXY_MAX_DIFFERENCES)")
 	var profile string
 	fs.StringVar(&profile, "profile", env(p+"PROFILE", string(gateway.ProfileDocument)), "profile of the shadow sandbox, document or observed (VPAY88_PROXY_PROFILE)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, "proxy", args, stdout); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -119,7 +118,7 @@ target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline
 // runProxy serves the capture proxy until SIGINT or SIGTERM, then prints the report.
 // Exit status: 0 after a signal, 1 when serving failed, 2 on usage errors.
 func runProxy(args []string, stdout, stderr io.Writer) int {
-	f, err := parseProxyFlags(args, stderr)
+	f, err := parseProxyFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -100,17 +101,12 @@ func Default() *Config { return defaultConfig().Clone() }
 // half the time of a sandboxtest.New (issue 12), paid again by every test. Nobody may
 // change the parsed value; Default hands out clones.
 var defaultConfig = sync.OnceValue(func() *Config {
-	c, err := Parse("(embedded default)", defaultYAML)
+	c, err := parse("(embedded default)", defaultYAML, nil)
 	if err != nil {
 		panic("embedded default config: " + err.Error()) // a build defect, caught by tests
 	}
 	return c
 })
-
-// The parse costs 2.5 ms, a quarter of the start-up goal (bench/startup): it starts
-// here, on another core, while the program's other packages initialize, and
-// Default waits for it. A program that never asks pays the CPU, not the time.
-func init() { go defaultConfig() }
 
 // Clone returns a deep copy of c: a change to the copy's merchants, currencies, banks,
 // schedule or rules leaves c as it was. Compiled rule patterns are shared
@@ -139,7 +135,8 @@ func (c *Config) Clone() *Config {
 	return &out
 }
 
-// Load reads and validates a config file.
+// Load reads a config file, merges it over the embedded default (Parse) and validates
+// the result.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -148,15 +145,37 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates a config document; name is used in error messages.
-// Unknown fields are errors: a typo in a rule must not silently disable it.
+// Parse decodes a config document over the embedded default and validates the
+// result; name is used in error messages. A document holds only what it changes
+// (issue 21: a file with nothing but `scenarios:` is a whole config): each top-level
+// key it gives replaces the default's, the keys of `callbacks:` and `banks:` one by one,
+// and a list (merchants, scenarios, schedule) whole. A key left empty (null) keeps
+// the default; `scenarios: []` clears the rules. Unknown fields are errors: a typo in
+// a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
+	return parse(name, b, defaultConfig())
+}
+
+// parse is Parse over base; a nil base takes the document as the whole config (the
+// embedded default itself).
+func parse(name string, b []byte, base *Config) (*Config, error) {
 	var c Config
 	if err := checkDocument(b, "scenarios"); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
 	if err := unmarshal(b, &c); err != nil {
 		return nil, decodeError("config "+name, b, err)
+	}
+	if base != nil {
+		// The strict decode above accepted the document, so it is a mapping (or
+		// empty) whose keys are Config's: this second, loose decode says which.
+		var given map[string]any
+		if err := yaml.Unmarshal(b, &given); err != nil {
+			return nil, decodeError("config "+name, b, err)
+		}
+		merged := base.Clone()
+		overlay(reflect.ValueOf(merged).Elem(), reflect.ValueOf(&c).Elem(), given)
+		c = *merged
 	}
 	if err := c.validate(); err != nil {
 		var fe *scenarios.FieldError
@@ -166,6 +185,36 @@ func Parse(name string, b []byte) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", name, err)
 	}
 	return &c, nil
+}
+
+// overlay sets the fields of dst (a struct) that given names to src's: a nested
+// mapping into a struct field goes one key at a time, into a map field one entry at a
+// time; anything else (a scalar, a list) replaces the field whole. A null value is
+// skipped, so `scenarios:` alone changes nothing.
+func overlay(dst, src reflect.Value, given map[string]any) {
+	t := dst.Type()
+	for i := range t.NumField() {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		v, ok := given[key]
+		if !ok || v == nil {
+			continue
+		}
+		df, sf := dst.Field(i), src.Field(i)
+		sub, mapping := v.(map[string]any)
+		switch {
+		case mapping && df.Kind() == reflect.Struct:
+			overlay(df, sf, sub)
+		case mapping && df.Kind() == reflect.Map:
+			if df.IsNil() {
+				df.Set(reflect.MakeMap(df.Type()))
+			}
+			for it := sf.MapRange(); it.Next(); {
+				df.SetMapIndex(it.Key(), it.Value())
+			}
+		default:
+			df.Set(sf)
+		}
+	}
 }
 
 // decodeError words a YAML decoding error as "LABEL:LINE: message" (the label is
@@ -362,6 +411,9 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	}
 	if m.APIKey == "" {
 		return fieldErr(at+".api_key", "is required")
+	}
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return fieldErr(at+".callback_url", "%s", err)
 	}
 	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
 		return fieldErr(at+".payment_type", "must be bank, duitnow or ewallet, not %q", m.PaymentType)

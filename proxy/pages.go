@@ -3,16 +3,17 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync"
-
-	template "github.com/DataDog/datadog-agent/pkg/template/html"
 
 	"github.com/vpay88/vpay88-sandbox/parity"
 )
@@ -155,10 +156,20 @@ var dashboard = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("proxy").Parse(dashboardHTML))
 })
 
+// dashboardStyle is the page's one inline style; the page's Content-Security-Policy
+// allows it by its hash and nothing else (no script at all).
+const dashboardStyle = `body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}`
+
+// dashboardCSP is the page's policy: the style above, links to the JSON, no framing.
+var dashboardCSP = sync.OnceValue(func() string {
+	sum := sha256.Sum256([]byte(dashboardStyle))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+})
+
 const dashboardHTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
 <title>vpay88-sandbox proxy</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}</style>
+<style>` + dashboardStyle + `</style>
 </head><body>
 <h1>Proxy: differences</h1>
 <p>Target <code>{{.Target}}</code>, shadow {{.Shadow}}.<br>
@@ -178,5 +189,7 @@ func (p *Proxy) serveDashboard(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", dashboardCSP())
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	_ = dashboard().Execute(w, p.summaryPage(0, defaultPage))
 }

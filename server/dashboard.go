@@ -3,12 +3,12 @@ package server
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"html/template"
 	"io/fs"
 	"net/http"
 	"strings"
 	"sync"
 
-	template "github.com/DataDog/datadog-agent/pkg/template/html"
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/web"

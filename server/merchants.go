@@ -204,8 +204,8 @@ func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error)
 		}
 		m.Currencies = append(m.Currencies, cur)
 	}
-	if u := m.CallbackURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return m, fail(http.StatusBadRequest, "callback_url must be an http or https URL")
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return m, fail(http.StatusBadRequest, "callback_url "+err.Error())
 	}
 	return m, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	bolt "go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
@@ -148,7 +149,7 @@ func TestHugeOrderIDLeavesNoTrace(t *testing.T) {
 	wg.Wait()
 	for i, id := range ids {
 		if len(id) > 100 {
-			assert.ErrorIs(t, errs[i], bolt.ErrKeyTooLarge)
+			assert.ErrorIs(t, errs[i], bolterrors.ErrKeyTooLarge)
 			_, err := s.Order(gateway.KindWithdrawal, "m", id)
 			assert.ErrorIs(t, err, ErrNotFound)
 		} else {

@@ -215,7 +215,7 @@ func (s *Store) LedgerPage(f LedgerFilter) (LedgerEntries, error) {
 		lc := tx.Bucket(bucketLedger).Cursor()
 		k, v := lc.Last()
 		if f.Before != 0 {
-			if k, v = lc.Seek(u64(f.Before)); k == nil {
+			if k, _ = lc.Seek(u64(f.Before)); k == nil {
 				k, v = lc.Last()
 			} else {
 				k, v = lc.Prev()
