@@ -104,10 +104,12 @@ func TestBadFlagIsOneLine(t *testing.T) {
 		})
 	}
 	t.Run("UnknownCommand", func(t *testing.T) {
-		code, out, errOut := cli("launch")
-		assert.Equal(t, 2, code)
-		assert.Empty(t, out)
-		assert.Equal(t, `vpay88-sandbox: unknown command "launch" ("vpay88-sandbox help" lists the commands)`+"\n", errOut)
+		for _, args := range [][]string{{"launch"}, {"help", "launch"}} {
+			code, out, errOut := cli(args...)
+			assert.Equal(t, 2, code)
+			assert.Empty(t, out)
+			assert.Equal(t, `vpay88-sandbox: unknown command "launch" ("vpay88-sandbox help" lists the commands)`+"\n", errOut)
+		}
 	})
 }
 
