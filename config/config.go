@@ -152,7 +152,7 @@ func Load(path string) (*Config, error) {
 // Unknown fields are errors: a typo in a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
-	if err := checkDocument(b, "scenarios"); err != nil {
+	if _, err := checkDocument(b, "scenarios"); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
 	if err := unmarshal(b, &c); err != nil {
@@ -439,7 +439,8 @@ var ErrNoRules = errors.New("no rules given: the body is empty or holds no list;
 // start-up. A document with no list at all is refused (ErrNoRules): clearing the
 // rules takes an explicit empty list.
 func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
-	if err := checkDocument(b, "scenarios", "rules"); err != nil {
+	f, err := checkDocument(b, "scenarios", "rules")
+	if err != nil {
 		return nil, decodeError(name, b, err)
 	}
 	var rules []scenarios.Rule
@@ -448,8 +449,8 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 		Rules     *[]scenarios.Rule `yaml:"rules"`
 	}
 	prefix := "$"
-	if err := unmarshal(b, &rules); err != nil {
-		if err2 := unmarshal(b, &doc); err2 != nil {
+	if err := decodeParsed(f, b, &rules); err != nil {
+		if err2 := decodeParsed(f, b, &doc); err2 != nil {
 			return nil, decodeError(name, b, err)
 		}
 		switch {
