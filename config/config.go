@@ -152,10 +152,11 @@ func Load(path string) (*Config, error) {
 // Unknown fields are errors: a typo in a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
 	var c Config
-	if _, err := checkDocument(b, "scenarios"); err != nil {
+	f, err := checkDocument(b, "scenarios")
+	if err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
-	if err := unmarshal(b, &c); err != nil {
+	if err := decodeParsed(f, b, &c); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
 	if err := c.validate(); err != nil {
