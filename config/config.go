@@ -160,10 +160,11 @@ func Parse(name string, b []byte) (*Config, error) {
 // embedded default itself).
 func parse(name string, b []byte, base *Config) (*Config, error) {
 	var c Config
-	if err := checkDocument(b, "scenarios"); err != nil {
+	f, err := checkDocument(b, "scenarios")
+	if err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
-	if err := unmarshal(b, &c); err != nil {
+	if err := decodeParsed(f, b, &c); err != nil {
 		return nil, decodeError("config "+name, b, err)
 	}
 	if base != nil {
@@ -491,7 +492,8 @@ var ErrNoRules = errors.New("no rules given: the body is empty or holds no list;
 // start-up. A document with no list at all is refused (ErrNoRules): clearing the
 // rules takes an explicit empty list.
 func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
-	if err := checkDocument(b, "scenarios", "rules"); err != nil {
+	f, err := checkDocument(b, "scenarios", "rules")
+	if err != nil {
 		return nil, decodeError(name, b, err)
 	}
 	var rules []scenarios.Rule
@@ -500,8 +502,8 @@ func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
 		Rules     *[]scenarios.Rule `yaml:"rules"`
 	}
 	prefix := "$"
-	if err := unmarshal(b, &rules); err != nil {
-		if err2 := unmarshal(b, &doc); err2 != nil {
+	if err := decodeParsed(f, b, &rules); err != nil {
+		if err2 := decodeParsed(f, b, &doc); err2 != nil {
 			return nil, decodeError(name, b, err)
 		}
 		switch {

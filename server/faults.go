@@ -136,20 +136,20 @@ func (q *faultQueue) add(f Fault) (Fault, error) {
 }
 
 // window opens a maintenance window a rule asked for: a live window of the same rule,
-// merchant and endpoints is extended rather than another queued (added is false), so
+// merchant and endpoints is extended rather than another queued (false: not added), so
 // a rule matched by every request keeps one window, and rule windows stay as many as
 // the rules.
-func (q *faultQueue) window(f Fault) (w Fault, added bool) {
+func (q *faultQueue) window(f Fault) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.rearm(f.CreatedAt)
-	for _, w := range q.faults {
-		if !w.Ended && w.Kind == gateway.FaultMaintenance && w.Source == f.Source && w.Merchant == f.Merchant && slices.Equal(w.Endpoints, f.Endpoints) {
-			if f.Until.After(w.Until) {
-				w.Until = f.Until
+	for _, open := range q.faults {
+		if !open.Ended && open.Kind == gateway.FaultMaintenance && open.Source == f.Source && open.Merchant == f.Merchant && slices.Equal(open.Endpoints, f.Endpoints) {
+			if f.Until.After(open.Until) {
+				open.Until = f.Until
 			}
 			q.rearm(f.CreatedAt)
-			return w.view(), false
+			return open.view(), false
 		}
 	}
 	q.next++
