@@ -68,6 +68,9 @@ func Ephemeral() Option {
 // writeHot runs apply in the open transaction, opening one when there is none, and
 // returns once it ran: the write is acknowledged before its commit.
 func (s *Store) writeHot(apply hotApply) error {
+	if err := s.refusal(); err != nil {
+		return err
+	}
 	h := s.hot
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -158,16 +161,17 @@ func (s *Store) commitHotLocked() {
 
 // view runs a read: inside the open transaction while it holds writes, else in a read
 // transaction of its own, concurrent with the others.
-func (s *Store) view(fn func(tx *bolt.Tx) error) error {
+func (s *Store) view(fn func(tx *bolt.Tx) error) (err error) {
+	defer func() { s.noteDamage(err) }()
 	if h := s.hot; h != nil && h.open.Load() {
 		h.mu.Lock()
 		if h.tx != nil {
 			defer h.mu.Unlock()
-			return fn(h.tx)
+			return safeTx(func(fn func(*bolt.Tx) error) error { return fn(h.tx) }, fn)
 		}
 		h.mu.Unlock()
 	}
-	return s.db.View(fn)
+	return safeTx(s.db.View, fn)
 }
 
 // holdHot commits the open transaction and keeps new ones from opening until release

@@ -10,8 +10,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,6 +74,11 @@ type Store struct {
 
 	tokens tokenCache // tokens.go
 
+	log *slog.Logger
+	// damage is the refusal writes answer once a read found the file damaged
+	// (damage.go).
+	damage atomic.Pointer[error]
+
 	// hot is the open transaction of an ephemeral store (hot.go); nil otherwise.
 	hot *hotTx
 
@@ -104,8 +111,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if o.clock == nil {
 		o.clock = clock.Real()
 	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
 	if !o.template {
-		startFromTemplate(path)
+		startFromTemplate(path, !o.hot)
 	}
 	db, err := openDB(path, o.noSync)
 	if err != nil {
@@ -152,7 +162,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, damaged(path, err)
 	}
 	db.NoSync = o.noSync
-	s := &Store{db: db, clock: o.clock, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
+	s := &Store{db: db, clock: o.clock, log: o.log, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
 	if o.hot {
 		s.hot = &hotTx{delay: hotDelay}
 	}
@@ -169,6 +179,7 @@ type Option func(*options)
 
 type options struct {
 	clock  *clock.Clock
+	log    *slog.Logger
 	noSync bool
 	// template: this Open makes the empty state file itself, not from the embedded
 	// copy (template_test.go compares the two).
@@ -233,6 +244,9 @@ func (s *Store) DB() *bolt.DB { return s.db }
 func (s *Store) write(fn func(tx *bolt.Tx) error) error {
 	// Two slots: a follower may be handed the lead (errLead) and, should Close come
 	// before it leads, ErrClosed too, without Close blocking on a full channel.
+	if err := s.refusal(); err != nil {
+		return err
+	}
 	r := &writeReq{fn: fn, err: make(chan error, 2)}
 	s.qmu.Lock()
 	if s.closed {
@@ -322,6 +336,7 @@ func (s *Store) commit(batch []*writeReq) {
 		if errors.As(ferr, &u) {
 			ferr = u.err
 		}
+		s.noteDamage(ferr)
 		batch[failed].err <- ferr
 		batch = append(batch[:failed], batch[failed+1:]...)
 	}
