@@ -586,8 +586,8 @@ func (m *Main) openStore() (*store.Store, error) {
 	opts := []store.Option{store.WithLogger(m.log)}
 	switch {
 	case m.Ephemeral:
-		// The state dies with the process: writes wait a few milliseconds in an open
-		// transaction and share its commit, without fsync (store.Ephemeral).
+		// The state dies with the process: the same group commit, without fsync
+		// (store.Ephemeral).
 		opts = append(opts, store.Ephemeral())
 	case m.Durability == "process":
 		// Writes still reach the OS at each commit, so a killed process loses nothing

@@ -341,10 +341,10 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 	return s.createOrder(o, func(tx *bolt.Tx, o *gateway.Order) error {
 		bal, err := getBalance(tx, o.Merchant, o.Currency)
 		if err != nil {
-			return untouched(err)
+			return err
 		}
 		if bal.Available < o.Reserved {
-			return untouched(ErrInsufficientBalance)
+			return ErrInsufficientBalance
 		}
 		mv := gateway.ReserveMovement(*o)
 		return s.setBalance(tx, bal, mv.Available, mv.Reserved, mv.Reason, o.Kind, o.OrderID)
@@ -352,43 +352,27 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 }
 
 // createOrder stores a new order, with also's change (a payout's reservation) in the
-// same transaction. In an ephemeral store it goes into the open transaction (hot.go):
-// it then works on a copy of o made before it runs, so that a replay reads and writes
-// nothing of the caller's, and gives the caller its number on the first run only.
+// same transaction.
 func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
-	if s.hot == nil {
-		defer s.kickIndexer() // the order is listed later, with others (tail.go)
-		return s.write(func(tx *bolt.Tx) error { return s.insertOrder(tx, o, also) })
-	}
-	in := *o
-	return s.writeHot(func(tx *bolt.Tx, replay bool) error {
-		c := in
-		if err := s.insertOrder(tx, &c, also); err != nil {
-			return err
-		}
-		if !replay {
-			o.Number = c.Number
-		}
-		return nil
-	})
+	return s.write(func(tx *bolt.Tx) error { return s.insertOrder(tx, o, also) })
 }
 
-// insertOrder is createOrder's change. Its refusals (the id is taken, the balance is
-// short, a key too long for bbolt) come before it changes anything (untouched).
+// insertOrder is createOrder's change: the order, its id index entry, its list
+// entries and count, and its timer.
 func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
 	idx := tx.Bucket(bucketOrders)
 	// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
 	// that, and a random id only splits a page a little earlier.
 	idx.FillPercent = appendFill
 	if merchantGone(tx, o.Merchant) {
-		return untouched(ErrMerchantGone)
+		return ErrMerchantGone
 	}
 	key := OrderKey(o.Kind, o.Merchant, o.OrderID)
 	if len(key)+8 > bolt.MaxKeySize {
-		return untouched(bolterrors.ErrKeyTooLarge)
+		return bolterrors.ErrKeyTooLarge
 	}
 	if idx.Get(key) != nil {
-		return untouched(ErrOrderExists)
+		return ErrOrderExists
 	}
 	if also != nil {
 		if err := also(tx, o); err != nil {
@@ -404,15 +388,8 @@ func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx
 	if err := idx.Put(key, u64(n)); err != nil {
 		return err
 	}
-	if s.hot != nil && indexedUpTo(tx) == n-1 {
-		// In the open transaction the list pages stay decoded from one write to the
-		// next, so listing the order now costs less than the indexer's later decode.
-		if err := indexOrder(tx, o, 1); err != nil {
-			return err
-		}
-		if err := setIndexed(tx, n); err != nil {
-			return err
-		}
+	if err := indexOrder(tx, o, 1); err != nil {
+		return err
 	}
 	if !o.SettleAt.IsZero() {
 		tb := tx.Bucket(bucketTimers)
@@ -544,9 +521,6 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 	statuses := allStatuses
 	if f.Status != "" {
 		statuses = []gateway.Status{f.Status}
-	}
-	if err := s.catchUp(); err != nil {
-		return page, err
 	}
 	err := s.view(func(tx *bolt.Tx) error {
 		var prefixes [][]byte
