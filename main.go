@@ -192,7 +192,7 @@ type Main struct {
 	// cmd is the command whose flags these are, for the hint of a bad flag: serve, or
 	// healthcheck, which reads serve's flags to find the port.
 	cmd     string
-	tempDir string
+	tempDir *store.TempDir // --ephemeral's directory, removed by Close
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -430,8 +430,8 @@ func (m *Main) Close() error {
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
-	if m.tempDir != "" {
-		errs = append(errs, os.RemoveAll(m.tempDir))
+	if m.tempDir != nil {
+		errs = append(errs, m.tempDir.Remove())
 	}
 	m.log.Info("vpay88-sandbox stopped")
 	return errors.Join(errs...)
@@ -653,11 +653,11 @@ const ephemeralGOGC = 400
 // openStore opens the state file: --data, or under --ephemeral a fresh temporary one
 // (removed by Close); without fsync under --ephemeral or --durability process.
 func (m *Main) openStore() (*store.Store, error) {
-	var opts []store.Option
+	opts := []store.Option{store.WithLogger(m.log)}
 	switch {
 	case m.Ephemeral:
-		// The state dies with the process: writes wait a few milliseconds in an open
-		// transaction and share its commit, without fsync (store.Ephemeral).
+		// The state dies with the process: the same group commit, without fsync
+		// (store.Ephemeral).
 		opts = append(opts, store.Ephemeral())
 	case m.Durability == "process":
 		// Writes still reach the OS at each commit, so a killed process loses nothing
@@ -670,19 +670,21 @@ func (m *Main) openStore() (*store.Store, error) {
 			// commit's page buffers) made the collector a fifth of its CPU at GOGC 100.
 			debug.SetGCPercent(ephemeralGOGC)
 		}
-		dir, err := os.MkdirTemp("", "vpay88-sandbox-ephemeral-")
+		// Named and locked, so that the next start removes it should this process
+		// be killed before it can (store.MakeTempDir).
+		dir, err := store.MakeTempDir("vpay88-sandbox-ephemeral-")
 		if err != nil {
 			return nil, err
 		}
 		if m.dataSet {
 			m.log.Warn("--ephemeral: --data is ignored; the state lives in a temporary file removed on exit", "data", m.DataPath)
 		}
-		m.tempDir, m.DataPath = dir, filepath.Join(dir, "sandbox.db")
+		m.tempDir, m.DataPath = dir, filepath.Join(dir.Path, "sandbox.db")
 	}
 	st, err := store.Open(m.DataPath, opts...)
-	if err != nil && m.tempDir != "" {
-		os.RemoveAll(m.tempDir)
-		m.tempDir = ""
+	if err != nil && m.tempDir != nil {
+		m.tempDir.Remove()
+		m.tempDir = nil
 	}
 	return st, err
 }

@@ -128,8 +128,8 @@ func Start(opts ...Option) (*Sandbox, error) {
 	}
 	cfg := inproc.QuickConfig()
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
-	// Ephemeral by default, as --ephemeral: a test's state dies with it, so commits
-	// skip the fsync and wait a few milliseconds to be shared by several writes.
+	// Ephemeral by default, as --ephemeral: a test's state dies with it, so its
+	// commits (the binary's group commit) skip the fsync.
 	in, err := inproc.Start(inproc.Options{Config: cfg, Recorder: true, Changes: o.changes,
 		Path: o.path, Seed: o.seed, Clock: o.clock, Ephemeral: !o.durable})
 	if err != nil {

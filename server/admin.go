@@ -316,24 +316,38 @@ func paging(c echo.Context) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-// cursor reads ?before=, the "next" of the previous page.
-func cursor(c echo.Context) (uint64, error) {
+// cursor reads ?before=, the "next" of the previous page: a number, or a number and
+// the offset still to skip below it ("123-40"), when a filtered page ended at the
+// store's scan bound before the offset was skipped; that offset replaces ?offset=.
+func cursor(c echo.Context, offset *int) (uint64, error) {
 	v := c.QueryParam("before")
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	num, skip, hasSkip := strings.Cut(v, "-")
+	n, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || n == 0 {
 		return 0, fail(http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+	}
+	if hasSkip {
+		k, err := strconv.Atoi(skip)
+		if err != nil || k < 0 {
+			return 0, fail(http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+		}
+		*offset = k
 	}
 	return n, nil
 }
 
 // nextCursor is the "next" of a list answer: the ?before= of the next page, or null
-// on the last page. It is a string so that no client's number parsing can round it.
-func nextCursor(n uint64) any {
+// on the last page. It is a string so that no client's number parsing can round it,
+// and so that it can carry the offset still to skip (see cursor).
+func nextCursor(n uint64, offset int) any {
 	if n == 0 {
 		return nil
+	}
+	if offset > 0 {
+		return strconv.FormatUint(n, 10) + "-" + strconv.Itoa(offset)
 	}
 	return strconv.FormatUint(n, 10)
 }
@@ -347,7 +361,7 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
@@ -371,7 +385,7 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if page.Orders == nil {
 		page.Orders = []*gateway.Order{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "orders": page.Orders, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "orders": page.Orders, "next": nextCursor(page.Next, page.NextOffset)})
 }
 
 func (s *Server) handleAdminJournal(c echo.Context) error {
@@ -402,7 +416,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
@@ -421,7 +435,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		}
 		out = append(out, deliveryView{Delivery: d, AttemptLog: as})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next, 0)})
 }
 
 func (s *Server) handleAdminBalances(c echo.Context) error {
@@ -475,7 +489,7 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
@@ -487,7 +501,7 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if page.Entries == nil {
 		page.Entries = []store.LedgerEntry{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next, page.NextOffset)})
 }
 
 func (s *Server) handleAdminScenarios(c echo.Context) error {

@@ -201,7 +201,11 @@ func (s *Server) afterCreate(o *gateway.Order) {
 	}
 	if !o.SettleAt.After(s.store.Now()) {
 		if _, err := s.settle(o.Kind, o.Merchant, o.OrderID, *o.SettleOutcome); err != nil && !errors.Is(err, store.ErrAlreadySettled) {
-			s.log.Error("settle at once", "order", o.OrderID, "err", err)
+			if deletedMeanwhile(err) {
+				s.log.Info("settle at once skipped: the order or its merchant was deleted", "order", o.OrderID, "err", err)
+			} else {
+				s.log.Error("settle at once", "order", o.OrderID, "err", err)
+			}
 		}
 		return
 	}
