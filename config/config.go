@@ -364,7 +364,7 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 		return fieldErr(at+".api_key", "is required")
 	}
 	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
-		return fieldErr(at+".payment_type", "must be bank, duitnow or ewallet, not %q", m.PaymentType)
+		return fieldErr(at+".payment_type", "must be %s, not %q", gateway.OneOf(gateway.PaymentTypes()), m.PaymentType)
 	}
 	if m.SecretKey == "" {
 		return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -198,9 +199,9 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		out.Kind = gateway.OutcomeKind(f.Get("outcome"))
 		switch {
 		case out.Kind == "":
-			return fail(http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
-		case out.Kind == gateway.OutcomePending || out.Kind == gateway.OutcomeInsufficientBalance || !out.Kind.Valid():
-			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
+			return fail(http.StatusBadRequest, "outcome is required: "+gateway.OneOf(gateway.SettleOutcomes(kind)))
+		case !slices.Contains(gateway.SettleOutcomes(gateway.KindWithdrawal), out.Kind):
+			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use "+gateway.OneOf(gateway.SettleOutcomes(kind)))
 		case out.Kind.PayoutOnly() && kind != gateway.KindWithdrawal:
 			return fail(http.StatusBadRequest, string(out.Kind)+" applies to withdrawals only")
 		}
@@ -393,10 +394,8 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		return err
 	}
 	state := c.QueryParam("state")
-	switch state {
-	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDropped:
-	default:
-		return fail(http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
+	if state != "" && !slices.Contains(gateway.CallbackStates(), state) {
+		return fail(http.StatusBadRequest, "state must be "+gateway.OneOf(gateway.CallbackStates()))
 	}
 	merchant, err := s.merchantFilter(c)
 	if err != nil {
