@@ -298,10 +298,9 @@ func (c *Config) validate() error {
 	if c.DepositExpiry < 0 {
 		return fieldErr("deposit_expiry", "must be 0 (off) or a positive duration such as 15m")
 	}
-	switch c.AutoSettle {
-	case "", "completed", "fail":
-	default:
-		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
+	// Deposits auto-settle with the outcomes a deposit settles with (completed, fail).
+	if settle := gateway.SettleOutcomes(gateway.KindDeposit); c.AutoSettle != "" && !slices.Contains(settle, gateway.OutcomeKind(c.AutoSettle)) {
+		return fieldErr("auto_settle", "must be empty, %s, not %q", gateway.OneOf(settle), c.AutoSettle)
 	}
 	if _, err := gateway.ParseProfile(string(c.Profile)); err != nil {
 		return fieldErr("profile", "%s", err)

@@ -28,7 +28,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group("/sandbox/api", s.guardAdmin)
 	g.GET("/openapi.json", s.handleOpenAPI)
 	g.GET("/orders", s.handleAdminOrders)
-	for _, k := range []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal} {
+	for _, k := range gateway.Kinds() {
 		base := "/" + string(k) + "s/:orderid"
 		g.GET(base, s.handleAdminOrder(k))
 		g.POST(base+"/settle", s.handleAdminSettle(k))
@@ -355,15 +355,11 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
 		Merchant: merchant, Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
 		Before: before, Offset: offset, Limit: limit}
-	switch f.Kind {
-	case "", gateway.KindDeposit, gateway.KindWithdrawal:
-	default:
-		return fail(http.StatusBadRequest, "kind must be deposit or withdrawal")
+	if f.Kind != "" && !slices.Contains(gateway.Kinds(), f.Kind) {
+		return fail(http.StatusBadRequest, "kind must be "+gateway.OneOf(gateway.Kinds()))
 	}
-	switch f.Status {
-	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
-	default:
-		return fail(http.StatusBadRequest, "status must be pending, completed, fail or rejected")
+	if f.Status != "" && !slices.Contains(gateway.Statuses(), f.Status) {
+		return fail(http.StatusBadRequest, "status must be "+gateway.OneOf(gateway.Statuses()))
 	}
 	page, err := s.store.ListOrders(f)
 	if err != nil {
