@@ -601,6 +601,9 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 	}
 	if target == "" {
 		s.journal.reset()
+		// The reset emptied the store's meta values with the rest; the fault queue in
+		// memory goes on, so it is stored again, or a restart would lose it.
+		s.storeFaults()
 		target = "all"
 	}
 	s.events.publish("order")
