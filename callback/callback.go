@@ -155,6 +155,14 @@ func (d *Dispatcher) Drain(ctx context.Context) error {
 	}
 }
 
+// Changed returns a channel closed when the next attempt ends, so a caller that
+// waits for some of the deliveries (the test clock's advance) can check again.
+func (d *Dispatcher) Changed() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changed
+}
+
 // PerHost returns the cap on attempts in flight to one receiver.
 func (d *Dispatcher) PerHost() int { return d.o.PerHost }
 
