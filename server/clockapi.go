@@ -162,13 +162,19 @@ func (s *Server) handleSetClock(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	accepted := func() error {
+		c.Response().Header().Set(echo.HeaderLocation, j.view().Poll)
+		return c.JSON(http.StatusAccepted, j.view())
+	}
+	if m.wait == 0 {
+		return accepted() // wait=0s: always the job, even when it would be quick
+	}
 	t := time.NewTimer(m.wait)
 	defer t.Stop()
 	select {
 	case <-j.done:
 	case <-t.C:
-		c.Response().Header().Set(echo.HeaderLocation, "/sandbox/api/clock/jobs/"+j.id)
-		return c.JSON(http.StatusAccepted, j.view())
+		return accepted()
 	case <-c.Request().Context().Done():
 		return c.Request().Context().Err() // the client left; the job goes on
 	}
