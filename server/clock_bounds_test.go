@@ -86,17 +86,17 @@ func TestClockRefusesMovesItCannotHold(t *testing.T) {
 }
 
 // pollJob asks for a clock job until it is no longer queued or running (at most
-// 60 s: the test fails then).
+// 5 minutes: the test fails then).
 func (e *testEnv) pollJob(tb testing.TB, poll string) server.ClockJob {
 	tb.Helper()
 	var j server.ClockJob
-	deadline := time.Now().Add(60 * time.Second)
+	deadline := time.Now().Add(5 * time.Minute) // a failure's bound, not a speed goal (-race on a busy machine)
 	for {
 		getJSON(tb, e.URL+poll, &j)
 		if j.State != "queued" && j.State != "running" {
 			return j
 		}
-		require.True(tb, time.Now().Before(deadline), "job %s still %s after 60 s: %+v", j.ID, j.State, j)
+		require.True(tb, time.Now().Before(deadline), "job %s still %s after 5 minutes: %+v", j.ID, j.State, j)
 		time.Sleep(20 * time.Millisecond) // polling for the job's end, as a client does
 	}
 }
@@ -146,65 +146,62 @@ func makePayouts(tb testing.TB, e *testEnv, prefix string, n int, from time.Time
 	require.NoError(tb, <-errs)
 }
 
-// TestClockAdvanceOverManyDueTimers: 20,000 payouts due over a minute, each with a
-// callback to a receiver that acknowledges. POST advance answers 202 with a job at
-// once (wait=0s), the job completes, and every payout was settled once and its
-// callback delivered once; the balance is exact.
+// TestClockAdvanceOverManyDueTimers: 20,000 payouts due over a minute. POST advance
+// answers 202 with a job at once (wait=0s), the job completes, and every payout was
+// settled once: one payout_complete ledger entry each, nothing left reserved, the
+// balance exact, each settled in its own second and not before it was due.
+// (Callbacks delivered once each: TestClockAdvanceIsNotHeldByTraffic.)
 func TestClockAdvanceOverManyDueTimers(t *testing.T) {
-	const n = 20000
-	rc := newRecorder(t, acknowledge)
-	e := frozenEnv(t, withCallback(rc.URL), func(c *config.Config) {
-		c.Callbacks.Concurrency, c.Callbacks.PerHost = 32, 32 // one receiver takes them all
-	})
-	before, err := e.Store.Balances(e.Cfg.MerchantList()[0].Username)
+	n := 20000
+	if testing.Short() {
+		n = 2000 // -short: due over 6 s, 6 stops
+	}
+	e := frozenEnv(t)
+	m := e.Cfg.MerchantList()[0]
+	before, err := e.Store.Balances(m.Username)
 	require.NoError(t, err)
-	start := time.Now()
 	makePayouts(t, e, "MANY", n, t0.Add(time.Minute), 3*time.Millisecond)
-	t.Logf("made in %v", time.Since(start))
-	start = time.Now()
+
 	j := e.startJob(t, map[string]string{"advance": "5m"})
 	assert.Contains(t, []string{"queued", "running"}, j.State)
 	j = e.pollJob(t, j.Poll)
 	require.Equal(t, "done", j.State, "%+v", j)
 	assert.Equal(t, t0.Add(5*time.Minute), *j.Reached)
-	assert.LessOrEqual(t, j.TimersRun, n)
-	// Each stop runs what is due within one second: 60 s of payouts, ~61 stops.
-	assert.Less(t, j.Stops, 200, "stops")
-	t.Logf("%d payouts: %d stops, %d timers run by the job in %v", n, j.Stops, j.TimersRun, time.Since(start))
+	assert.Equal(t, n, j.TimersRun, "a frozen clock: the job ran every timer")
+	// Each stop runs what is due within one second: 60 s of payouts, 60 stops.
+	assert.Equal(t, (n*3+999)/1000, j.Stops, "stops")
 
-	perOrder := map[string]int{}
-	for _, d := range rc.Deliveries() {
-		require.NotNil(t, d.Callback)
-		perOrder[d.Callback.OrderID]++
-	}
-	assert.Len(t, perOrder, n, "every payout's callback arrived")
-	for id, c := range perOrder {
-		if c != 1 {
-			t.Errorf("%s: %d callbacks, want 1", id, c)
-		}
-	}
-	for i := 0; i < n; i += 997 {
-		o, err := e.Store.Order(gateway.KindWithdrawal, e.Cfg.MerchantList()[0].Username, fmt.Sprintf("MANY-%05d", i))
-		require.NoError(t, err)
-		assert.Equal(t, gateway.StatusCompleted, o.Status)
-		assert.False(t, o.SettledAt.Before(o.CreatedAt))
-		// Run no earlier than due, within the same second.
-		due := t0.Add(time.Minute + time.Duration(i)*3*time.Millisecond)
-		assert.False(t, o.SettledAt.Before(due), "%s settled before it was due", o.OrderID)
-		assert.Equal(t, due.Truncate(time.Second), o.SettledAt.Truncate(time.Second), "%s settled in its own second", o.OrderID)
-	}
-	after, err := e.Store.Balances(e.Cfg.MerchantList()[0].Username)
+	ledger, err := e.Store.Ledger(m.Username)
 	require.NoError(t, err)
-	for i, b := range after {
-		if b.Currency != "MYR" {
-			continue
+	completions := map[string]int{}
+	for _, en := range ledger {
+		if en.Reason == gateway.ReasonPayoutComplete {
+			completions[en.OrderID]++
 		}
-		m := e.Cfg.MerchantList()[0]
-		cc, _ := m.Currency("MYR")
-		amount, _ := gateway.ParseMoney("10")
-		each := gateway.PayoutReserve(amount, cc)
-		assert.Equal(t, before[i].Available-each*n, b.Available, "each payout paid out once")
-		assert.Zero(t, b.Reserved, "nothing left reserved")
+	}
+	assert.Len(t, completions, n, "every payout completed")
+	for id, c := range completions {
+		if c != 1 {
+			t.Errorf("%s: completed %d times", id, c)
+		}
+	}
+	for i := 0; i < n; i++ {
+		o, err := e.Store.Order(gateway.KindWithdrawal, m.Username, fmt.Sprintf("MANY-%05d", i))
+		require.NoError(t, err)
+		require.Equal(t, gateway.StatusCompleted, o.Status, o.OrderID)
+		due := t0.Add(time.Minute + time.Duration(i)*3*time.Millisecond)
+		require.False(t, o.SettledAt.Before(due), "%s settled before it was due", o.OrderID)
+		require.Equal(t, due.Truncate(time.Second), o.SettledAt.Truncate(time.Second), "%s settled in its own second", o.OrderID)
+	}
+	after, err := e.Store.Balances(m.Username)
+	require.NoError(t, err)
+	cc, _ := m.Currency("MYR")
+	each := gateway.PayoutReserve(gateway.MustMoney("10"), cc)
+	for i, b := range after {
+		if b.Currency == "MYR" {
+			assert.Equal(t, before[i].Available-each*gateway.Money(n), b.Available, "each payout paid out once")
+			assert.Zero(t, b.Reserved, "nothing left reserved")
+		}
 	}
 	var v server.ClockView
 	getJSON(t, e.URL+"/sandbox/api/clock", &v)
@@ -245,10 +242,16 @@ func TestClockAdvanceIsNotHeldByTraffic(t *testing.T) {
 	require.Equal(t, "done", j.State, "%+v", j)
 	assert.Equal(t, 50, j.TimersRun, "the job ran the 50 orders that existed when it was called, and only those")
 	assert.Equal(t, t0.Add(10*time.Minute), *j.Reached)
+	perOrder := map[string]int{}
+	for _, d := range rc.Deliveries() {
+		require.NotNil(t, d.Callback)
+		perOrder[d.Callback.OrderID]++
+	}
 	for i := 0; i < 50; i++ {
 		o, err := e.Store.Order(gateway.KindWithdrawal, e.Cfg.MerchantList()[0].Username, fmt.Sprintf("OLD-%05d", i))
 		require.NoError(t, err)
 		assert.Equal(t, gateway.StatusCompleted, o.Status)
+		assert.Equal(t, 1, perOrder[o.OrderID], "%s: its callback delivered once, before the job was done", o.OrderID)
 	}
 	// The later orders are due (the clock passed them): the scheduler runs them.
 	waitFor(t, func() bool {
