@@ -376,3 +376,35 @@ func TestClockShutdownMidAdvanceLosesNothing(t *testing.T) {
 		assert.Len(t, dels, 1, "%s settled once: one callback", o.OrderID)
 	}
 }
+
+// TestClockAdvanceNotHeldByAHangingReceiver: a stop waits for its callbacks at most
+// callbacks.timeout and a second. Ten payouts settle at one stop, their receiver
+// hangs, one attempt at a time (per_host 1, timeout 1 s): the job is done while
+// callbacks of that stop have not had their first attempt yet, and the dispatcher
+// still holds them.
+func TestClockAdvanceNotHeldByAHangingReceiver(t *testing.T) {
+	rc := newRecorder(t, func(_ int, _ http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+		select { // hang until the sandbox gives up on the attempt
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	})
+	e := frozenEnv(t, withCallback(rc.URL), func(c *config.Config) {
+		c.Callbacks.Timeout = config.Duration(time.Second)
+		c.Callbacks.Concurrency, c.Callbacks.PerHost = 4, 1
+	})
+	makePayouts(t, e, "HANG", 10, t0.Add(time.Minute), 0)
+	j := e.pollJob(t, e.startJob(t, map[string]string{"advance": "2m"}).Poll)
+	require.Equal(t, "done", j.State, "%+v", j)
+	assert.Equal(t, 10, j.TimersRun)
+	untried := 0
+	for i := 0; i < 10; i++ {
+		dels, err := e.Store.Deliveries(gateway.KindWithdrawal, e.Cfg.MerchantList()[0].Username, fmt.Sprintf("HANG-%05d", i))
+		require.NoError(t, err)
+		require.Len(t, dels, 1)
+		if dels[0].Attempts == 0 {
+			untried++
+		}
+	}
+	assert.Positive(t, untried, "the move went on before the hanging receiver's backlog was tried")
+}

@@ -220,12 +220,13 @@ func (s *Server) runJob(ctx context.Context, j *clockJob) error {
 // real schedule would have written it. It stops between batches when ctx ends.
 func (s *Server) runAdvance(ctx context.Context, j *clockJob) error {
 	clk := s.store.Clock()
+	var drained time.Time // callbacks due by then were waited for at a stop
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		s.dueMu.Lock()
-		w, ok, err := s.store.NextWork(j.target, j.mark, timerBatch)
+		w, ok, err := s.store.NextWork(j.target, drained, j.mark, timerBatch)
 		if err != nil || !ok {
 			s.dueMu.Unlock()
 			if err != nil {
@@ -247,6 +248,7 @@ func (s *Server) runAdvance(ctx context.Context, j *clockJob) error {
 		if err := s.drainOf(ctx, j.mark); err != nil {
 			return err
 		}
+		drained = clk.Now()
 	}
 	if err := moveTo(clk, j.target); err != nil {
 		return err
@@ -295,11 +297,15 @@ func (s *Server) runBatch(due []*gateway.Order) {
 
 // drainOf returns once no callback of an order numbered up to mark is due at the
 // clock's time: each has had its attempt (a failed one is rescheduled after now).
-// Other orders' callbacks are not waited for, so traffic cannot hold it; each attempt
-// is bounded by callbacks.timeout.
+// Other orders' callbacks are not waited for, so traffic cannot hold it. It waits at
+// most callbacks.timeout and a second: a receiver that hangs, with a backlog queued
+// behind its per-host share, delays a stop by that much, not by its backlog; what is
+// left is the dispatcher's, attempted as soon as a worker is free.
 func (s *Server) drainOf(ctx context.Context, mark uint64) error {
 	safety := time.NewTicker(100 * time.Millisecond) // a missed change notice costs this
 	defer safety.Stop()
+	limit := time.NewTimer(time.Duration(s.cfg.Callbacks.Timeout) + time.Second)
+	defer limit.Stop()
 	for {
 		changed := s.dispatcher.Changed()
 		pending, err := s.store.PendingOf(s.store.Now(), mark)
@@ -310,6 +316,9 @@ func (s *Server) drainOf(ctx context.Context, mark uint64) error {
 		select {
 		case <-changed:
 		case <-safety.C:
+		case <-limit.C:
+			s.log.Info("clock move goes on: callbacks due are still waiting for their receivers", "after", time.Duration(s.cfg.Callbacks.Timeout)+time.Second)
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -86,17 +86,23 @@ type Work struct {
 }
 
 // NextWork returns the next stretch of work, due at or before until, of the orders
-// numbered up to mark; false when none is left. A stretch spans at most the rest of
+// numbered up to mark; false when none is left. Callbacks due at or before after (not
+// zero) are not work: the advance already waited for them at an earlier stop, and
+// what it left is the dispatcher's. A stretch spans at most the rest of
 // First's second: every timer and callback due in it runs at Last, no earlier than its
 // own instant and in the same second, which no vendor timestamp (seconds) can tell
 // apart, so 100,000 payouts made within a minute run in about sixty stops, each
 // sharing its commits, instead of 100,000. At most limit timers are returned.
-func (s *Store) NextWork(until time.Time, mark uint64, limit int) (Work, bool, error) {
+func (s *Store) NextWork(until, after time.Time, mark uint64, limit int) (Work, bool, error) {
 	var w Work
 	var ok bool
 	err := s.view(func(tx *bolt.Tx) error {
 		tf, tok := firstTimerOf(tx, mark, until)
-		df, dok := deliveriesOf(tx, mark, time.Time{}, until, true)
+		from := after
+		if !from.IsZero() {
+			from = from.Add(1)
+		}
+		df, dok := deliveriesOf(tx, mark, from, until, true)
 		switch {
 		case tok && (!dok || !df.After(tf)):
 			w.First = tf
