@@ -233,13 +233,15 @@ func (s *Server) AdvanceTo(ctx context.Context, target time.Time) (int, error) {
 }
 
 // runTimers runs the settlement, expiry and reversal timers due now, in batches of
-// timerBatch (runBatch). The scheduler loop and an advance both run timers; dueMu
+// schedulerBatch (runBatch). The scheduler loop and an advance both run timers; dueMu
 // keeps them from running one twice (a reversal run twice would reverse the order
-// back). dueMu is let go between batches, so an advance never waits long for it.
+// back). dueMu is let go after each batch, one round of the workers, so that an
+// advance waits for it no longer than a round of commits even when traffic keeps
+// timers coming due.
 func (s *Server) runTimers() {
 	for s.ctx.Err() == nil {
 		s.dueMu.Lock()
-		due, _, err := s.store.DueOf(s.store.Now(), store.AllOrders, timerBatch)
+		due, _, err := s.store.DueOf(s.store.Now(), store.AllOrders, schedulerBatch)
 		if err != nil {
 			s.dueMu.Unlock()
 			s.log.Error("read settlement timers", "err", err)
@@ -247,7 +249,7 @@ func (s *Server) runTimers() {
 		}
 		s.runBatch(due)
 		s.dueMu.Unlock()
-		if len(due) < timerBatch {
+		if len(due) < schedulerBatch {
 			return
 		}
 	}

@@ -31,6 +31,9 @@ const (
 	// 100,000 payouts due together cost ~3,000 commits, not 100,000.
 	timerBatch   = 512
 	timerWorkers = 32
+	// schedulerBatch is the scheduler's batch: one round of the workers, so that it
+	// holds dueMu briefly between rounds.
+	schedulerBatch = timerWorkers
 )
 
 // Job states.
