@@ -408,3 +408,29 @@ func TestClockAdvanceNotHeldByAHangingReceiver(t *testing.T) {
 	}
 	assert.Positive(t, untried, "the move went on before the hanging receiver's backlog was tried")
 }
+
+// TestClockMovesWaitingAreBounded: while a move waits on a receiver that hangs, 64
+// more are queued (202 each) and the next is refused 429 naming the limit; a
+// shutdown ends them all.
+func TestClockMovesWaitingAreBounded(t *testing.T) {
+	rc := newRecorder(t, func(_ int, _ http.ResponseWriter, r *http.Request, stop <-chan struct{}) {
+		select {
+		case <-stop:
+		case <-r.Context().Done():
+		}
+	})
+	e := frozenEnv(t, withCallback(rc.URL), func(c *config.Config) { c.Callbacks.Timeout = config.Duration(time.Hour) })
+	makePayouts(t, e, "BUSY", 1, t0.Add(time.Minute), 0)
+	e.startJob(t, map[string]string{"advance": "2m"})
+	waitFor(t, func() bool { return rc.Count() >= 1 }) // the first move waits on the hanging callback
+	for i := 0; i < 64; i++ {
+		e.startJob(t, map[string]string{"advance": "1s"})
+	}
+	code, b := e.PostForm(t, "/sandbox/api/clock", map[string]string{"advance": "1s", "wait": "0s"})
+	assert.Equal(t, http.StatusTooManyRequests, code, "%s", b)
+	assert.Contains(t, string(b), "at most 64 wait behind the one running")
+	var v server.ClockView
+	getJSON(t, e.URL+"/sandbox/api/clock", &v)
+	assert.Len(t, v.Jobs, 65, "the one running and the 64 waiting")
+	assert.Equal(t, "running", v.Jobs[0].State)
+}

@@ -22,10 +22,11 @@ import (
 
 // Bounds of the clock's jobs (README, "The test clock").
 const (
-	// maxClockJobs is how many moves may wait or run at once; the next is a 429.
+	// maxClockJobs is how many moves may wait behind the one running; the next is a
+	// 429.
 	maxClockJobs = 64
 	// keptClockJobs is how many jobs GET /sandbox/api/clock/jobs/{id} remembers.
-	keptClockJobs = 64
+	keptClockJobs = 2 * maxClockJobs // more than can be live at once: a live job is always kept
 	// timerBatch is how many due timers one transaction batch reads; timerWorkers
 	// run them at once, so their commits are shared (store.write's group commit):
 	// 100,000 payouts due together cost ~3,000 commits, not 100,000.
@@ -118,7 +119,7 @@ func (q *clockJobs) submit(target time.Time, unfreeze bool) (*clockJob, error) {
 	case q.queue <- j:
 	default:
 		q.seq--
-		return nil, fail(http.StatusTooManyRequests, "too many clock moves waiting: at most "+strconv.Itoa(maxClockJobs)+" run or wait at once")
+		return nil, fail(http.StatusTooManyRequests, "too many clock moves waiting: at most "+strconv.Itoa(maxClockJobs)+" wait behind the one running")
 	}
 	q.kept = append(q.kept, j)
 	if len(q.kept) > keptClockJobs {
