@@ -52,6 +52,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/captures", s.handleAdminCaptures)
 	g.GET("/clock", s.handleGetClock)
 	g.POST("/clock", s.handleSetClock)
+	g.GET("/clock/jobs/:id", s.handleClockJob)
 	g.GET("/faults", s.handleListFaults)
 	g.POST("/faults", s.handleAddFault)
 	g.DELETE("/faults", s.handleClearFaults)

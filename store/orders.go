@@ -665,26 +665,6 @@ func countByPrefix(tx *bolt.Tx, f OrderFilter, kinds []gateway.Kind) (int, error
 	return total, nil
 }
 
-// Due returns the orders whose scheduled settlement time has come.
-func (s *Store) Due(now time.Time) ([]*gateway.Order, error) {
-	var out []*gateway.Order
-	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketTimers).Cursor()
-		limit := uint64(now.UnixNano())
-		for k, _ := c.First(); k != nil && beU64(k[:8]) <= limit; k, _ = c.Next() {
-			o, _, err := getOrder(tx, k[8:])
-			if err != nil {
-				return err
-			}
-			if o != nil {
-				out = append(out, o)
-			}
-		}
-		return nil
-	})
-	return out, err
-}
-
 // NextDue returns when the earliest scheduled settlement is due.
 func (s *Store) NextDue() (time.Time, bool, error) {
 	var at time.Time
