@@ -165,7 +165,7 @@ func deliveriesOf(tx *bolt.Tx, mark uint64, from, until time.Time, first bool) (
 		start = uint64(from.UnixNano())
 	}
 	end := uint64(until.UnixNano())
-	for k, _ := c.Seek(u64(start)); k != nil && len(k) == 16 && beU64(k[:8]) <= end; k, _ = c.Next() {
+	for k, _ := c.Seek(u64(start)); len(k) == 16 && beU64(k[:8]) <= end; k, _ = c.Next() {
 		if mark != AllOrders {
 			v := tx.Bucket(bucketOutbox).Get(k[8:])
 			var d deliveryOrder
