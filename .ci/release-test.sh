@@ -37,6 +37,10 @@ echo "actionlint: ${#workflows[@]} workflows clean: ${workflows[*]}"
 if command -v shellcheck >/dev/null; then
   shellcheck install.sh .ci/release-test.sh .ci/goreleaser || fail "shellcheck"
   echo "shellcheck: install.sh and the release scripts clean"
+elif [ "${CI:-}" = true ]; then
+  fail "shellcheck is not installed (.ci/run installs it: apt-get install shellcheck)"
+else
+  echo "SKIPPED shellcheck: not installed (apt-get install shellcheck); CI requires it"
 fi
 
 step "goreleaser check and a --snapshot release ($(grep -o 'GORELEASER_VERSION=.*' .ci/goreleaser))"
