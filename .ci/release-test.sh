@@ -47,6 +47,7 @@ else
 fi
 
 step "goreleaser check and a --snapshot release ($(grep -o 'GORELEASER_VERSION=.*' .ci/goreleaser))"
+export NO_COLOR=1 # plain GoReleaser logs in CI
 .ci/goreleaser check || fail "goreleaser check"
 .ci/goreleaser release --snapshot --clean --parallelism 2 || fail "goreleaser release --snapshot"
 version=$(node -p 'require("./dist/metadata.json").version')
