@@ -179,6 +179,27 @@ test("start() fails with the sandbox's own words, and leaves nothing running", a
   });
 });
 
+test("a sandbox never stopped does not outlive the process that started it", () => {
+  // A test run that forgets stop(): node exits at its end (the sandbox holds no
+  // reference to the event loop) and takes the sandbox with it.
+  const script = `const { start } = require("vpay88-sandbox");
+    start().then((s) => console.log(JSON.stringify({ url: s.url, pid: s.pid })));`;
+  const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20000 });
+  const { url, pid } = JSON.parse(out);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  // SIGKILLed at exit: gone by the time node has exited and been waited for.
+  let alive = true;
+  for (let i = 0; i < 100 && alive; i++) {
+    try {
+      process.kill(pid, 0);
+      execFileSync("sleep", ["0.05"]);
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, `pid ${pid} still running`);
+});
+
 test("stop() ends the process and removes its files", async () => {
   const before = fs.readdirSync(os.tmpdir()).filter((n) => n.startsWith("vpay88-sandbox-npm-"));
   const sandbox = await start({ ephemeral: false });
