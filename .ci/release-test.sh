@@ -28,6 +28,11 @@ trap cleanup EXIT
 step() { printf '\n== release-test: %s\n' "$*"; }
 fail() { printf 'release-test: FAIL: %s\n' "$*" >&2; exit 1; }
 t0=$SECONDS
+missing=()
+for tool in go git node npm tar zip unzip sha256sum setpriv readelf; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+[ ${#missing[@]} -eq 0 ] || fail "not installed: ${missing[*]}"
 
 step "actionlint $ACTIONLINT_VERSION on .github/workflows and docs/ci"
 GOBIN="$work/bin" GOFLAGS='' go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
