@@ -522,7 +522,7 @@ func TestVersion(t *testing.T) {
 	t.Run("InProcess", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
 		assert.Equal(t, 0, run([]string{"version"}, &stdout, &stderr))
-		assert.Equal(t, "vpay88-sandbox "+version+"\n", stdout.String())
+		assert.Equal(t, "vpay88-sandbox "+buildVersion()+"\n", stdout.String())
 	})
 	t.Run("UnknownCommand", func(t *testing.T) {
 		var stdout, stderr bytes.Buffer
