@@ -187,8 +187,8 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 			return edit(t, "scenarios: []", "scenarios:\n  - name: slow\n    match:\n      kind: deposit\n    effect:\n      outcome: completed\n      delay: later")
 		}, "delay: later", "delay"},
 		{"NoBanksForCurrency", func(t *testing.T) []byte {
-			return edit(t, "{code: SGD,", "{code: EUR,")
-		}, "{code: EUR,", "code"},
+			return edit(t, "  THB:\n", "  XTHB:\n")
+		}, "{code: THB,", "code"},
 		{"BadConcurrency", func(t *testing.T) []byte {
 			return edit(t, "concurrency: 16", "concurrency: 0")
 		}, "concurrency: 0", "concurrency"},

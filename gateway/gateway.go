@@ -46,13 +46,19 @@ type Currency struct {
 	PayoutFee Money `json:"payout_fee" yaml:"payout_fee,omitempty"`
 	// StartBalance is the balance a fresh or reset sandbox gives the merchant.
 	StartBalance Money `json:"start_balance" yaml:"start_balance,omitempty"`
+	// Banks, when set, replace the configured bank list of this currency for this
+	// merchant: white labels number their banks their own way (SuperRich THB 106…158,
+	// FPay BDT 800; SPEC §7). Bank lists, bank_id checks, the checkout page and payouts
+	// use them.
+	Banks []Bank `json:"banks,omitempty" yaml:"banks,omitempty"`
 }
 
-// Bank is one entry of a bank list; ids are strings numbered from "1" per currency.
+// Bank is one entry of a bank list; ids are strings, numbered from "1" per currency
+// unless the config or the merchant gives them ("800", "106").
 type Bank struct {
-	Currency string `json:"currency"`
-	Name     string `json:"bank_name"`
-	ID       string `json:"id"`
+	Currency string `json:"currency" yaml:"-"`
+	Name     string `json:"bank_name" yaml:"name"`
+	ID       string `json:"id" yaml:"id"`
 }
 
 // Merchant is a merchant account with its three credentials.
@@ -70,6 +76,9 @@ type Merchant struct {
 	// live merchants run one account per channel, and under the observed profile the
 	// callbacks carry it (SPEC §5).
 	PaymentType string `json:"payment_type,omitempty"`
+	// DialectOverrides are the merchant's own values of dialect switches (Switches),
+	// over its profile's preset.
+	DialectOverrides map[string]string `json:"dialect,omitempty"`
 }
 
 // Currency returns the merchant's settings for code, if enabled.
@@ -105,8 +114,22 @@ type Order struct {
 	// stored and shown; the holder name is the payer's name by default (SPEC §5).
 	BankCode           string `json:"bank_code,omitempty"`
 	CustomerHolderName string `json:"customer_bank_holder_name,omitempty"`
-	// PaymentType is the channel the order's callback names under the observed profile.
+	// PaymentType is the channel (or free word) the order's callback names, when its
+	// merchant's dialect sends one: the merchant account's, else the channel of its
+	// bank_code or pay_method, else bank.
 	PaymentType string `json:"payment_type,omitempty"`
+	// PayMethod is generate_orders' pay_method (thaiqr, truemoney, online_banking,
+	// duitnowqr; SPEC §7); CustomerBankAccount, RequestCallbackURL and APIKeySent are
+	// fields integrations send beside the document's, stored and shown.
+	PayMethod           string `json:"pay_method,omitempty"`
+	CustomerBankAccount string `json:"customer_bank_account,omitempty"`
+	RequestCallbackURL  string `json:"request_callback_url,omitempty"`
+	APIKeySent          bool   `json:"api_key_sent,omitempty"`
+	// PaidAmount, when set on a completed deposit, is what the customer paid instead
+	// of Amount (a scenario's paid_amount, the checkout page, the admin settle): the
+	// callback carries it, the ledger credits it minus its charge, check_status
+	// answers it.
+	PaidAmount Money `json:"paid_amount,omitempty"`
 
 	// Bank for THB/IDR deposits and for withdrawals.
 	BankID   string `json:"bank_id,omitempty"`

@@ -38,6 +38,11 @@ var fieldLimitTable = []FieldLimit{
 	{"bank_branch", 255},
 	{"bank_code", 32},                  // live integrations: "MayBank", "DuitNowQR", "GrabPay"
 	{"customer_bank_holder_name", 255}, // live integrations: the customer's name at the bank
+	{"pay_method", 32},                 // thaiqr, truemoney, online_banking, duitnowqr
+	{"customer_bank_account", 64},      // as account_no
+	{"callback_url", 2048},             // generate_orders' (sent empty by one integration) and a merchant's
+	{"payment_type", 32},               // a merchant account's channel or free word
+	{"paid_amount", 32},                // as amount, or a percentage "90%"
 	{"name", 255},                      // payer or holder name given on the checkout page or to the admin API
 	{"remarks", 1024},                  // payout remarks given to the admin API
 }

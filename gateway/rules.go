@@ -246,7 +246,11 @@ const OutOfOrderHold = 2 * time.Second
 
 // Callback is one callback a settlement sends, before the outbox stores it.
 type Callback struct {
+	// Body is the JSON body; Form says it is sent as the form field json=<JSON>
+	// (callback_body: form); URL is where it goes.
 	Body []byte
+	Form bool
+	URL  string
 	// At is when its first attempt is due.
 	At time.Time
 	// Dropped callbacks are recorded, never sent; Note says why any callback beyond the
@@ -258,14 +262,18 @@ type Callback struct {
 // Callbacks returns the callbacks of a settled order with its scenario's faults: the
 // signed body, held back by a delay or out_of_order, sent with a wrong token,
 // duplicated, or dropped; a merchant without a callback URL gets one dropped callback.
-func Callbacks(o Order, m Merchant, now time.Time) []Callback {
+//
+// The merchant's dialect d shapes the body (CallbackBody), picks the URL (payout_callback_url)
+// and the encoding (callback_body).
+func Callbacks(o Order, m Merchant, d Dialect, now time.Time) []Callback {
 	f := CallbackFaults{}
 	if o.Faults != nil {
 		f = *o.Faults
 	}
-	cb := Callback{Body: CallbackBody(&o, m.SecretKey), At: now}
+	cb := Callback{Body: d.CallbackBody(&o, &m, Token(m.SecretKey, o.OrderID)), At: now,
+		URL: d.CallbackURL(o.Kind, &m), Form: d.FormCallback()}
 	switch {
-	case m.CallbackURL == "":
+	case cb.URL == "":
 		cb.Dropped, cb.Note = true, "merchant has no callback_url"
 		return []Callback{cb}
 	case f.Drop:
@@ -273,7 +281,7 @@ func Callbacks(o Order, m Merchant, now time.Time) []Callback {
 		return []Callback{cb}
 	}
 	if f.WrongToken {
-		cb.Body = CallbackBodyWithToken(&o, Token(m.SecretKey+"-wrong", o.OrderID))
+		cb.Body = d.CallbackBody(&o, &m, Token(m.SecretKey+"-wrong", o.OrderID))
 		cb.Note = "wrong token by scenario " + o.Rule
 	}
 	hold := time.Duration(f.Delay)

@@ -145,10 +145,10 @@ func (a *attribution) attribute(st step, sfields url.Values, t, s *Observation, 
 // answer; ok is false when it cannot be known (the document list while the sandbox
 // runs observed and its bank_list for the currency was not asked).
 func (a *attribution) payoutBanks(p gateway.Profile, currency string, sandbox map[string]bankSet) (bankSet, bool) {
-	if own := p.WithdrawalBanks(currency, nil); own != nil {
+	if own := p.Preset().WithdrawalBanks(currency, nil); own != nil {
 		return setOf(own), true
 	}
-	if a.profile.WithdrawalBanks(currency, nil) == nil {
+	if a.profile.Preset().WithdrawalBanks(currency, nil) == nil {
 		return sandbox[currency], true // the sandbox lists the configured banks
 	}
 	set, ok := a.configured[currency]

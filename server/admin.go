@@ -256,11 +256,13 @@ func (s *Server) handleAdminResend(kind gateway.Kind) echo.HandlerFunc {
 		if !o.Settled() {
 			return fail(http.StatusConflict, "order is pending: callbacks are sent when it settles")
 		}
-		if m.CallbackURL == "" {
-			return fail(http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url or the config file)")
+		dl := s.dialect(m)
+		u := dl.CallbackURL(o.Kind, m)
+		if u == "" {
+			return fail(http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url, the config file or PATCH /sandbox/api/merchants/"+m.Username+")")
 		}
-		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL,
-			Body: gateway.CallbackBody(o, m.SecretKey), NextAt: s.store.Now().UTC(), Note: "resend"}
+		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: u,
+			Body: dl.CallbackBody(o, m, gateway.Token(m.SecretKey, o.OrderID)), NextAt: s.store.Now().UTC(), Note: "resend", Form: dl.FormCallback()}
 		if err := s.store.Enqueue([]*store.Delivery{d}); err != nil {
 			return err
 		}

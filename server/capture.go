@@ -347,6 +347,11 @@ func shapeOf(name string, v any) callbackShape {
 		if strings.Contains(opts, "omitempty") {
 			sh.optional[tag] = true
 		}
+		switch {
+		case f.Type == reflect.TypeOf(gateway.CallbackAmount{}):
+			sh.types[tag] = "number" // the document's; callback_amount: string quotes it
+			continue
+		}
 		switch f.Type.Kind() {
 		case reflect.Bool:
 			sh.types[tag] = "boolean"

@@ -28,6 +28,18 @@ type merchantView struct {
 	SecretKey string `json:"secret_key,omitempty"`
 	// Runtime says the merchant was made through the admin API (deletable).
 	Runtime bool `json:"runtime"`
+	// Effective is the merchant's dialect in force: the profile's preset and the
+	// merchant's own switches (dialect) over it.
+	Effective map[string]string `json:"effective_dialect"`
+}
+
+// viewOf is m as the merchants API shows it; keys only when withKeys.
+func (s *Server) viewOf(m *gateway.Merchant, runtime, withKeys bool) merchantView {
+	v := merchantView{Merchant: m, Runtime: runtime, Effective: s.dialect(m).Map()}
+	if withKeys {
+		v.APIKey, v.SecretKey = m.APIKey, m.SecretKey
+	}
+	return v
 }
 
 // indexMerchant makes m known by username and aliases; callers hold mu (or run
@@ -134,6 +146,9 @@ type merchantRequest struct {
 	CallbackURL string            `json:"callback_url"`
 	PaymentType string            `json:"payment_type"`
 	Currencies  []currencyRequest `json:"currencies"`
+	// Dialect sets the merchant's own values of dialect switches; form requests send
+	// them as dialect.<switch>=<value>.
+	Dialect map[string]string `json:"dialect"`
 }
 
 func parseMerchantRequest(c echo.Context) (merchantRequest, error) {
@@ -156,7 +171,7 @@ func parseMerchantRequest(c echo.Context) (merchantRequest, error) {
 		return req, err
 	}
 	req = merchantRequest{Username: f.Get("username"), APIKey: f.Get("api_key"), SecretKey: f.Get("secret_key"),
-		CallbackURL: f.Get("callback_url"), PaymentType: f.Get("payment_type")}
+		CallbackURL: f.Get("callback_url"), PaymentType: f.Get("payment_type"), Dialect: formDialect(f)}
 	for _, v := range append(f["currencies"], f["currency"]...) {
 		for _, code := range strings.Split(v, ",") {
 			if code = strings.TrimSpace(code); code != "" {
@@ -167,11 +182,25 @@ func parseMerchantRequest(c echo.Context) (merchantRequest, error) {
 	return req, nil
 }
 
+// formDialect reads the dialect.<switch> fields of a form request.
+func formDialect(f map[string][]string) map[string]string {
+	var out map[string]string
+	for k, v := range f {
+		if sw, ok := strings.CutPrefix(k, "dialect."); ok && len(v) > 0 {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[sw] = v[0]
+		}
+	}
+	return out
+}
+
 // newMerchant builds the merchant a request asks for: random credentials where none
 // are given, the first configured merchant's currencies where none are named.
 func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error) {
 	m := config.MerchantConfig{Username: req.Username, APIKey: req.APIKey, SecretKey: req.SecretKey,
-		CallbackURL: req.CallbackURL, PaymentType: req.PaymentType}
+		CallbackURL: req.CallbackURL, PaymentType: req.PaymentType, Dialect: req.Dialect}
 	if m.Username == "" {
 		m.Username = "m-" + strings.ToLower(randomString(10))
 	}
@@ -251,7 +280,7 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 		return fail(http.StatusBadRequest, err.Error())
 	}
 	m := gateway.Merchant{Username: mc.Username, APIKey: mc.APIKey, SecretKey: mc.SecretKey,
-		CallbackURL: mc.CallbackURL, Currencies: mc.Currencies, PaymentType: mc.PaymentType}
+		CallbackURL: mc.CallbackURL, Currencies: mc.Currencies, PaymentType: mc.PaymentType, DialectOverrides: mc.Dialect}
 	switch err := s.store.PutMerchant(m); {
 	case errors.Is(err, store.ErrMerchantExists):
 		return fail(http.StatusConflict, "merchant "+mc.Username+" exists")
@@ -263,7 +292,7 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 	s.mu.Unlock()
 	s.events.publish("merchant")
 	s.log.Info("merchant created", "merchant", m.Username, "callback_url", m.CallbackURL)
-	return c.JSON(http.StatusCreated, merchantView{Merchant: &m, APIKey: m.APIKey, SecretKey: m.SecretKey, Runtime: true})
+	return c.JSON(http.StatusCreated, s.viewOf(&m, true, true))
 }
 
 // handleAdminMerchants is GET /sandbox/api/merchants: configured merchants first, in
@@ -272,11 +301,7 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 func (s *Server) handleAdminMerchants(c echo.Context) error {
 	out := []merchantView{}
 	s.eachMerchant(func(m *gateway.Merchant, runtime bool) {
-		v := merchantView{Merchant: m, Runtime: runtime}
-		if s.adminToken != "" {
-			v.APIKey, v.SecretKey = m.APIKey, m.SecretKey
-		}
-		out = append(out, v)
+		out = append(out, s.viewOf(m, runtime, s.adminToken != ""))
 	})
 	return c.JSON(http.StatusOK, map[string]any{"merchants": out})
 }

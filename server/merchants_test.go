@@ -159,7 +159,7 @@ func TestMerchantAPIErrors(t *testing.T) {
 		{`{"username":"vpay88_test"}`, http.StatusConflict, "exists"},
 		{`{"currencies":["XXX"]}`, http.StatusBadRequest, "currency XXX is not one"},
 		{`{"callback_url":"ftp://x"}`, http.StatusBadRequest, "http or https"},
-		{`{"payment_type":"card"}`, http.StatusBadRequest, "payment_type"},
+		{`{"payment_type":"a-word-of-more-than-thirty-two-bytes"}`, http.StatusBadRequest, "payment_type"},
 		{`{"currencies":[{"currency":"MYR","min":"10","max":"5"}]}`, http.StatusBadRequest, "max"},
 		{`[1]`, http.StatusBadRequest, "JSON merchant"},
 	} {

@@ -69,10 +69,9 @@ type Server struct {
 	runtime   []string                     // run-time merchants, oldest first
 	rules     []scenarios.Rule
 	faker     *rand.Rand
-	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
-	// payoutBanks are withdraw_bank_list's, per currency: the profile's (the live MYR
-	// list under observed, SPEC §5).
-	payoutBanks map[string][]gateway.Bank
+	// banks are the configured lists per currency (config banks:); a merchant's own
+	// banks for a currency replace them for it (merchantBanks).
+	banks map[string][]gateway.Bank
 
 	dispatcher *callback.Dispatcher
 	wake       chan struct{}
@@ -103,7 +102,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, log: o.Logger, adminToken: o.AdminToken,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), loopbackOnly: o.LoopbackOnly, publicHost: publicHostOf(o.PublicURL),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
-		banks: map[string][]gateway.Bank{}, payoutBanks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
+		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
 		captures: newCaptureLog(o.ForwardTo), stopping: make(chan struct{}),
 	}
@@ -145,12 +144,9 @@ func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 		m := m
 		s.indexMerchant(&m, false)
 		opening = append(opening, openingBalances(&m)...)
-		for _, c := range m.Currencies {
-			if _, ok := s.banks[c.Code]; !ok {
-				s.banks[c.Code] = cfg.BankList(c.Code)
-				s.payoutBanks[c.Code] = cfg.Profile.WithdrawalBanks(c.Code, s.banks[c.Code])
-			}
-		}
+	}
+	for code := range cfg.Banks {
+		s.banks[code] = cfg.BankList(code)
 	}
 	return opening
 }
