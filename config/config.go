@@ -44,11 +44,11 @@ type Config struct {
 	Retention scenarios.Duration `yaml:"retention"`
 	// Profile is which gateway to imitate where the document and live integrations
 	// disagree: document (the default) or observed (SPEC §5).
-	Profile   gateway.Profile     `yaml:"profile"`
-	Callbacks Callbacks           `yaml:"callbacks"`
-	Merchants []MerchantConfig    `yaml:"merchants"`
+	Profile   gateway.Profile        `yaml:"profile"`
+	Callbacks Callbacks              `yaml:"callbacks"`
+	Merchants []MerchantConfig       `yaml:"merchants"`
 	Banks     map[string][]BankEntry `yaml:"banks"`
-	Scenarios []scenarios.Rule    `yaml:"scenarios"`
+	Scenarios []scenarios.Rule       `yaml:"scenarios"`
 }
 
 // Callbacks tunes the callback dispatcher.
@@ -418,6 +418,9 @@ func (c *Config) validateCurrency(cat string, cur gateway.Currency) error {
 	}
 	if cur.Min <= 0 || cur.Max < cur.Min {
 		return fieldErr(cat+".max", "limits must satisfy 0 < min <= max (min %s, max %s)", cur.Min, cur.Max)
+	}
+	if cur.StartBalance < 0 {
+		return fieldErr(cat+".start_balance", "must not be negative (%s)", cur.StartBalance)
 	}
 	if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
 		return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")

@@ -198,6 +198,8 @@ type Outcome struct {
 	Charge *Money `json:"charge,omitempty"`
 	// Source says what chose the outcome: "checkout", "admin", a rule's name, a magic value.
 	Source string `json:"source,omitempty"`
+	// Paid, on a completed deposit, is what the customer paid instead of the amount.
+	Paid *PaidSpec `json:"paid_amount,omitempty"`
 }
 
 // Token is the callback token: lowercase hex MD5 of secret key + merchant order id

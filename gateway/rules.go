@@ -58,7 +58,9 @@ type Decision struct {
 	Remarks string
 	Name    string
 	Charge  *Money
-	Faults  CallbackFaults
+	// Paid is what the customer pays instead of the amount (paid_amount).
+	Paid   *PaidSpec
+	Faults CallbackFaults
 	// ReverseAfter schedules a reversal that long after the order settles.
 	ReverseAfter time.Duration
 	// Fault is done to the request itself; Maintenance opens a maintenance window.
@@ -115,7 +117,7 @@ func Plan(o *Order, d Decision, def Defaults, now time.Time) {
 		source = "default"
 	}
 	o.SettleAt = now.Add(delay)
-	o.SettleOutcome = &Outcome{Kind: outcome, Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Source: source}
+	o.SettleOutcome = &Outcome{Kind: outcome, Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Paid: d.Paid, Source: source}
 }
 
 // PayoutReserve is what an accepted withdrawal holds back: the amount and the fee it
@@ -181,7 +183,11 @@ func settleDeposit(o *Order, c Currency, out Outcome, payer string) {
 	if o.PayerName == "" {
 		o.PayerName = payer
 	}
-	o.Charge = o.Amount.Percent(c.DepositChargePercent)
+	if out.Paid != nil {
+		o.PaidAmount = out.Paid.Of(o.Amount)
+	}
+	// The charge is taken from what was paid (README, guessed behaviours).
+	o.Charge = o.SettledAmount().Percent(c.DepositChargePercent)
 }
 
 func settleWithdrawal(o *Order, c Currency, out Outcome) {
@@ -225,7 +231,7 @@ type Movement struct {
 func SettlementMovement(o Order) (Movement, bool) {
 	switch {
 	case o.Kind == KindDeposit && o.Status == StatusCompleted:
-		return Movement{Available: o.Amount - o.Charge, Reason: ReasonDepositCredit}, true
+		return Movement{Available: o.SettledAmount() - o.Charge, Reason: ReasonDepositCredit}, true
 	case o.Kind == KindWithdrawal && o.Status == StatusCompleted:
 		return Movement{Available: o.Reserved - (o.Amount + o.Charge), Reserved: -o.Reserved, Reason: ReasonPayoutComplete}, true
 	case o.Kind == KindWithdrawal && (o.Status == StatusFail || o.Status == StatusRejected):
@@ -323,8 +329,8 @@ func Reverse(o Order, c Currency, payer string, now time.Time) (Order, Movement,
 	mv := Movement{Reason: ReasonReversal}
 	switch {
 	case o.Kind == KindDeposit && o.Status == StatusCompleted:
-		mv.Available = -(o.Amount - o.Charge)
-		o.Status, o.Charge, o.PayerName = StatusFail, 0, ""
+		mv.Available = -(o.SettledAmount() - o.Charge)
+		o.Status, o.Charge, o.PayerName, o.PaidAmount = StatusFail, 0, "", 0
 	case o.Kind == KindDeposit:
 		o.Status, o.Charge = StatusCompleted, o.Amount.Percent(c.DepositChargePercent)
 		if o.PayerName = o.CustomerHolderName; o.PayerName == "" {

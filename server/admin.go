@@ -213,6 +213,9 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			}
 			out.Charge = &ch
 		}
+		if out.Paid, err = paidField(f.Get("paid_amount"), kind, out.Kind); err != nil {
+			return err
+		}
 		o, err := s.settle(kind, m.Username, id, out)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -226,6 +229,26 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		}
 		return s.writeOrderView(c, o)
 	}
+}
+
+// paidField reads the paid_amount of a settlement (the admin API's, the checkout
+// page's): nil when empty; a 400 when it is no amount or percentage, or the order is
+// not a deposit being completed.
+func paidField(v string, kind gateway.Kind, out gateway.OutcomeKind) (*gateway.PaidSpec, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if kind != gateway.KindDeposit || out != gateway.OutcomeCompleted {
+		return nil, fail(http.StatusBadRequest, "paid_amount applies to a deposit being completed")
+	}
+	if err := gateway.CheckField("paid_amount", v); err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
+	}
+	p, err := gateway.ParsePaid(v)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
+	}
+	return &p, nil
 }
 
 // handleAdminReverse gives a settled order its other final status with a second

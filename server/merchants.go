@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"slices"
@@ -126,7 +127,35 @@ type currencyRequest struct {
 	DepositChargePercent *gateway.Money `json:"deposit_charge_percent"`
 	PayoutFee            *gateway.Money `json:"payout_fee"`
 	StartBalance         *gateway.Money `json:"start_balance"`
+	// Banks replace the configured bank list of the currency for this merchant.
+	Banks []bankRequest `json:"banks"`
 }
+
+// bankRequest is one bank of a POST's currency: {id, name} (bank_name is read too,
+// as the bank lists write it).
+type bankRequest struct {
+	ID       json.RawMessage `json:"id"`
+	Name     string          `json:"name"`
+	BankName string          `json:"bank_name"`
+}
+
+// bank is the request's bank of currency code; ids may be JSON strings or numbers
+// (800), kept as the digits written.
+func (b bankRequest) bank(code string) gateway.Bank {
+	id := strings.TrimSpace(string(b.ID))
+	var str string
+	if json.Unmarshal(b.ID, &str) == nil {
+		id = str
+	}
+	name := b.Name
+	if name == "" {
+		name = b.BankName
+	}
+	return gateway.Bank{Currency: code, ID: id, Name: name}
+}
+
+// maxRequestCurrencies bounds a POST's currencies.
+const maxRequestCurrencies = 64
 
 func (r *currencyRequest) UnmarshalJSON(b []byte) error {
 	var code string
@@ -214,14 +243,25 @@ func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error)
 	if len(req.Currencies) == 0 {
 		m.Currencies = slices.Clone(s.cfg.Merchants[0].Currencies)
 	}
+	if len(req.Currencies) > maxRequestCurrencies {
+		return m, fail(http.StatusBadRequest, fmt.Sprintf("a merchant has at most %d currencies", maxRequestCurrencies))
+	}
 	for _, r := range req.Currencies {
-		code := strings.ToUpper(r.Code)
+		code := r.Code
 		if code == "" {
-			code = strings.ToUpper(r.CodeAlias)
+			code = r.CodeAlias
 		}
+		code = strings.ToUpper(code)
 		cur, ok := defaults[code]
 		if !ok {
-			return m, fail(http.StatusBadRequest, "currency "+code+" is not one the sandbox is configured for (its bank lists and limits come from the config file)")
+			// A currency the config does not have (USDT, BDT: SPEC §7): its limits
+			// must be given; charge, fee and opening balance default as the
+			// vendor's (3 %, 5, 1,000,000).
+			if r.Min == nil || r.Max == nil {
+				return m, fail(http.StatusBadRequest, fmt.Sprintf("currency %.16q is not in the config file: give its min and max (and banks: [{id, name}] for payouts), e.g. {\"code\":\"USDT\",\"min\":10,\"max\":5000}", code))
+			}
+			cur = gateway.Currency{Code: code, DepositChargePercent: gateway.MustMoney("3"), PayoutFee: gateway.MustMoney("5"),
+				StartBalance: gateway.MustMoney("1000000")}
 		}
 		for _, set := range []struct {
 			v   *gateway.Money
@@ -229,6 +269,15 @@ func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error)
 		}{{r.Min, &cur.Min}, {r.Max, &cur.Max}, {r.DepositChargePercent, &cur.DepositChargePercent}, {r.PayoutFee, &cur.PayoutFee}, {r.StartBalance, &cur.StartBalance}} {
 			if set.v != nil {
 				*set.dst = *set.v
+			}
+		}
+		if r.Banks != nil {
+			if len(r.Banks) > config.MaxBanks {
+				return m, fail(http.StatusBadRequest, fmt.Sprintf("currency %s lists %d banks; at most %d", code, len(r.Banks), config.MaxBanks))
+			}
+			cur.Banks = make([]gateway.Bank, len(r.Banks))
+			for i, b := range r.Banks {
+				cur.Banks[i] = b.bank(code)
 			}
 		}
 		m.Currencies = append(m.Currencies, cur)
