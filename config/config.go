@@ -373,6 +373,18 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	if m.Username == "" {
 		return fieldErr(at+".username", "is required")
 	}
+	// A merchant's names and keys are the vendor fields' values: the same limits and
+	// encoding (gateway.CheckField), so every merchant can be named in a request.
+	for field, v := range map[string]string{"username": m.Username, "api_key": m.APIKey, "secret_key": m.SecretKey} {
+		if err := gateway.CheckField(field, v); err != nil {
+			return fieldErr(at+"."+field, "%s", err)
+		}
+	}
+	for j, a := range m.Aliases {
+		if err := gateway.CheckField("username", a); err != nil || a == "" {
+			return fieldErr(fmt.Sprintf("%s.aliases[%d]", at, j), "an alias is a username: 1 to %d bytes of UTF-8 without control characters", gateway.MaxFieldBytes("username"))
+		}
+	}
 	for _, n := range append([]string{m.Username}, m.Aliases...) {
 		if names[n] {
 			return fieldErr(at+".username", "%q names two merchants", n)

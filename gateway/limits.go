@@ -25,9 +25,10 @@ var fieldLimitTable = []FieldLimit{
 	{"id", 128},            // the order id of check_status / check_withdraw_status
 	{"username", 255},      // a merchant, or the customer's name at the merchant
 	{"api_key", 128},       // the vendor's example key has 20 characters
+	{"secret_key", 128},    // a merchant's third credential (the sandbox makes 32 characters)
 	{"auth", 64},           // the sandbox issues 20 characters
 	{"amount", 32},         // 15 digits, a point and four decimals, with room to spare
-	{"currency", 8},        // three letters
+	{"currency", 8},        // three to five letters or digits (MYR, USDT)
 	{"email", 254},         // the longest address SMTP can carry (RFC 5321)
 	{"phone_number", 32},   // E.164 is at most 15 digits
 	{"mode", 16},           // DIGI, MAXIS, CELCOM

@@ -41,6 +41,8 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/merchants", s.handleAdminMerchants)
 	g.POST("/merchants", s.handleAddMerchant)
 	g.DELETE("/merchants/:username", s.handleDeleteMerchant)
+	g.PATCH("/merchants/:username", s.handlePatchMerchant)
+	g.GET("/dialects", s.handleDialects)
 	g.GET("/scenarios", s.handleAdminScenarios)
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
 	g.POST("/reset", s.handleAdminReset)

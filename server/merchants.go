@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"slices"
@@ -54,6 +55,7 @@ func (s *Server) indexMerchant(m *gateway.Merchant, runtime bool) {
 	if runtime {
 		s.runtime = append(s.runtime, m.Username)
 	}
+	s.namesVersion.Add(1)
 }
 
 // eachMerchant calls fn with every merchant, configured ones first in the file's
@@ -95,6 +97,7 @@ func (s *Server) unindexMerchant(m *gateway.Merchant) {
 		delete(s.byName, a)
 	}
 	s.runtime = slices.DeleteFunc(s.runtime, func(n string) bool { return n == m.Username })
+	s.namesVersion.Add(1)
 }
 
 // loadRuntimeMerchants indexes the run-time merchants a previous run stored.
@@ -347,12 +350,180 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 // handleAdminMerchants is GET /sandbox/api/merchants: configured merchants first, in
 // the file's order, then run-time ones, oldest first. Keys are listed only behind
 // --admin-token: without one, anybody who can reach the port can list.
+//
+// With ?offset= or ?limit= it answers one page (limit 50 by default, at most 500) and
+// the total: the dashboard reads a page, not the whole list, on every merchant change.
+// ?names=1 answers only the usernames and the currency codes, for the filters, with
+// names_version, which changes when a merchant is made or deleted (not edited).
 func (s *Server) handleAdminMerchants(c echo.Context) error {
+	paged := c.QueryParam("offset") != "" || c.QueryParam("limit") != ""
+	offset, limit, err := paging(c)
+	if err != nil {
+		return err
+	}
+	if c.QueryParam("names") != "" {
+		names, codes := []string{}, map[string]bool{}
+		s.eachMerchant(func(m *gateway.Merchant, _ bool) {
+			names = append(names, m.Username)
+			for _, cur := range m.Currencies {
+				codes[cur.Code] = true
+			}
+		})
+		currencies := slices.Sorted(maps.Keys(codes))
+		return c.JSON(http.StatusOK, map[string]any{"names": names, "currencies": currencies, "names_version": s.namesVersion.Load()})
+	}
 	out := []merchantView{}
+	i := 0
 	s.eachMerchant(func(m *gateway.Merchant, runtime bool) {
-		out = append(out, s.viewOf(m, runtime, s.adminToken != ""))
+		if !paged || (i >= offset && i < offset+limit) {
+			out = append(out, s.viewOf(m, runtime, s.adminToken != ""))
+		}
+		i++
 	})
-	return c.JSON(http.StatusOK, map[string]any{"merchants": out})
+	return c.JSON(http.StatusOK, map[string]any{"merchants": out, "total": i, "offset": offset, "names_version": s.namesVersion.Load()})
+}
+
+// merchantPatch is a parsed PATCH /sandbox/api/merchants/{name}: nil fields are left
+// as they are.
+type merchantPatch struct {
+	CallbackURL *string `json:"callback_url"`
+	// Dialect sets switches; a value "" (or null) removes the merchant's own value,
+	// so the profile's applies again.
+	Dialect map[string]string `json:"dialect"`
+}
+
+func parseMerchantPatch(c echo.Context) (merchantPatch, error) {
+	var p merchantPatch
+	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	if ct == echo.MIMEApplicationJSON {
+		body, err := readBody(c)
+		if err != nil {
+			return p, err
+		}
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &p); err != nil {
+				return p, fail(http.StatusBadRequest, "the body must be a JSON object {callback_url, dialect}: "+err.Error())
+			}
+		}
+		return p, nil
+	}
+	f, err := adminFields(c)
+	if err != nil {
+		return p, err
+	}
+	if _, ok := f["callback_url"]; ok {
+		u := f.Get("callback_url")
+		p.CallbackURL = &u
+	}
+	p.Dialect = formDialect(f)
+	return p, nil
+}
+
+// handlePatchMerchant is PATCH /sandbox/api/merchants/{username}: a merchant's callback
+// URL and dialect switches, configured merchants included. The change is stored with
+// the state and applied again at every start, over the config file; it goes with a
+// deleted run-time merchant. Callbacks stored before it keep their URL and body;
+// POST …/callback/resend sends one again as the merchant is now.
+func (s *Server) handlePatchMerchant(c echo.Context) error {
+	p, err := parseMerchantPatch(c)
+	if err != nil {
+		return err
+	}
+	if p.CallbackURL == nil && p.Dialect == nil {
+		return fail(http.StatusBadRequest, "nothing to change: send callback_url and/or dialect")
+	}
+	if len(p.Dialect) > 2*len(gateway.Switches()) {
+		return fail(http.StatusBadRequest, fmt.Sprintf("dialect names at most %d switches", len(gateway.Switches())))
+	}
+	name := c.Param("username")
+	s.adminMu.Lock()
+	defer s.adminMu.Unlock()
+	s.mu.RLock()
+	m := s.byName[name]
+	runtime := m != nil && slices.Contains(s.runtime, m.Username)
+	s.mu.RUnlock()
+	if m == nil {
+		return fail(http.StatusNotFound, "unknown merchant "+cut(name, 200))
+	}
+	nm := *m
+	if p.CallbackURL != nil {
+		if err := gateway.CheckCallbackURL(*p.CallbackURL); err != nil {
+			return fail(http.StatusBadRequest, "callback_url: "+err.Error())
+		}
+		nm.CallbackURL = *p.CallbackURL
+	}
+	if p.Dialect != nil {
+		d := maps.Clone(m.DialectOverrides)
+		if d == nil {
+			d = map[string]string{}
+		}
+		for k, v := range p.Dialect {
+			if v == "" {
+				delete(d, k)
+			} else {
+				d[k] = v
+			}
+		}
+		if err := gateway.CheckDialect(d); err != nil {
+			return fail(http.StatusBadRequest, err.Error())
+		}
+		if len(d) == 0 {
+			d = nil
+		}
+		nm.DialectOverrides = d
+	}
+	switch err := s.store.PutMerchantEdit(nm.Username, store.MerchantEdit{CallbackURL: nm.CallbackURL, Dialect: nm.DialectOverrides}); {
+	case errors.Is(err, store.ErrMerchantGone):
+		return fail(http.StatusNotFound, "unknown merchant "+cut(name, 200))
+	case err != nil:
+		return err
+	}
+	// Requests in flight keep the merchant they found: it is replaced, not changed.
+	s.mu.Lock()
+	s.replaceMerchant(&nm)
+	s.mu.Unlock()
+	s.events.publish("merchant")
+	s.log.Info("merchant changed", "merchant", nm.Username, "callback_url", nm.CallbackURL, "dialect", nm.DialectOverrides)
+	return c.JSON(http.StatusOK, s.viewOf(&nm, runtime, s.adminToken != ""))
+}
+
+// replaceMerchant puts m in place of the merchant of its username; callers hold mu
+// (or run before the server serves).
+func (s *Server) replaceMerchant(m *gateway.Merchant) {
+	s.merchants[m.Username] = m
+	s.byName[m.Username] = m
+	for _, a := range m.Aliases {
+		s.byName[a] = m
+	}
+}
+
+// applyMerchantEdits applies the edits a previous run stored (PATCH) to the merchants
+// loaded from the config file and the store.
+func (s *Server) applyMerchantEdits() error {
+	edits, err := s.store.MerchantEdits()
+	if err != nil {
+		return err
+	}
+	for name, e := range edits {
+		m := s.merchants[name]
+		if m == nil {
+			continue // a configured merchant no longer in the config file
+		}
+		nm := *m
+		nm.CallbackURL, nm.DialectOverrides = e.CallbackURL, e.Dialect
+		if err := gateway.CheckDialect(nm.DialectOverrides); err != nil {
+			s.log.Warn("stored merchant edit ignored", "merchant", name, "err", err)
+			continue
+		}
+		s.replaceMerchant(&nm)
+	}
+	return nil
+}
+
+// handleDialects is GET /sandbox/api/dialects: the switch table and the profile in
+// force, for the dashboard's editor and for anyone writing a merchant's dialect.
+func (s *Server) handleDialects(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"profile": s.cfg.Profile, "switches": gateway.Switches()})
 }
 
 // handleDeleteMerchant is DELETE /sandbox/api/merchants/{username}: a run-time

@@ -67,8 +67,11 @@ type Server struct {
 	merchants map[string]*gateway.Merchant
 	byName    map[string]*gateway.Merchant // username and aliases
 	runtime   []string                     // run-time merchants, oldest first
-	rules     []scenarios.Rule
-	faker     *rand.Rand
+	// namesVersion changes when a merchant is made or deleted: the dashboard reloads
+	// its merchant filters only then.
+	namesVersion atomic.Uint64
+	rules        []scenarios.Rule
+	faker        *rand.Rand
 	// banks are the configured lists per currency (config banks:); a merchant's own
 	// banks for a currency replace them for it (merchantBanks).
 	banks map[string][]gateway.Bank
@@ -122,6 +125,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if err := o.Store.EnsureBalances(append(opening, more...)); err != nil {
+		return nil, err
+	}
+	if err := s.applyMerchantEdits(); err != nil {
 		return nil, err
 	}
 	s.setRules(o.Config.Scenarios)
