@@ -183,20 +183,29 @@ type merchantRequest struct {
 	Dialect map[string]string `json:"dialect"`
 }
 
+// readJSONBody decodes a JSON request body into v (an empty body leaves v alone) and
+// reports true; false when the request is not JSON (a form, read by the caller).
+func readJSONBody(c echo.Context, v any, what string) (bool, error) {
+	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
+	if ct != echo.MIMEApplicationJSON {
+		return false, nil
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return true, err
+	}
+	if len(body) > 0 {
+		if err := json.Unmarshal(body, v); err != nil {
+			return true, fail(http.StatusBadRequest, "the body must be "+what+": "+err.Error())
+		}
+	}
+	return true, nil
+}
+
 func parseMerchantRequest(c echo.Context) (merchantRequest, error) {
 	var req merchantRequest
-	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
-	if ct == echo.MIMEApplicationJSON {
-		body, err := readBody(c)
-		if err != nil {
-			return req, err
-		}
-		if len(body) > 0 {
-			if err := json.Unmarshal(body, &req); err != nil {
-				return req, fail(http.StatusBadRequest, "the body must be a JSON merchant: "+err.Error())
-			}
-		}
-		return req, nil
+	if isJSON, err := readJSONBody(c, &req, "a JSON merchant"); isJSON || err != nil {
+		return req, err
 	}
 	f, err := adminFields(c)
 	if err != nil {
@@ -394,18 +403,8 @@ type merchantPatch struct {
 
 func parseMerchantPatch(c echo.Context) (merchantPatch, error) {
 	var p merchantPatch
-	ct, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
-	if ct == echo.MIMEApplicationJSON {
-		body, err := readBody(c)
-		if err != nil {
-			return p, err
-		}
-		if len(body) > 0 {
-			if err := json.Unmarshal(body, &p); err != nil {
-				return p, fail(http.StatusBadRequest, "the body must be a JSON object {callback_url, dialect}: "+err.Error())
-			}
-		}
-		return p, nil
+	if isJSON, err := readJSONBody(c, &p, "a JSON object {callback_url, dialect}"); isJSON || err != nil {
+		return p, err
 	}
 	f, err := adminFields(c)
 	if err != nil {
