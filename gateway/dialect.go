@@ -275,6 +275,16 @@ const maxPaymentType = 32
 // SPEC §7): it keys its per-channel secrets by them.
 var liveWords = map[string]string{PaymentTypeBank: "Online Banking", PaymentTypeDuitNow: "QR", PaymentTypeEwallet: "EWallet"}
 
+// LiveWord reports whether w is one of the channels' newest live words.
+func LiveWord(w string) bool {
+	for _, v := range liveWords {
+		if v == w {
+			return true
+		}
+	}
+	return false
+}
+
 // ValidPaymentType reports whether t can be a merchant's payment_type: a channel
 // name, or any word of 1–32 bytes, valid UTF-8 without control characters.
 func ValidPaymentType(t string) bool {

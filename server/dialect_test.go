@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/goccy/go-yaml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -284,4 +285,30 @@ func TestMerchantDialectAPI(t *testing.T) {
 	code, b := e.PostForm(t, "/sandbox/api/merchants", map[string]string{"username": "d2", "dialect.pending_status": "status_false"})
 	require.Equal(t, http.StatusCreated, code, "%s", b)
 	assert.Contains(t, string(b), `"pending_status":"status_false"`)
+}
+
+// TestCaptureLearnsTheDialect: a team captures one real callback of its member and
+// gets its dialect as a config snippet. The "real" gateway here is a sandbox merchant
+// in the observed dialect with json= bodies, whose callback URL is the capture.
+func TestCaptureLearnsTheDialect(t *testing.T) {
+	e := MustOpenEnv(t)
+	a := e.mustMerchant(t, `{"username":"member","payment_type":"duitnow","callback_url":"`+e.URL+`/sandbox/capture/member",`+
+		`"dialect":{"callback_amount":"string","callback_username":"on","payment_type":"live","callback_body":"form"}}`)
+	require.Equal(t, true, e.post(t, "multipart", pathGenerateOrders, map[string]string{"username": "c", "auth": e.authAs(t, "multipart", a),
+		"amount": "100", "currency": "MYR", "orderid": "CAP-D1", "email": "a@b.co", "phone_number": "1"})["status"])
+	e.mustSettle(t, gateway.KindDeposit, "CAP-D1", map[string]string{"outcome": "completed", "merchant": "member"})
+	var caps []captureJSON
+	require.Eventually(t, func() bool { _, caps = listCaptures(t, e, "name=member"); return len(caps) == 1 }, 5*time.Second, 10*time.Millisecond)
+	c := caps[0]
+	assert.True(t, c.OK, "%+v", c.Findings)
+	assert.Equal(t, "member", c.Merchant)
+	assert.Equal(t, map[string]string{"callback_body": "form", "callback_amount": "string", "callback_username": "on", "payment_type": "live"}, c.Dialect)
+	assert.Equal(t, "dialect:\n  payment_type: live\n  callback_username: on\n  callback_amount: string\n  callback_body: form\n", c.DialectSnippet)
+	assert.Contains(t, c.finding("dialect.callback_amount"), "amount is a string: set callback_amount: string")
+	// The snippet, pasted as the merchant's dialect, is accepted and gives that dialect.
+	var parsed struct {
+		Dialect map[string]string `yaml:"dialect"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(c.DialectSnippet), &parsed))
+	assert.NoError(t, gateway.CheckDialect(parsed.Dialect))
 }
