@@ -91,6 +91,9 @@ type MerchantConfig struct {
 	// PaymentType is the account's channel (bank, duitnow, ewallet): live merchants
 	// run one account per channel; observed-profile callbacks name it.
 	PaymentType string `yaml:"payment_type"`
+	// Profile, when set, is this merchant's own profile (document or observed): its
+	// dialect starts from that preset instead of the sandbox's profile.
+	Profile gateway.Profile `yaml:"profile"`
 	// Dialect overrides the profile's value of dialect switches for this merchant
 	// (gateway.Switches: callback_amount: string, pending_status: status_false…).
 	Dialect map[string]string `yaml:"dialect"`
@@ -400,6 +403,11 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	if err := gateway.CheckDialect(m.Dialect); err != nil {
 		return fieldErr(at+".dialect", "%s", err)
 	}
+	if m.Profile != "" {
+		if _, err := gateway.ParseProfile(string(m.Profile)); err != nil {
+			return fieldErr(at+".profile", "%s", err)
+		}
+	}
 	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
 		return fieldErr(at+".callback_url", "%s", err)
 	}
@@ -499,7 +507,7 @@ func (c *Config) MerchantList() []gateway.Merchant {
 	for i, m := range c.Merchants {
 		out[i] = gateway.Merchant{Username: m.Username, Aliases: m.Aliases, APIKey: m.APIKey,
 			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: slices.Clone(m.Currencies),
-			PaymentType: m.PaymentType, DialectOverrides: maps.Clone(m.Dialect)}
+			PaymentType: m.PaymentType, Profile: m.Profile, DialectOverrides: maps.Clone(m.Dialect)}
 		for j := range out[i].Currencies {
 			out[i].Currencies[j].Banks = withCurrency(m.Currencies[j].Code, m.Currencies[j].Banks)
 		}

@@ -189,8 +189,12 @@ func ResolveDialect(p Profile, overrides map[string]string, paymentType string) 
 	return d
 }
 
-// Dialect is the merchant's effective dialect under profile p.
+// Dialect is the merchant's effective dialect under the sandbox's profile p: from the
+// merchant's own profile when it has one.
 func (m *Merchant) Dialect(p Profile) Dialect {
+	if m.Profile != "" {
+		p = m.Profile
+	}
 	return ResolveDialect(p, m.DialectOverrides, m.PaymentType)
 }
 

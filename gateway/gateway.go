@@ -76,6 +76,10 @@ type Merchant struct {
 	// live merchants run one account per channel, and under the observed profile the
 	// callbacks carry it (SPEC §5).
 	PaymentType string `json:"payment_type,omitempty"`
+	// Profile, when set, is the merchant's own profile (document or observed), whose
+	// preset its dialect starts from instead of the sandbox's: one sandbox serves
+	// integrations of several members of the family.
+	Profile Profile `json:"profile,omitempty"`
 	// DialectOverrides are the merchant's own values of dialect switches (Switches),
 	// over its profile's preset.
 	DialectOverrides map[string]string `json:"dialect,omitempty"`

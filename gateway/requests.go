@@ -130,6 +130,15 @@ func depositChannel(f Form, o *Order, banks BankFinder, d Dialect) error {
 			return Refuse(MsgBankIDInvalid)
 		}
 		o.BankID, o.BankName = b.ID, b.Name
+		return nil
+	}
+	// Elsewhere bank_id is not the document's, yet members send it (FPay BDT 800,
+	// SPEC §7): a bank of the currency's list is stored and shown, any other value
+	// ignored as an unknown field is.
+	if id := f.Get("bank_id"); id != "" && CheckField("bank_id", id) == nil {
+		if b, ok := banks(o.Currency, id); ok {
+			o.BankID, o.BankName = b.ID, b.Name
+		}
 	}
 	return nil
 }

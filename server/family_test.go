@@ -119,6 +119,7 @@ func TestFamilyBDTBank800(t *testing.T) {
 		}
 		m := e.deposit(t, enc, a, map[string]string{"amount": "500", "currency": "BDT", "orderid": "BDT-D", "bank_id": "800", "bank_code": "800"})
 		require.Equal(t, true, m["status"], "%v", m)
+		assert.Contains(t, checkoutPage(t, e, m["p_url"].(string)), "bKash (800)", "the bank the deposit named")
 		tok := e.authAs(t, enc, a)
 		w := e.post(t, enc, pathWithdrawOrders, map[string]string{"auth": tok, "amount": "500", "currency": "BDT", "orderid": "BDT-W",
 			"bank_id": "800", "bank_code": "800", "holder_name": "Rahim", "account_no": "4000000001"})

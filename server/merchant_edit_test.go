@@ -197,3 +197,29 @@ func TestCustomerNamesNeverCrossMerchants(t *testing.T) {
 		})
 	}
 }
+
+// TestMerchantProfile: a merchant's own profile gives it that preset, whatever the
+// sandbox's; PATCH changes it and "" goes back to the sandbox's.
+func TestMerchantProfile(t *testing.T) {
+	rc := newRecorder(t, nil)
+	e := MustOpenEnv(t)
+	a := e.mustMerchant(t, `{"username":"obs","profile":"observed","callback_url":"`+rc.URL+`"}`)
+	for _, enc := range encodings {
+		id := "MP-" + enc
+		m := e.post(t, enc, pathGenerateOrders, map[string]string{"username": "obs", "auth": e.authAs(t, enc, a), "amount": "100",
+			"currency": "MYR", "orderid": id})
+		require.Equal(t, true, m["status"], "observed: no email or phone needed: %v", m)
+		e.mustSettle(t, gateway.KindDeposit, id, map[string]string{"outcome": "completed", "merchant": "obs"})
+		cb := merchantSide(t, rc.wait(t, 1, 5*time.Second)[0], bySecret(a.SecretKey))
+		assert.Equal(t, "obs", cb["username"])
+		assert.Equal(t, "100.0000", cb["amount"])
+		assert.Equal(t, "Online Banking", cb["payment_type"])
+	}
+	code, b := patch(t, e.URL+"/sandbox/api/merchants/obs", `{"profile":""}`)
+	require.Equal(t, http.StatusOK, code, b)
+	assert.Contains(t, b, `"callback_amount":"number"`)
+	code, b = patch(t, e.URL+"/sandbox/api/merchants/obs", `{"profile":"live"}`)
+	assert.Equal(t, http.StatusBadRequest, code, b)
+	code, raw := postJSON(t, e.URL+"/sandbox/api/merchants", `{"profile":"nope"}`)
+	assert.Equal(t, http.StatusBadRequest, code, "%s", raw)
+}

@@ -179,8 +179,9 @@ type merchantRequest struct {
 	PaymentType string            `json:"payment_type"`
 	Currencies  []currencyRequest `json:"currencies"`
 	// Dialect sets the merchant's own values of dialect switches; form requests send
-	// them as dialect.<switch>=<value>.
+	// them as dialect.<switch>=<value>. Profile is the preset they start from.
 	Dialect map[string]string `json:"dialect"`
+	Profile string            `json:"profile"`
 }
 
 // readJSONBody decodes a JSON request body into v (an empty body leaves v alone) and
@@ -212,7 +213,7 @@ func parseMerchantRequest(c echo.Context) (merchantRequest, error) {
 		return req, err
 	}
 	req = merchantRequest{Username: f.Get("username"), APIKey: f.Get("api_key"), SecretKey: f.Get("secret_key"),
-		CallbackURL: f.Get("callback_url"), PaymentType: f.Get("payment_type"), Dialect: formDialect(f)}
+		CallbackURL: f.Get("callback_url"), PaymentType: f.Get("payment_type"), Dialect: formDialect(f), Profile: f.Get("profile")}
 	for _, v := range append(f["currencies"], f["currency"]...) {
 		for _, code := range strings.Split(v, ",") {
 			if code = strings.TrimSpace(code); code != "" {
@@ -241,7 +242,7 @@ func formDialect(f map[string][]string) map[string]string {
 // are given, the first configured merchant's currencies where none are named.
 func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error) {
 	m := config.MerchantConfig{Username: req.Username, APIKey: req.APIKey, SecretKey: req.SecretKey,
-		CallbackURL: req.CallbackURL, PaymentType: req.PaymentType, Dialect: req.Dialect}
+		CallbackURL: req.CallbackURL, PaymentType: req.PaymentType, Dialect: req.Dialect, Profile: gateway.Profile(req.Profile)}
 	if m.Username == "" {
 		m.Username = "m-" + strings.ToLower(randomString(10))
 	}
@@ -341,7 +342,7 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 		return fail(http.StatusBadRequest, err.Error())
 	}
 	m := gateway.Merchant{Username: mc.Username, APIKey: mc.APIKey, SecretKey: mc.SecretKey,
-		CallbackURL: mc.CallbackURL, Currencies: mc.Currencies, PaymentType: mc.PaymentType, DialectOverrides: mc.Dialect}
+		CallbackURL: mc.CallbackURL, Currencies: mc.Currencies, PaymentType: mc.PaymentType, Profile: mc.Profile, DialectOverrides: mc.Dialect}
 	switch err := s.store.PutMerchant(m); {
 	case errors.Is(err, store.ErrMerchantExists):
 		return fail(http.StatusConflict, "merchant "+mc.Username+" exists")
@@ -396,6 +397,8 @@ func (s *Server) handleAdminMerchants(c echo.Context) error {
 // as they are.
 type merchantPatch struct {
 	CallbackURL *string `json:"callback_url"`
+	// Profile is the merchant's own profile; "" goes back to the sandbox's.
+	Profile *string `json:"profile"`
 	// Dialect sets switches; a value "" (or null) removes the merchant's own value,
 	// so the profile's applies again.
 	Dialect map[string]string `json:"dialect"`
@@ -414,6 +417,10 @@ func parseMerchantPatch(c echo.Context) (merchantPatch, error) {
 		u := f.Get("callback_url")
 		p.CallbackURL = &u
 	}
+	if _, ok := f["profile"]; ok {
+		pr := f.Get("profile")
+		p.Profile = &pr
+	}
 	p.Dialect = formDialect(f)
 	return p, nil
 }
@@ -428,8 +435,11 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p.CallbackURL == nil && p.Dialect == nil {
-		return fail(http.StatusBadRequest, "nothing to change: send callback_url and/or dialect")
+	if p.CallbackURL == nil && p.Dialect == nil && p.Profile == nil {
+		return fail(http.StatusBadRequest, "nothing to change: send callback_url, profile and/or dialect")
+	}
+	if p.Profile != nil && len(*p.Profile) > 16 {
+		return fail(http.StatusBadRequest, "profile must be document or observed")
 	}
 	if len(p.Dialect) > 2*len(gateway.Switches()) {
 		return fail(http.StatusBadRequest, fmt.Sprintf("dialect names at most %d switches", len(gateway.Switches())))
@@ -451,6 +461,14 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 		}
 		nm.CallbackURL = *p.CallbackURL
 	}
+	if p.Profile != nil {
+		if *p.Profile != "" {
+			if _, err := gateway.ParseProfile(*p.Profile); err != nil {
+				return fail(http.StatusBadRequest, "profile: "+err.Error())
+			}
+		}
+		nm.Profile = gateway.Profile(*p.Profile)
+	}
 	if p.Dialect != nil {
 		d := maps.Clone(m.DialectOverrides)
 		if d == nil {
@@ -471,7 +489,7 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 		}
 		nm.DialectOverrides = d
 	}
-	switch err := s.store.PutMerchantEdit(nm.Username, store.MerchantEdit{CallbackURL: nm.CallbackURL, Dialect: nm.DialectOverrides}); {
+	switch err := s.store.PutMerchantEdit(nm.Username, store.MerchantEdit{CallbackURL: nm.CallbackURL, Profile: string(nm.Profile), Dialect: nm.DialectOverrides}); {
 	case errors.Is(err, store.ErrMerchantGone):
 		return fail(http.StatusNotFound, "unknown merchant "+cut(name, 200))
 	case err != nil:
@@ -509,7 +527,7 @@ func (s *Server) applyMerchantEdits() error {
 			continue // a configured merchant no longer in the config file
 		}
 		nm := *m
-		nm.CallbackURL, nm.DialectOverrides = e.CallbackURL, e.Dialect
+		nm.CallbackURL, nm.Profile, nm.DialectOverrides = e.CallbackURL, gateway.Profile(e.Profile), e.Dialect
 		if err := gateway.CheckDialect(nm.DialectOverrides); err != nil {
 			s.log.Warn("stored merchant edit ignored", "merchant", name, "err", err)
 			continue

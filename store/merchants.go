@@ -145,10 +145,11 @@ func (s *Store) DeleteMerchant(username string) error {
 // full resets, as the merchants do, and go with a deleted run-time merchant.
 var bucketEdits = []byte("merchant_edits")
 
-// MerchantEdit is a merchant's editable settings after a PATCH: its callback URL and
-// its own dialect switches, which replace the configured ones at every start.
+// MerchantEdit is a merchant's editable settings after a PATCH: its callback URL, its
+// own profile and dialect switches, which replace the configured ones at every start.
 type MerchantEdit struct {
 	CallbackURL string            `json:"callback_url"`
+	Profile     string            `json:"profile,omitempty"`
 	Dialect     map[string]string `json:"dialect"`
 }
 

@@ -78,6 +78,7 @@ let merchantsSig = null; // the page shown: polling must not rebuild an open sel
 let merchantsOffset = 0;
 let namesVersion = null;
 let switches = null; // GET /dialects: the switch table, for the dialect cells and editor
+let sandboxProfile = '';
 const editing = new Set(); // merchants whose edit row is open
 
 // force redraws even while an edit row has the focus (its own Save and Cancel).
@@ -85,6 +86,7 @@ export async function loadMerchants(force) {
   if (!switches) {
     const d = await api('GET', '/dialects');
     switches = (d && d.switches) || [];
+    sandboxProfile = (d && d.profile) || 'document';
   }
   const data = await api('GET', '/merchants', { query: { offset: merchantsOffset, limit: MERCHANT_PAGE } });
   const merchants = (data && data.merchants) || [];
@@ -128,6 +130,7 @@ function dialectCell(m, span) {
   const diff = switches.filter((s) => (eff[s.name] || '') !== (s.document || ''));
   const items = diff.map((s) => h('li', { class: own[s.name] !== undefined ? 'own' : null, title: s.what },
     s.name + ': ' + (eff[s.name] || '""')));
+  if (m.profile) items.unshift(h('li', { class: 'own' }, 'profile: ' + m.profile));
   return h('td', { ...span, class: 'mono dialect', dataset: { testid: 'dialect' } },
     items.length ? h('ul', null, ...items) : h('span', { class: 'muted' }, 'document'));
 }
@@ -137,6 +140,9 @@ function dialectCell(m, span) {
 function editRow(m) {
   const own = m.dialect || {};
   const url = h('input', { type: 'url', name: 'callback_url', value: m.callback_url || '', placeholder: 'http://127.0.0.1:9000/callback', size: '40' });
+  const profile = h('select', { name: 'profile' }, h('option', { value: '' }, "the sandbox's (" + sandboxProfile + ')'),
+    h('option', { value: 'document' }, 'document'), h('option', { value: 'observed' }, 'observed'));
+  profile.value = m.profile || '';
   const fields = switches.map((s) => {
     let input;
     if (s.values) {
@@ -151,13 +157,14 @@ function editRow(m) {
   });
   const save = h('button', { type: 'button' }, 'Save');
   const cancel = h('button', { type: 'button', class: 'ghost' }, 'Cancel');
-  const form = h('div', { class: 'edit' }, h('label', null, 'Callback URL ', url), ...fields, h('div', null, save, ' ', cancel));
+  const form = h('div', { class: 'edit' }, h('label', null, 'Callback URL ', url), h('label', null, 'Profile ', profile), ...fields,
+    h('div', null, save, ' ', cancel));
   save.addEventListener('click', async () => {
     const dialect = {};
-    $$('select, input[name]', form).forEach((el) => { if (el.name !== 'callback_url') dialect[el.name] = el.value; });
+    $$('select, input[name]', form).forEach((el) => { if (el.name !== 'callback_url' && el.name !== 'profile') dialect[el.name] = el.value; });
     try {
       await api('PATCH', '/merchants/' + encodeURIComponent(m.username),
-        { body: JSON.stringify({ callback_url: url.value.trim(), dialect }), type: 'application/json' });
+        { body: JSON.stringify({ callback_url: url.value.trim(), profile: profile.value, dialect }), type: 'application/json' });
       editing.delete(m.username);
       merchantsSig = null;
       toast('Saved ' + m.username);
