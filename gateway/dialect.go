@@ -353,7 +353,7 @@ func ChannelLabel(channel string) string {
 	case PaymentTypeBank:
 		return "Online banking"
 	case PaymentTypeDuitNow:
-		return "DuitNow / QR"
+		return "QR"
 	case PaymentTypeEwallet:
 		return "E-wallet"
 	}

@@ -40,3 +40,37 @@ func TestSettlePaidAmount(t *testing.T) {
 	assert.Equal(t, -gateway.MustMoney("242.5"), rmv.Available)
 	assert.Equal(t, gateway.MustMoney("300"), rev.SettledAmount(), "a failed deposit reports the ordered amount")
 }
+
+// FuzzParsePaid: whatever a form sends as paid_amount is refused or read back to an
+// amount of at most four places that the spec writes out again.
+func FuzzParsePaid(f *testing.F) {
+	for _, s := range []string{"250", "90%", "0.0001", "1000%", "1e3", "-1", "%", " 5 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := gateway.ParsePaid(s)
+		if err != nil {
+			return
+		}
+		again, err := gateway.ParsePaid(p.String())
+		require.NoError(t, err, "%q -> %q", s, p.String())
+		assert.Equal(t, p, again)
+		assert.Positive(t, int64(p.Of(gateway.MustMoney("100"))), "a positive amount paid")
+	})
+}
+
+// FuzzCheckDialect: any overrides are accepted or refused with an error, never a panic,
+// and accepted ones resolve to values of the table.
+func FuzzCheckDialect(f *testing.F) {
+	f.Add("callback_amount", "string")
+	f.Add("payout_callback_url", "http://127.0.0.1/cb")
+	f.Add("nope", "\xff")
+	f.Fuzz(func(t *testing.T, k, v string) {
+		o := map[string]string{k: v}
+		if gateway.CheckDialect(o) != nil {
+			return
+		}
+		d := gateway.ResolveDialect(gateway.ProfileDocument, o, "")
+		assert.Equal(t, v, d.Get(gateway.Switch(k)))
+	})
+}

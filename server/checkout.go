@@ -58,7 +58,7 @@ type pageData struct {
 	Outcome string
 	// SettledLine says on the payment page that the order is settled already.
 	SettledLine string
-	// Channel is how the customer pays (Online banking, DuitNow / QR, E-wallet): the
+	// Channel is how the customer pays (Online banking, QR, E-wallet): the
 	// channel of the order's bank_code or pay_method, else the merchant account's.
 	Channel string
 	// QR, for a QR pay_method or bank_code, is a QR code's modules (QRSize by
