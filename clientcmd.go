@@ -34,10 +34,12 @@ func (f *fieldFlag) Set(s string) error {
 // runClient is `vpay88-sandbox client <endpoint|path> --base-url URL --field k=v …`: it
 // posts the fields as the vendor's PHP does and prints the raw answer, status line
 // then body, for QA. Any path is posted as given, so QA can probe what a live gateway
-// answers off the vendor document. Exit status: 0 on any HTTP answer, 2 on usage or
-// network error.
+// answers off the vendor document. Exit status: 0 on a 2xx answer (a vendor refusal,
+// HTTP 200 with "status":false, is an answer too), 1 on any other HTTP status (the
+// answer is printed all the same: a script's `set -e` stops at a 404 or a 502), 2 on
+// a usage or network error.
 func runClient(args []string, stdout, stderr io.Writer) int {
-	a, code, ok := parseClientArgs(args, stderr)
+	a, code, ok := parseClientArgs(args, stdout, stderr)
 	if !ok {
 		return code
 	}
@@ -53,6 +55,10 @@ func runClient(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	printResponse(stdout, resp, a.headers)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		fmt.Fprintf(stderr, "vpay88-sandbox client: %s answered %s\n", a.path, resp.Status)
+		return 1
+	}
 	return 0
 }
 
@@ -68,13 +74,13 @@ type clientArgs struct {
 
 // clientFlags defines the client subcommand's flags on a, with defaults from the
 // VPAY88_CLIENT_ environment variables.
-func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
+func clientFlags(a *clientArgs) (*flag.FlagSet, error) {
 	const p = "CLIENT_" // VPAY88_CLIENT_<NAME>
 	a.fields = &fieldFlag{v: url.Values{}}
 	fs := flag.NewFlagSet("vpay88-sandbox client", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: vpay88-sandbox client <endpoint or path> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or any path, posted as given: /merchant/auth, /merchant/refund, wallet/x)\n\n", strings.Join(endpointNames(), ", "))
+		fmt.Fprintf(fs.Output(), "usage: vpay88-sandbox client <endpoint or path> --base-url URL [--field name=value]...\n\nendpoints: %s\n(or any path, posted as given: /merchant/auth, /merchant/refund, wallet/x)\n\n"+
+			"Prints the status line and the body. Exit status: 0 on a 2xx answer (a refusal with \"status\":false too),\n1 on any other HTTP status, 2 on a usage or network error.\n\n", strings.Join(endpointNames(), ", "))
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&a.baseURL, "base-url", env(p+"BASE_URL", "http://127.0.0.1:8088"), "gateway or sandbox base URL (VPAY88_CLIENT_BASE_URL)")
@@ -91,8 +97,8 @@ func clientFlags(a *clientArgs, stderr io.Writer) (*flag.FlagSet, error) {
 
 // parseClientArgs reads the command line; when it is not ok, code is the exit status
 // (0 for --help) and the reason is already written to stderr.
-func parseClientArgs(args []string, stderr io.Writer) (a clientArgs, code int, ok bool) {
-	fs, err := clientFlags(&a, stderr)
+func parseClientArgs(args []string, stdout, stderr io.Writer) (a clientArgs, code int, ok bool) {
+	fs, err := clientFlags(&a)
 	if err != nil {
 		fmt.Fprintln(stderr, "vpay88-sandbox client:", err)
 		return a, 2, false
@@ -102,24 +108,27 @@ func parseClientArgs(args []string, stderr io.Writer) (a clientArgs, code int, o
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
 	}
-	if err := fs.Parse(args); err != nil {
+	usage := func(msg string) (clientArgs, int, bool) {
+		fmt.Fprintln(stderr, "vpay88-sandbox client:", msg)
+		return a, 2, false
+	}
+	if err := parseFlags(fs, "client", args, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return a, 0, false
 		}
-		return a, 2, false
+		return usage(err.Error())
 	}
 	rest := fs.Args()
 	if name == "" && len(rest) > 0 {
 		// Flags, the endpoint, then more flags: flag parsing stops at the endpoint.
 		name = rest[0]
-		if err := fs.Parse(rest[1:]); err != nil {
-			return a, 2, false
+		if err := parseFlags(fs, "client", rest[1:], stdout); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return a, 0, false
+			}
+			return usage(err.Error())
 		}
 		rest = fs.Args()
-	}
-	usage := func(msg string) (clientArgs, int, bool) {
-		fmt.Fprintln(stderr, "vpay88-sandbox client:", msg)
-		return a, 2, false
 	}
 	if len(rest) > 0 {
 		return usage(fmt.Sprintf("unexpected arguments: %v", rest))

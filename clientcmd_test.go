@@ -91,7 +91,7 @@ func TestClientCLIAnyPath(t *testing.T) {
 	t.Run("SandboxAnswersUnknownPath", func(t *testing.T) {
 		sb := sandboxtest.New(t)
 		code, out, errOut := clientCLI("/merchant/anything", "--base-url", sb.URL, "--field", "username="+sb.Username)
-		assert.Equal(t, 0, code, errOut)
+		assert.Equal(t, 1, code, "a 404 is no success: %s", errOut)
 		assert.Regexp(t, `^HTTP/1\.1 404 `, out, "an answer, printed as any other")
 		code, out, errOut = clientCLI("get_balance", "--base-url", sb.URL, "--field", "username="+sb.Username, "--field", "api_key="+sb.APIKey)
 		assert.Equal(t, 0, code, errOut)

@@ -29,7 +29,8 @@ import (
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; buildVersion falls
+// back to the module's build info without it.
 var version = "dev"
 
 func main() {
@@ -44,42 +45,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd {
 	case "serve":
-		m := NewMain(stdout, stderr)
-		if err := m.ParseFlags(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
-			return 2
-		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-		defer stop()
-		if err := m.Run(ctx); err != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
-			return 1
-		}
-		// Serving ends by a signal, or by the server failing: then the process ends
-		// too (exit 1) instead of waiting for a signal with nothing to serve.
-		var served error
-		select {
-		case <-ctx.Done():
-		case served = <-m.served:
-		}
-		code := 0
-		if served != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox: serve:", served)
-			code = 1
-		}
-		if err := m.Close(); err != nil {
-			fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
-			return 1
-		}
-		return code
+		return runServe(args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "vpay88-sandbox", version)
-		return 0
+		return runVersion(args, stdout, stderr)
 	case "healthcheck":
-		return runHealthcheck(args, stderr)
+		return runHealthcheck(args, stdout, stderr)
 	case "parity":
 		return runParity(args, stdout, stderr)
 	case "client":
@@ -88,16 +58,52 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runCompact(args, stdout, stderr)
 	case "proxy":
 		return runProxy(args, stdout, stderr)
+	case "config":
+		return runConfig(args, stdout, stderr)
 	case "help":
-		fmt.Fprint(stdout, usage)
-		return 0
+		return commandHelp(args, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "vpay88-sandbox: unknown command %q\n\n%s", cmd, usage)
+		fmt.Fprintln(stderr, unknownCommand(cmd))
 		return 2
 	}
 }
 
-// usage lists the subcommands, one line each (`help`, and after the flags of --help).
+// runServe is `vpay88-sandbox [serve]`: it serves until a signal or a failure.
+func runServe(args []string, stdout, stderr io.Writer) int {
+	m := NewMain(stdout, stderr)
+	if err := m.ParseFlags(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox:", err)
+		return 1
+	}
+	// Serving ends by a signal, or by the server failing: then the process ends
+	// too (exit 1) instead of waiting for a signal with nothing to serve.
+	var served error
+	select {
+	case <-ctx.Done():
+	case served = <-m.served:
+	}
+	code := 0
+	if served != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox: serve:", served)
+		code = 1
+	}
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(stderr, "vpay88-sandbox: shutdown:", err)
+		return 1
+	}
+	return code
+}
+
+// usage lists the subcommands, one line each (`help`, and before the flags of serve --help).
 const usage = `Usage: vpay88-sandbox [command] [flags]
 
 Commands:
@@ -106,27 +112,36 @@ Commands:
   client       send one vendor API request and print the answer
   proxy        forward an integration's traffic to the real gateway, compare with a shadow sandbox
   compact      rewrite a stopped sandbox's state file to its live size (--data FILE)
+  config       print the embedded default config (config default), or check a file (config check FILE)
   healthcheck  ask a local sandbox's /healthz (exit 0 when healthy; --wait 30s asks until it is)
   version      print the version
-  help         print this list
+  help         print this list; "help COMMAND" prints a command's flags
 
-Run "vpay88-sandbox serve --help" for the server's flags.
+Run "vpay88-sandbox COMMAND --help" for a command's flags ("vpay88-sandbox serve --help" for the server's).
 `
 
 // runCompact rewrites a state file offline (bbolt's compact): what retention and
 // resets deleted is given back to the file system.
 func runCompact(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vpay88-sandbox compact", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	def := "vpay88-sandbox.db"
 	if v, ok := os.LookupEnv("VPAY88_DATA"); ok {
 		def = v
 	}
 	data := fs.String("data", def, "the bbolt state file to compact; the sandbox using it must be stopped (VPAY88_DATA)")
-	if err := fs.Parse(args); err != nil {
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "usage: vpay88-sandbox compact [--data FILE]\n\nRewrites a stopped sandbox's state file to its live size: what retention and resets\ndeleted is given back to the file system.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := parseFlags(fs, "compact", args, stdout); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
+		fmt.Fprintln(stderr, "vpay88-sandbox compact:", err)
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vpay88-sandbox compact: unexpected arguments: %v\n", fs.Args())
 		return 2
 	}
 	before, after, err := store.Compact(*data)
@@ -165,9 +180,19 @@ type Main struct {
 	// (CI); Durability is "machine" (fsync every commit) or "process" (no fsync).
 	Ephemeral  bool
 	Durability string
-	// dataSet says --data or VPAY88_DATA was given (an ephemeral run ignores it).
-	dataSet bool
-	tempDir string
+	// AddrFile is where serve writes the base URL it really listens at, for
+	// healthcheck and test harnesses (addrfile.go); empty: beside the state file.
+	AddrFile string
+	// dataSet says --data or VPAY88_DATA was given (an ephemeral run ignores it);
+	// addrSet says --addr was given on the command line (healthcheck then asks it,
+	// not the address file).
+	dataSet, addrSet bool
+	// addrWritten is the address file this run wrote, removed by Close.
+	addrWritten string
+	// cmd is the command whose flags these are, for the hint of a bad flag: serve, or
+	// healthcheck, which reads serve's flags to find the port.
+	cmd     string
+	tempDir *store.TempDir // --ephemeral's directory, removed by Close
 
 	stdout, stderr io.Writer
 	store          *store.Store
@@ -181,7 +206,7 @@ type Main struct {
 
 // NewMain returns a Main writing to the given streams.
 func NewMain(stdout, stderr io.Writer) *Main {
-	return &Main{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), served: make(chan error, 1)}
+	return &Main{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler), served: make(chan error, 1), cmd: "serve"}
 }
 
 // env reads the VPAY88_<name> environment variable that stands behind a flag, or def.
@@ -195,9 +220,9 @@ func env(name, def string) string {
 // ParseFlags reads flags; each flag defaults to its VPAY88_<NAME> environment variable.
 func (m *Main) ParseFlags(args []string) error {
 	fs := flag.NewFlagSet("vpay88-sandbox", flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
 	fs.StringVar(&m.Addr, "addr", env("ADDR", "127.0.0.1:8088"), "listen address (VPAY88_ADDR)")
 	fs.StringVar(&m.DataPath, "data", env("DATA", "vpay88-sandbox.db"), "bbolt state file (VPAY88_DATA)")
+	fs.StringVar(&m.AddrFile, "addr-file", env("ADDR_FILE", ""), "write the URL the server really listens at to this file, for healthcheck and test harnesses; empty: the state file's name + .addr, none under --ephemeral (VPAY88_ADDR_FILE)")
 	fs.StringVar(&m.ConfigPath, "config", env("CONFIG", ""), "YAML config file; empty: the embedded default (VPAY88_CONFIG)")
 	fs.StringVar(&m.PublicURL, "public-url", env("PUBLIC_URL", ""), "base URL of p_url; empty: the request's host (VPAY88_PUBLIC_URL)")
 	fs.StringVar(&m.CallbackURL, "callback-url", env("CALLBACK_URL", ""), "callback URL of the first merchant (VPAY88_CALLBACK_URL)")
@@ -227,11 +252,11 @@ func (m *Main) ParseFlags(args []string) error {
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprint(m.stderr, usage)
-		fmt.Fprintln(m.stderr, "\nFlags of serve:")
+		fmt.Fprint(fs.Output(), usage)
+		fmt.Fprintln(fs.Output(), "\nFlags of serve (each also read from the VPAY88_ variable named):")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, m.cmd, args, m.stdout); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -239,8 +264,11 @@ func (m *Main) ParseFlags(args []string) error {
 	}
 	_, m.dataSet = os.LookupEnv("VPAY88_DATA")
 	fs.Visit(func(f *flag.Flag) {
-		if f.Name == "data" {
+		switch f.Name {
+		case "data":
 			m.dataSet = true
+		case "addr":
+			m.addrSet = true
 		}
 	})
 	return m.check()
@@ -272,6 +300,9 @@ func (m *Main) check() error {
 		if err := d.UnmarshalText([]byte(m.Retention)); err != nil {
 			return fmt.Errorf("--retention: %w", err)
 		}
+	}
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return fmt.Errorf("--callback-url (VPAY88_CALLBACK_URL) %w", err)
 	}
 	if m.ForwardTo != "" {
 		if u, err := url.Parse(m.ForwardTo); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -353,6 +384,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.srv = srv
+	if err := m.publishAddr(); err != nil {
+		srv.Close()
+		ln.Close()
+		st.Close()
+		return err
+	}
 	m.http = &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	m.http.RegisterOnShutdown(srv.CloseStreams)
 	go func() {
@@ -363,7 +400,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.served <- err
 	}()
 	m.log.Info("vpay88-sandbox listening", "url", m.URL(), "dashboard", m.URL()+"/sandbox/", "data", m.DataPath, "config", orDefault(m.ConfigPath),
-		"durability", m.durability(), "version", version)
+		"durability", m.durability(), "version", buildVersion())
 	return nil
 }
 
@@ -389,11 +426,12 @@ func (m *Main) Close() error {
 	if m.srv != nil {
 		errs = append(errs, m.srv.Close())
 	}
+	errs = append(errs, m.unpublishAddr())
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
-	if m.tempDir != "" {
-		errs = append(errs, os.RemoveAll(m.tempDir))
+	if m.tempDir != nil {
+		errs = append(errs, m.tempDir.Remove())
 	}
 	m.log.Info("vpay88-sandbox stopped")
 	return errors.Join(errs...)
@@ -403,32 +441,38 @@ func (m *Main) Close() error {
 // it because the image has no shell and no curl. With --wait D it asks again until the
 // server answers 200 or D has passed, so a CI script can start the sandbox in the
 // background and wait for it with the binary it already has.
-func runHealthcheck(args []string, stderr io.Writer) int {
+func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	wait, u, args, err := healthcheckFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, healthcheckHelp)
+		return 0
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
 	m := NewMain(io.Discard, stderr)
+	m.cmd = "healthcheck"
 	if err := m.ParseFlags(args); err != nil {
+		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 2
 	}
+	target := func() string { return u }
 	if u == "" {
-		_, port, err := net.SplitHostPort(m.Addr)
-		if err != nil {
+		if _, err := m.healthTarget(); err != nil {
 			fmt.Fprintln(stderr, "healthcheck:", err)
 			return 2
 		}
-		u = "http://127.0.0.1:" + port + "/healthz"
+		target = func() string { t, _ := m.healthTarget(); return t }
 	}
 	if wait == 0 {
-		if err := checkHealth(u, healthcheckTimeout); err != nil {
+		if err := checkHealth(target(), healthcheckTimeout); err != nil {
 			fmt.Fprintln(stderr, "healthcheck:", err)
 			return 1
 		}
 		return 0
 	}
-	if err := waitHealthy(u, wait); err != nil {
+	if err := waitHealthy(target, wait); err != nil {
 		fmt.Fprintln(stderr, "healthcheck:", err)
 		return 1
 	}
@@ -444,9 +488,30 @@ const (
 	healthcheckInterval = 200 * time.Millisecond
 )
 
+// healthcheckHelp is `healthcheck --help`: its own flags, not the server's.
+const healthcheckHelp = `usage: vpay88-sandbox healthcheck [--wait 30s] [--url http://vpay88:8088] [--addr HOST:PORT]
+
+Asks a sandbox's /healthz. Exit status: 0 when it answers 200, 1 when it does not (one
+line naming the URL and the last error), 2 on a usage error. The Docker image's
+HEALTHCHECK runs it; a CI script starts the sandbox in the background and waits with
+--wait.
+
+  --wait duration
+    	ask every 200ms until the sandbox answers 200 or this long has passed, e.g. 30s
+    	(default 0: ask once)
+  --url URL
+    	the sandbox's base URL (http://vpay88:8088 for a service container) or its
+    	/healthz; default: http://127.0.0.1 at the port of --addr
+  --addr HOST:PORT
+    	the address the sandbox was started with (VPAY88_ADDR; default 127.0.0.1:8088)
+
+The server's other flags and VPAY88_* variables are accepted and ignored, so the
+command line and environment that start the sandbox find its port here too.
+`
+
 // healthcheckFlags takes healthcheck's own flags out of args: --wait D and --url U (or
 // -wait, -url, or =V). The other flags are serve's, which ParseFlags reads, so that
-// healthcheck finds the port as serve does.
+// healthcheck finds the port as serve does. -h or --help is flag.ErrHelp.
 func healthcheckFlags(args []string) (wait time.Duration, target string, rest []string, err error) {
 	rest = make([]string, 0, len(args))
 	for i := 0; i < len(args); i++ {
@@ -454,6 +519,9 @@ func healthcheckFlags(args []string) (wait time.Duration, target string, rest []
 		if a == "--" {
 			rest = append(rest, args[i:]...)
 			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" {
+			return 0, "", nil, flag.ErrHelp
 		}
 		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		if !strings.HasPrefix(a, "-") || (name != "wait" && name != "url") {
@@ -509,17 +577,19 @@ func checkHealth(u string, timeout time.Duration) error {
 	return nil
 }
 
-// waitHealthy asks u every healthcheckInterval until it answers 200 or wait has
-// passed; the error names u and the last failure, on one line.
-func waitHealthy(u string, wait time.Duration) error {
+// waitHealthy asks target() every healthcheckInterval until it answers 200 or wait
+// has passed; the error names the URL and the last failure, on one line.
+func waitHealthy(target func() string, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	var last error
+	var asked string // the URL of the last attempt, which last is about
 	for {
 		left := time.Until(deadline)
 		if left <= 0 { // never a zero Client.Timeout: that would wait for ever
-			return fmt.Errorf("%s not healthy after %s: %v", u, wait, last)
+			return fmt.Errorf("%s not healthy after %s: %v", asked, wait, last)
 		}
-		err := checkHealth(u, min(healthcheckTimeout, left))
+		asked = target()
+		err := checkHealth(asked, min(healthcheckTimeout, left))
 		if err == nil {
 			return nil
 		}
@@ -583,11 +653,11 @@ const ephemeralGOGC = 400
 // openStore opens the state file: --data, or under --ephemeral a fresh temporary one
 // (removed by Close); without fsync under --ephemeral or --durability process.
 func (m *Main) openStore() (*store.Store, error) {
-	var opts []store.Option
+	opts := []store.Option{store.WithLogger(m.log)}
 	switch {
 	case m.Ephemeral:
-		// The state dies with the process: writes wait a few milliseconds in an open
-		// transaction and share its commit, without fsync (store.Ephemeral).
+		// The state dies with the process: the same group commit, without fsync
+		// (store.Ephemeral).
 		opts = append(opts, store.Ephemeral())
 	case m.Durability == "process":
 		// Writes still reach the OS at each commit, so a killed process loses nothing
@@ -600,19 +670,21 @@ func (m *Main) openStore() (*store.Store, error) {
 			// commit's page buffers) made the collector a fifth of its CPU at GOGC 100.
 			debug.SetGCPercent(ephemeralGOGC)
 		}
-		dir, err := os.MkdirTemp("", "vpay88-sandbox-ephemeral-")
+		// Named and locked, so that the next start removes it should this process
+		// be killed before it can (store.MakeTempDir).
+		dir, err := store.MakeTempDir("vpay88-sandbox-ephemeral-")
 		if err != nil {
 			return nil, err
 		}
 		if m.dataSet {
 			m.log.Warn("--ephemeral: --data is ignored; the state lives in a temporary file removed on exit", "data", m.DataPath)
 		}
-		m.tempDir, m.DataPath = dir, filepath.Join(dir, "sandbox.db")
+		m.tempDir, m.DataPath = dir, filepath.Join(dir.Path, "sandbox.db")
 	}
 	st, err := store.Open(m.DataPath, opts...)
-	if err != nil && m.tempDir != "" {
-		os.RemoveAll(m.tempDir)
-		m.tempDir = ""
+	if err != nil && m.tempDir != nil {
+		m.tempDir.Remove()
+		m.tempDir = nil
 	}
 	return st, err
 }

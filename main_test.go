@@ -589,8 +589,9 @@ func TestHelpListsCommands(t *testing.T) {
 	}
 	out.Reset()
 	require.Equal(t, 0, run([]string{"--help"}, &out, &errOut))
-	assert.Contains(t, errOut.String(), "compact")
-	assert.Contains(t, errOut.String(), "-log-level")
+	assert.Contains(t, out.String(), "compact")
+	assert.Contains(t, out.String(), "-log-level")
+	assert.Empty(t, errOut.String(), "a help asked for is output, not an error")
 }
 
 // TestBadLogSettingsRefused: a bad --log-level or --log-format is refused at start.

@@ -40,13 +40,12 @@ func envBool(name string) bool {
 	return b
 }
 
-func parseParityFlags(args []string, stderr io.Writer) (*parityFlags, error) {
+func parseParityFlags(args []string, stdout io.Writer) (*parityFlags, error) {
 	const p = "PARITY_" // VPAY88_PARITY_<NAME>
 	f := &parityFlags{}
 	fs := flag.NewFlagSet("vpay88-sandbox parity", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: vpay88-sandbox parity --target URL --username U --api-key K [flags]
+		fmt.Fprint(fs.Output(), `usage: vpay88-sandbox parity --target URL --username U --api-key K [flags]
        vpay88-sandbox parity --replay FILE [flags]
 
 Runs one scripted conversation (happy paths and each documented error) against the
@@ -76,7 +75,7 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 		return nil, fmt.Errorf("VPAY88_PARITY_TIMEOUT: %w", err)
 	}
 	fs.DurationVar(&f.Timeout, "timeout", timeout, "bound on each request (VPAY88_PARITY_TIMEOUT)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, "parity", args, stdout); err != nil {
 		return nil, err
 	}
 	switch {
@@ -102,7 +101,7 @@ where they differ. Exit status: 0 no difference, 1 differences, 2 usage or netwo
 
 // runParity is `vpay88-sandbox parity`.
 func runParity(args []string, stdout, stderr io.Writer) int {
-	f, err := parseParityFlags(args, stderr)
+	f, err := parseParityFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

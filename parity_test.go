@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,20 +35,25 @@ func parityCLI(t *testing.T, args ...string) (int, string, string) {
 // bad-key auth refusal says "Params Incorrect" (capital I).
 func parityMutatedTarget(t *testing.T) (*sandboxtest.Sandbox, string) {
 	sb := sandboxtest.New(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		sb.Server.ServeHTTP(rec, r)
-		body := rec.Body.Bytes()
-		if r.URL.Path == "/merchant/auth" {
-			body = bytes.Replace(body, []byte(`"Params incorrect"`), []byte(`"Params Incorrect"`), 1)
+	target, err := url.Parse(sb.URL)
+	require.NoError(t, err)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/merchant/auth" {
+			return nil
 		}
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
 		}
-		w.Header().Del("Content-Length")
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(body)
-	}))
+		body = bytes.Replace(body, []byte(`"Params incorrect"`), []byte(`"Params Incorrect"`), 1)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
 	return sb, srv.URL
 }
@@ -156,9 +165,9 @@ func TestParityCLI_UsageAndNetworkErrors(t *testing.T) {
 			assert.NotEmpty(t, errOut)
 		})
 	}
-	code, _, errOut := parityCLI(t, "--help")
+	code, out, _ := parityCLI(t, "--help")
 	assert.Equal(t, 0, code)
-	assert.Contains(t, errOut, "VPAY88_PARITY_TARGET")
+	assert.Contains(t, out, "VPAY88_PARITY_TARGET")
 }
 
 func TestParityCLI_ValuesAndProfile(t *testing.T) {

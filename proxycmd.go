@@ -12,7 +12,9 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
+	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/proxy"
@@ -26,15 +28,18 @@ type proxyFlags struct {
 	forwardTo                    string
 	json, attribute              bool
 	profile                      gateway.Profile
+	// readTimeout and targetTimeout are proxy.Options' ReadTimeout and TargetTimeout;
+	// maxDifferences its MaxDifferences.
+	readTimeout, targetTimeout time.Duration
+	maxDifferences             int
 }
 
-func parseProxyFlags(args []string, stderr io.Writer) (*proxyFlags, error) {
+func parseProxyFlags(args []string, stdout io.Writer) (*proxyFlags, error) {
 	const p = "PROXY_" // VPAY88_PROXY_<NAME>
 	f := &proxyFlags{}
 	fs := flag.NewFlagSet("vpay88-sandbox proxy", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: vpay88-sandbox proxy --target URL [--addr 127.0.0.1:8089] [--record FILE] [--username U --api-key K --secret S]
+		fmt.Fprint(fs.Output(), `usage: vpay88-sandbox proxy --target URL [--addr 127.0.0.1:8089] [--record FILE] [--username U --api-key K --secret S]
 
 A reverse proxy to point the integration at instead of the gateway: requests go to the
 target unchanged, answers come back unchanged. Off the integration's path each exchange
@@ -63,9 +68,28 @@ target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline
 		return nil, fmt.Errorf("VPAY88_PROXY_ATTRIBUTE: %w", err)
 	}
 	fs.BoolVar(&f.attribute, "attribute", attribute, "run a second shadow under the other profile, to say which profile answers as the target does (VPAY88_PROXY_ATTRIBUTE)")
+	for _, d := range []struct {
+		v          *time.Duration
+		name, desc string
+		def        time.Duration
+	}{
+		{&f.readTimeout, "read-timeout", "the longest a request may take to arrive, body included: past it 408 (VPAY88_PROXY_READ_TIMEOUT)", 30 * time.Second},
+		{&f.targetTimeout, "target-timeout", "the longest an exchange with the target may take, its answer included: 504 when no answer began, a cut connection mid-answer (VPAY88_PROXY_TARGET_TIMEOUT)", 60 * time.Second},
+	} {
+		def, err := time.ParseDuration(env(p+strings.ToUpper(strings.ReplaceAll(d.name, "-", "_")), d.def.String()))
+		if err != nil || def <= 0 {
+			return nil, fmt.Errorf("VPAY88_PROXY_%s must be a positive duration such as 30s", strings.ToUpper(strings.ReplaceAll(d.name, "-", "_")))
+		}
+		fs.DurationVar(d.v, d.name, def, d.desc)
+	}
+	maxDiffs, err := strconv.Atoi(env(p+"MAX_DIFFERENCES", strconv.Itoa(proxy.DefaultMaxDifferences)))
+	if err != nil || maxDiffs < 1 {
+		return nil, errors.New("VPAY88_PROXY_MAX_DIFFERENCES must be a positive integer")
+	}
+	fs.IntVar(&f.maxDifferences, "max-differences", maxDiffs, "how many differing exchanges are kept (the last ones, at most 8 MiB); older ones are only counted (VPAY88_PROXY_MAX_DIFFERENCES)")
 	var profile string
 	fs.StringVar(&profile, "profile", env(p+"PROFILE", string(gateway.ProfileDocument)), "profile of the shadow sandbox, document or observed (VPAY88_PROXY_PROFILE)")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, "proxy", args, stdout); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
@@ -79,6 +103,12 @@ target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline
 			return nil, fmt.Errorf("--forward-to must be an http or https URL, not %q", f.forwardTo)
 		}
 	}
+	if f.readTimeout <= 0 || f.targetTimeout <= 0 {
+		return nil, errors.New("--read-timeout and --target-timeout must be positive")
+	}
+	if f.maxDifferences < 1 {
+		return nil, errors.New("--max-differences must be at least 1")
+	}
 	if f.profile, err = gateway.ParseProfile(profile); err != nil {
 		return nil, fmt.Errorf("--profile: %w", err)
 	}
@@ -88,7 +118,7 @@ target. "vpay88-sandbox parity --replay FILE" answers a recording again, offline
 // runProxy serves the capture proxy until SIGINT or SIGTERM, then prints the report.
 // Exit status: 0 after a signal, 1 when serving failed, 2 on usage errors.
 func runProxy(args []string, stdout, stderr io.Writer) int {
-	f, err := parseProxyFlags(args, stderr)
+	f, err := parseProxyFlags(args, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -104,7 +134,9 @@ func runProxy(args []string, stdout, stderr io.Writer) int {
 func proxyMain(ctx context.Context, f *proxyFlags, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	p, err := proxy.New(proxy.Options{Target: f.target, Username: f.username, APIKey: f.apiKey, Secret: f.secret,
-		Profile: f.profile, Record: f.record, Log: log, ForwardTo: f.forwardTo, NoAttribution: !f.attribute})
+		Profile: f.profile, Record: f.record, Log: log, ForwardTo: f.forwardTo, NoAttribution: !f.attribute,
+		ReadTimeout: f.readTimeout, TargetTimeout: f.targetTimeout, TargetHeaderTimeout: min(30*time.Second, f.targetTimeout),
+		MaxDifferences: f.maxDifferences})
 	if err != nil {
 		fmt.Fprintln(stderr, "vpay88-sandbox proxy:", err)
 		return 1

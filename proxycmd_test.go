@@ -100,4 +100,24 @@ func TestProxyCLI_Flags(t *testing.T) {
 
 	_, err = parseProxyFlags([]string{"--target", "http://gw.example", "--forward-to", "merchant.example/cb"}, io.Discard)
 	assert.ErrorContains(t, err, "--forward-to")
+
+	// The bounds: documented defaults, flags and environment.
+	f, err = parseProxyFlags([]string{"--target", "http://gw.example"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 30*time.Second, f.readTimeout)
+	assert.Equal(t, 60*time.Second, f.targetTimeout)
+	assert.Equal(t, proxy.DefaultMaxDifferences, f.maxDifferences)
+	t.Setenv("VPAY88_PROXY_TARGET_TIMEOUT", "5s")
+	f, err = parseProxyFlags([]string{"--target", "http://gw.example", "--read-timeout", "2s", "--max-differences", "10"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Second, f.readTimeout)
+	assert.Equal(t, 5*time.Second, f.targetTimeout)
+	assert.Equal(t, 10, f.maxDifferences)
+	for _, args := range [][]string{{"--read-timeout", "0s"}, {"--max-differences", "0"}} {
+		_, err = parseProxyFlags(append([]string{"--target", "http://gw.example"}, args...), io.Discard)
+		assert.Error(t, err, args)
+	}
+	t.Setenv("VPAY88_PROXY_TARGET_TIMEOUT", "soon")
+	_, err = parseProxyFlags([]string{"--target", "http://gw.example"}, io.Discard)
+	assert.ErrorContains(t, err, "VPAY88_PROXY_TARGET_TIMEOUT")
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -126,17 +127,12 @@ func Default() *Config { return defaultConfig().Clone() }
 // half the time of a sandboxtest.New (issue 12), paid again by every test. Nobody may
 // change the parsed value; Default hands out clones.
 var defaultConfig = sync.OnceValue(func() *Config {
-	c, err := Parse("(embedded default)", defaultYAML)
+	c, err := parse("(embedded default)", defaultYAML, nil)
 	if err != nil {
 		panic("embedded default config: " + err.Error()) // a build defect, caught by tests
 	}
 	return c
 })
-
-// The parse costs 2.5 ms, a quarter of the start-up goal (bench/startup): it starts
-// here, on another core, while the program's other packages initialize, and
-// Default waits for it. A program that never asks pays the CPU, not the time.
-func init() { go defaultConfig() }
 
 // Clone returns a deep copy of c: a change to the copy's merchants, currencies, banks,
 // schedule or rules leaves c as it was. Compiled rule patterns are shared
@@ -169,7 +165,8 @@ func (c *Config) Clone() *Config {
 	return &out
 }
 
-// Load reads and validates a config file.
+// Load reads a config file, merges it over the embedded default (Parse) and validates
+// the result.
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -178,12 +175,38 @@ func Load(path string) (*Config, error) {
 	return Parse(path, b)
 }
 
-// Parse decodes and validates a config document; name is used in error messages.
-// Unknown fields are errors: a typo in a rule must not silently disable it.
+// Parse decodes a config document over the embedded default and validates the
+// result; name is used in error messages. A document holds only what it changes
+// (issue 21: a file with nothing but `scenarios:` is a whole config): each top-level
+// key it gives replaces the default's, the keys of `callbacks:` and `banks:` one by one,
+// and a list (merchants, scenarios, schedule) whole. A key left empty (null) keeps
+// the default; `scenarios: []` clears the rules. Unknown fields are errors: a typo in
+// a rule must not silently disable it.
 func Parse(name string, b []byte) (*Config, error) {
+	return parse(name, b, defaultConfig())
+}
+
+// parse is Parse over base; a nil base takes the document as the whole config (the
+// embedded default itself).
+func parse(name string, b []byte, base *Config) (*Config, error) {
 	var c Config
-	if err := unmarshal(b, &c); err != nil {
+	f, err := checkDocument(b, "scenarios")
+	if err != nil {
 		return nil, decodeError("config "+name, b, err)
+	}
+	if err := decodeParsed(f, b, &c); err != nil {
+		return nil, decodeError("config "+name, b, err)
+	}
+	if base != nil {
+		// The strict decode above accepted the document, so it is a mapping (or
+		// empty) whose keys are Config's: this second, loose decode says which.
+		var given map[string]any
+		if err := yaml.Unmarshal(b, &given); err != nil {
+			return nil, decodeError("config "+name, b, err)
+		}
+		merged := base.Clone()
+		overlay(reflect.ValueOf(merged).Elem(), reflect.ValueOf(&c).Elem(), given)
+		c = *merged
 	}
 	if err := c.validate(); err != nil {
 		var fe *scenarios.FieldError
@@ -195,6 +218,36 @@ func Parse(name string, b []byte) (*Config, error) {
 	return &c, nil
 }
 
+// overlay sets the fields of dst (a struct) that given names to src's: a nested
+// mapping into a struct field goes one key at a time, into a map field one entry at a
+// time; anything else (a scalar, a list) replaces the field whole. A null value is
+// skipped, so `scenarios:` alone changes nothing.
+func overlay(dst, src reflect.Value, given map[string]any) {
+	t := dst.Type()
+	for i := range t.NumField() {
+		key, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		v, ok := given[key]
+		if !ok || v == nil {
+			continue
+		}
+		df, sf := dst.Field(i), src.Field(i)
+		sub, mapping := v.(map[string]any)
+		switch {
+		case mapping && df.Kind() == reflect.Struct:
+			overlay(df, sf, sub)
+		case mapping && df.Kind() == reflect.Map:
+			if df.IsNil() {
+				df.Set(reflect.MakeMap(df.Type()))
+			}
+			for it := sf.MapRange(); it.Next(); {
+				df.SetMapIndex(it.Key(), it.Value())
+			}
+		default:
+			df.Set(sf)
+		}
+	}
+}
+
 // decodeError words a YAML decoding error as "LABEL:LINE: message" (the label is
 // "config FILE" at start-up, "rules" for the admin API), followed by
 // the lines around it. goccy's own errors carry their position; the errors of a value's
@@ -203,6 +256,9 @@ func decodeError(label string, b []byte, err error) error {
 	if errors.Is(err, errTooDeep) {
 		// Looking for the bad value would parse the very document refused for its cost.
 		return fmt.Errorf("%s:%w", label, err)
+	}
+	if errors.Is(err, ErrAliasExpansion) || errors.Is(err, ErrTooManyAliases) || errors.Is(err, ErrTooManyRules) {
+		return fmt.Errorf("%s: %w", label, err)
 	}
 	var ye yaml.Error
 	if errors.As(err, &ye) && ye.GetToken() != nil {
@@ -322,10 +378,9 @@ func (c *Config) validate() error {
 	if c.DepositExpiry < 0 {
 		return fieldErr("deposit_expiry", "must be 0 (off) or a positive duration such as 15m")
 	}
-	switch c.AutoSettle {
-	case "", "completed", "fail":
-	default:
-		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
+	// Deposits auto-settle with the outcomes a deposit settles with (completed, fail).
+	if settle := gateway.SettleOutcomes(gateway.KindDeposit); c.AutoSettle != "" && !slices.Contains(settle, gateway.OutcomeKind(c.AutoSettle)) {
+		return fieldErr("auto_settle", "must be empty, %s, not %q", gateway.OneOf(settle), c.AutoSettle)
 	}
 	if _, err := gateway.ParseProfile(string(c.Profile)); err != nil {
 		return fieldErr("profile", "%s", err)
@@ -396,6 +451,9 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	}
 	if m.APIKey == "" {
 		return fieldErr(at+".api_key", "is required")
+	}
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return fieldErr(at+".callback_url", "%s", err)
 	}
 	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
 		return fieldErr(at+".payment_type", "must be a channel (bank, duitnow, ewallet) or a word of at most 32 characters without control characters or surrounding spaces, not %.40q", m.PaymentType)
@@ -545,22 +603,42 @@ func (c *Config) BankList(code string) []gateway.Bank {
 // Duration is the config's duration type ("30m", "2s").
 type Duration = scenarios.Duration
 
+// ErrNoRules is a rule document that holds no list: empty, only comments, or null.
+var ErrNoRules = errors.New("no rules given: the body is empty or holds no list; to clear every rule send an explicit empty list, `rules: []`")
+
 // ParseRules reads scenario rules sent to the admin API: a YAML list of rules, or a
-// document with a `scenarios:` list. Errors name the line, as at start-up.
+// document with a `scenarios:` (or `rules:`) list. Errors name the line, as at
+// start-up. A document with no list at all is refused (ErrNoRules): clearing the
+// rules takes an explicit empty list.
 func ParseRules(name string, b []byte) ([]scenarios.Rule, error) {
+	f, err := checkDocument(b, "scenarios", "rules")
+	if err != nil {
+		return nil, decodeError(name, b, err)
+	}
 	var rules []scenarios.Rule
 	var doc struct {
-		Scenarios []scenarios.Rule `yaml:"scenarios"`
+		Scenarios *[]scenarios.Rule `yaml:"scenarios"`
+		Rules     *[]scenarios.Rule `yaml:"rules"`
 	}
 	prefix := "$"
-	if err := unmarshal(b, &rules); err != nil {
-		if err2 := unmarshal(b, &doc); err2 != nil {
+	if err := decodeParsed(f, b, &rules); err != nil {
+		if err2 := decodeParsed(f, b, &doc); err2 != nil {
 			return nil, decodeError(name, b, err)
 		}
-		rules, prefix = doc.Scenarios, "$.scenarios"
+		switch {
+		case doc.Scenarios != nil && doc.Rules != nil:
+			return nil, fmt.Errorf("%s: give the list as scenarios: or rules:, not both", name)
+		case doc.Scenarios != nil:
+			rules, prefix = *doc.Scenarios, "$.scenarios"
+		case doc.Rules != nil:
+			rules, prefix = *doc.Rules, "$.rules"
+		}
 	}
 	if rules == nil {
-		rules = []scenarios.Rule{}
+		// An empty body, a document of comments, null, or a key with no list: most
+		// likely a file that was not sent (curl --data-binary @missing.yaml sends
+		// nothing), so it must not wipe every rule.
+		return nil, fmt.Errorf("%s: %w", name, ErrNoRules)
 	}
 	if err := scenarios.Validate(rules); err != nil {
 		var fe *scenarios.FieldError

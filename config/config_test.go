@@ -187,7 +187,8 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 			return edit(t, "scenarios: []", "scenarios:\n  - name: slow\n    match:\n      kind: deposit\n    effect:\n      outcome: completed\n      delay: later")
 		}, "delay: later", "delay"},
 		{"NoBanksForCurrency", func(t *testing.T) []byte {
-			return edit(t, "  THB:\n", "  XTHB:\n")
+			// The file is merged over the default: an empty list takes THB's banks away.
+			return edit(t, "  THB:\n", "  THB: []\n  XTHB:\n")
 		}, "{code: THB,", "code"},
 		{"BadConcurrency", func(t *testing.T) []byte {
 			return edit(t, "concurrency: 16", "concurrency: 0")
@@ -270,6 +271,8 @@ func FuzzParse(f *testing.F) {
 	f.Add("token_lifetime: 30m\nfoo: 1\n")
 	f.Add("merchants:\n  - username: a\n    currencies: [{code: MYR, min: 5, max: 1}]\n")
 	f.Add("scenarios:\n  - match: {orderid: '('}\n    effect: {outcome: fail}\n")
+	f.Add("- &r {effect: {outcome: fail}}\n- *r\n- <<: *r\n  name: x\nrules: *r\n")
+	f.Add("a: &a [x, x]\nb: &b [*a, *a]\nscenarios: [{effect: {maintenance: {endpoints: *b, duration: 1m}}}]\n")
 	f.Fuzz(func(t *testing.T, doc string) {
 		c, err := config.Parse("fuzz.yaml", []byte(doc))
 		if err == nil && len(c.Merchants) == 0 {

@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -198,8 +197,8 @@ func (m *Merchant) Dialect(p Profile) Dialect {
 	return ResolveDialect(p, m.DialectOverrides, m.PaymentType)
 }
 
-// maxPayoutCallbackURL bounds payout_callback_url as callback_url is bounded.
-const maxPayoutCallbackURL = 2048
+// maxCallbackURL bounds a callback URL (callback_url, payout_callback_url) as redirect_url is.
+const maxCallbackURL = 2048
 
 // CheckDialect checks a merchant's overrides: known switches, known values (an
 // http(s) URL of at most 2048 bytes for payout_callback_url). The error names the
@@ -230,26 +229,6 @@ func CheckDialect(overrides map[string]string) error {
 		if !slices.Contains(info.Values, v) {
 			return fmt.Errorf("dialect.%s: must be %s, not %.64q", k, strings.Join(info.Values, " or "), v)
 		}
-	}
-	return nil
-}
-
-// CheckCallbackURL checks a callback URL as the merchants API does: empty, or an
-// absolute http(s) URL with a host, at most 2048 bytes, valid UTF-8 without control
-// characters.
-func CheckCallbackURL(u string) error {
-	if u == "" {
-		return nil
-	}
-	if len(u) > maxPayoutCallbackURL {
-		return fmt.Errorf("a callback URL has at most %d bytes, not %d", maxPayoutCallbackURL, len(u))
-	}
-	if err := CheckField("callback_url", u); err != nil {
-		return err
-	}
-	p, err := url.Parse(u)
-	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
-		return fmt.Errorf("must be an http or https URL with a host, such as http://127.0.0.1:9000/callback, not %.64q", u)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -71,6 +72,10 @@ const (
 	MaxHang = 10 * time.Minute
 	// DefaultSlow is how long a slow answer takes unless Duration says.
 	DefaultSlow = 5 * time.Second
+	// MaxMessageBytes bounds a message fault's text and a rule's error: the vendor's
+	// refusals are a few words ("Params incorrect."), and each is kept with the
+	// fault queue or the rules and written into every answer it refuses.
+	MaxMessageBytes = 1024
 )
 
 // FaultSpec is one fault: its kind and the kind's own fields.
@@ -104,6 +109,10 @@ func (f *FaultSpec) Normalize() error {
 	if f.Duration < 0 || time.Duration(f.Duration) > MaxHang {
 		return badFault("duration must be between 0 and %s", MaxHang)
 	}
+	if len(f.Message) > MaxMessageBytes {
+		// Checked whatever the kind: a message given to another kind is stored too.
+		return badFault("message is %d bytes: at most %d are allowed", len(f.Message), MaxMessageBytes)
+	}
 	switch f.Kind {
 	case FaultStatus, FaultLostAnswer:
 		return f.normalizeAnswer()
@@ -116,12 +125,10 @@ func (f *FaultSpec) Normalize() error {
 			f.Duration = Duration(DefaultSlow)
 		}
 	case FaultMalformed:
-		switch f.Malformed {
-		case "":
+		if f.Malformed == "" {
 			f.Malformed = MalformedTruncated
-		case MalformedTruncated, MalformedTrailingComma:
-		default:
-			return badFault("malformed must be truncated or trailing_comma, not %q", f.Malformed)
+		} else if !slices.Contains(malformed, f.Malformed) {
+			return badFault("malformed must be %s, not %q", OneOf(malformed), f.Malformed)
 		}
 	case FaultMessage:
 		if f.Message == "" {
@@ -129,9 +136,9 @@ func (f *FaultSpec) Normalize() error {
 		}
 	case FaultReset, FaultMaintenance:
 	case "":
-		return badFault("kind is required: status, hang, reset, slow, lost_answer, malformed or message")
+		return badFault("kind is required: %s", OneOf(QueuedFaultKinds()))
 	default:
-		return badFault("kind %q is not one of status, hang, reset, slow, lost_answer, malformed, message", f.Kind)
+		return badFault("kind %q is not one of %s", f.Kind, OneOf(QueuedFaultKinds()))
 	}
 	return nil
 }
@@ -149,12 +156,10 @@ func (f *FaultSpec) normalizeAnswer() error {
 	if f.Status < 200 || f.Status > 599 {
 		return badFault("status must be an HTTP status such as 502, not %d", f.Status)
 	}
-	switch f.Body {
-	case "":
+	if f.Body == "" {
 		f.Body = BodyHTML
-	case BodyJSON, BodyHTML, BodyCloudflare, BodyEmpty:
-	default:
-		return badFault("body must be json, html, cloudflare or empty, not %q", f.Body)
+	} else if !slices.Contains(faultBodies, f.Body) {
+		return badFault("body must be %s, not %q", OneOf(faultBodies), f.Body)
 	}
 	return nil
 }
@@ -242,13 +247,18 @@ func (m *Maintenance) Normalize() error {
 	if m.Duration <= 0 {
 		return badFault("a maintenance window needs a positive duration, e.g. 10m")
 	}
-	for i, e := range m.Endpoints {
+	// Each endpoint once: a window is kept and matched against every request.
+	var out []Endpoint
+	for _, e := range m.Endpoints {
 		p, ok := ParseEndpoint(string(e))
 		if !ok {
 			return badFault("%q is not a vendor endpoint", e)
 		}
-		m.Endpoints[i] = p
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
 	}
+	m.Endpoints = out
 	if len(m.Endpoints) == 0 {
 		m.Endpoints = []Endpoint{EndpointWithdrawOrders}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -211,6 +212,31 @@ type Outcome struct {
 func Token(secretKey, orderID string) string {
 	sum := md5.Sum([]byte(secretKey + orderID))
 	return hex.EncodeToString(sum[:])
+}
+
+// CheckCallbackURL is the one rule a merchant's callback URL follows, wherever it is
+// given (the config file, --callback-url, the merchants API): empty (no callbacks, each
+// recorded as dropped) or an absolute http or https URL with a host. "localhost:9000/cb"
+// or "app:8080/cb" would otherwise be accepted and every callback would fail for the
+// whole retry schedule; the error shows the form that works.
+//
+// It is at most 2048 bytes, valid UTF-8 without control characters, as the vendor
+// fields are (CheckField).
+func CheckCallbackURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	if len(raw) > maxCallbackURL {
+		return fmt.Errorf("a callback URL has at most %d bytes, not %d", maxCallbackURL, len(raw))
+	}
+	if err := CheckField("callback_url", raw); err != nil {
+		return err
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("must be an http or https URL such as http://127.0.0.1:9000/callback, not %.64q", raw)
+	}
+	return nil
 }
 
 // ValidEmail is the sandbox's reading of "email incorrect.": one @, a non-empty local

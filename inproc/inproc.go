@@ -59,9 +59,8 @@ type Options struct {
 	// killed test process, not against a machine crash, and much faster for suites
 	// that create thousands of orders.
 	NoSync bool
-	// Ephemeral is NoSync plus an open transaction that acknowledged writes wait in for
-	// a few milliseconds before their commit (store.Ephemeral): for state that dies
-	// with the test, as --ephemeral's does.
+	// Ephemeral is NoSync for state that dies with the test, as --ephemeral's does
+	// (store.Ephemeral): the same group commit as a durable store, without fsync.
 	Ephemeral bool
 }
 

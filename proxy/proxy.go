@@ -31,8 +31,10 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -65,20 +67,43 @@ type Options struct {
 	// QueueSize bounds the exchanges waiting for the shadow (and, separately, for the
 	// recording); default 256. A full queue drops the exchange and counts it.
 	QueueSize int
-	// MaxSteps bounds the compared exchanges kept for the report; default 10000.
-	// Past it, exchanges without differences are only counted.
+	// MaxSteps is how many exchanges without differences are kept for the report
+	// (the last ones, at most 4 MiB of them); default DefaultMaxSteps. Older ones are
+	// only counted.
 	MaxSteps int
+	// MaxDifferences is how many exchanges with differences are kept for
+	// /proxy/differences and the report (the last ones, at most 8 MiB of them, each
+	// body cut at 8 KiB: kept.go); default DefaultMaxDifferences. Older ones are only
+	// counted.
+	MaxDifferences int
+	// MaxQueuedBytes bounds the bodies of the exchanges waiting for the shadow or the
+	// recording; default 8 MiB. An exchange past it is dropped from both (counted).
+	MaxQueuedBytes int64
 	// Transport reaches the target; default a clone of http.DefaultTransport that
 	// does not ask for compression (the answer is passed on as the target sent it).
 	Transport http.RoundTripper
 	// ShadowTimeout bounds each shadow request; default 10 s.
 	ShadowTimeout time.Duration
+	// ReadHeaderTimeout bounds the reading of a request's headers by ListenAndServe's
+	// server (default 10 s), and ReadTimeout the reading of the whole request, body
+	// included (default 30 s): a client that stops sending mid-request gets 408 or a
+	// closed connection instead of holding the proxy.
+	ReadHeaderTimeout, ReadTimeout time.Duration
+	// TargetHeaderTimeout bounds the wait for the target's status and headers
+	// (default 30 s) and TargetTimeout the whole exchange with it, the answer's body
+	// included (default 60 s). Past the first the integration gets 504; past the second,
+	// mid-answer, its connection is cut.
+	TargetHeaderTimeout, TargetTimeout time.Duration
 	// Log receives the differences as they are found; default slog.Default().
 	Log *slog.Logger
 }
 
-// PendingLimit is how many exchanges before the shadow has credentials wait for it.
-const PendingLimit = 64
+// PendingLimit is how many exchanges before the shadow has credentials wait for it;
+// pendingBytes bounds their bodies.
+const (
+	PendingLimit = 64
+	pendingBytes = 8 << 20
+)
 
 // maxCapture is the largest request or answer body the proxy keeps for the shadow and
 // the recording; a larger one is still passed on whole, but not shadowed.
@@ -104,13 +129,16 @@ type Proxy struct {
 
 	seq, dropped, recDropped, notShadowed atomic.Int64
 
-	mu       sync.Mutex
-	steps    []*parity.StepResult
-	same     int
-	diff     int
-	skipped  int
-	shadowAt string // the shadow's URL once started
-	altAt    string // the second shadow's, with its profile
+	// queued is the bytes of the exchanges waiting for the shadow or the recording.
+	queued atomic.Int64
+
+	mu sync.Mutex
+	// sames, diffs and skips keep the last steps of each kind (kept.go); same, diff
+	// and skipped count every one.
+	sames, diffs, skips ring
+	same, diff, skipped int
+	shadowAt            string // the shadow's URL once started
+	altAt               string // the second shadow's, with its profile
 	// capture reaches the shadow for the capture route once it has started;
 	// shadowDown says why it has not.
 	capture    http.Handler
@@ -131,7 +159,29 @@ type exchange struct {
 	respBody   []byte
 	tooLarge   bool // a body over maxCapture: passed on, not kept
 	err        string
-	took       time.Duration
+	// reset says the target reset the connection: the integration's is reset too.
+	reset bool
+	// answered stops the target header timeout once the target's headers are in.
+	answered func() bool
+	took     time.Duration
+	// refs counts the queues holding the exchange: its bytes leave Proxy.queued when
+	// the last lets it go (release).
+	refs atomic.Int32
+}
+
+// bytes is what the exchange holds in memory, near enough: its bodies and headers.
+func (ex *exchange) bytes() int64 {
+	return int64(len(ex.reqBody)+len(ex.respBody)+headerBytes(ex.reqHeader)+headerBytes(ex.respHeader)) + 512
+}
+
+func headerBytes(h http.Header) int {
+	n := 0
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n
 }
 
 type exchangeKey struct{}
@@ -195,7 +245,13 @@ func newCore(o Options) *Proxy {
 		o.QueueSize = 256
 	}
 	if o.MaxSteps <= 0 {
-		o.MaxSteps = 10000
+		o.MaxSteps = DefaultMaxSteps
+	}
+	if o.MaxDifferences <= 0 {
+		o.MaxDifferences = DefaultMaxDifferences
+	}
+	if o.MaxQueuedBytes <= 0 {
+		o.MaxQueuedBytes = 8 << 20
 	}
 	if o.ShadowTimeout <= 0 {
 		o.ShadowTimeout = 10 * time.Second
@@ -203,12 +259,24 @@ func newCore(o Options) *Proxy {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	for _, d := range []struct {
+		v   *time.Duration
+		def time.Duration
+	}{{&o.ReadHeaderTimeout, 10 * time.Second}, {&o.ReadTimeout, 30 * time.Second},
+		{&o.TargetHeaderTimeout, 30 * time.Second}, {&o.TargetTimeout, 60 * time.Second}} {
+		if *d.v <= 0 {
+			*d.v = d.def
+		}
+	}
 	if o.Profile == "" {
 		o.Profile = gateway.ProfileDocument
 	}
 	p := &Proxy{o: o, log: o.Log, red: parity.NewRedactor(o.APIKey, o.Secret),
 		shadowDown: "the shadow sandbox has not started: it starts once the proxy knows the merchant's credentials " +
 			"(--username and --api-key, or the first /merchant/auth passed through the proxy)"}
+	p.sames = ring{max: o.MaxSteps, maxBytes: maxSameBytes}
+	p.diffs = ring{max: o.MaxDifferences, maxBytes: maxDifferenceBytes}
+	p.skips = ring{max: maxSkippedKept, maxBytes: maxSkippedBytes}
 	p.sh = newShadow(p)
 	return p
 }
@@ -240,6 +308,11 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rawQuery: r.URL.RawQuery, reqHeader: r.Header.Clone()}
 	if r.Body != nil && r.Body != http.NoBody {
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxCapture+1))
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			http.Error(w, fmt.Sprintf("proxy: the request's body did not arrive within %s (the proxy's read timeout)",
+				p.o.ReadTimeout), http.StatusRequestTimeout)
+			return
+		}
 		if err != nil {
 			http.Error(w, "proxy: reading the request: "+err.Error(), http.StatusBadRequest)
 			return
@@ -255,11 +328,57 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 	}
-	p.rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex)))
+	p.pass(w, r, ex)
 	// The answer has been copied to the integration: the rest is off its path.
 	submitted = true
 	p.submit(ex)
 }
+
+// errHeaderTimeout and errTargetTimeout are why an exchange with the target was cut.
+var (
+	errHeaderTimeout = errors.New("the target sent no answer in time (proxy's target header timeout)")
+	errTargetTimeout = errors.New("the exchange with the target took too long (proxy's target timeout)")
+)
+
+// pass sends the request to the target and copies its answer back, within the target
+// timeouts. A target that resets the connection mid-answer has the integration's
+// connection reset too: ReverseProxy then aborts the handler, and pass catches that
+// abort only to reset the connection instead of closing it.
+func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, ex *exchange) {
+	ctx, cancel := context.WithTimeoutCause(context.WithValue(r.Context(), exchangeKey{}, ex), p.o.TargetTimeout, errTargetTimeout)
+	defer cancel()
+	hctx, hcancel := context.WithCancelCause(ctx)
+	defer hcancel(nil)
+	ex.answered = time.AfterFunc(p.o.TargetHeaderTimeout, func() { hcancel(errHeaderTimeout) }).Stop
+	defer ex.answered() // when the target never answered: no timer outlives the request
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler && ex.reset && resetConn(w) {
+				return
+			}
+			panic(v)
+		}
+	}()
+	p.rp.ServeHTTP(w, r.WithContext(hctx))
+}
+
+// resetConn closes the integration's connection with a TCP reset (SO_LINGER 0), as
+// the target closed its own. False when the connection cannot be taken over (HTTP/2):
+// the caller then answers as it would otherwise.
+func resetConn(w http.ResponseWriter) bool {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return false
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+	return true
+}
+
+// isReset reports whether err is the target resetting the connection.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 // modifyResponse keeps the target's status and headers and tees its body, unchanged.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
@@ -267,20 +386,39 @@ func (p *Proxy) modifyResponse(resp *http.Response) error {
 	if ex == nil {
 		return nil
 	}
+	ex.answered()
 	ex.status, ex.respHeader = resp.StatusCode, resp.Header.Clone()
+	if resp.ContentLength > 0 && resp.ContentLength <= maxCapture {
+		// One allocation of the announced size, not a doubling slice's garbage.
+		ex.respBody = make([]byte, 0, resp.ContentLength)
+	}
 	resp.Body = &capture{rc: resp.Body, ex: ex}
 	return nil
 }
 
-// errorHandler answers 502 when the target cannot be reached, as ReverseProxy does.
+// errorHandler answers 502 when the target cannot be reached, as ReverseProxy does;
+// 504 when it did not answer within the target timeouts; and resets the
+// integration's connection when the target reset its own.
 func (p *Proxy) errorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	if ex, _ := r.Context().Value(exchangeKey{}).(*exchange); ex != nil {
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	if cause := context.Cause(r.Context()); errors.Is(cause, errHeaderTimeout) || errors.Is(cause, errTargetTimeout) {
+		err = cause
+	}
+	if ex != nil {
 		ex.err = err.Error()
 	}
-	if !errors.Is(err, context.Canceled) {
-		p.log.Warn("proxy: target unreachable", "path", r.URL.Path, "err", err)
+	switch {
+	case isReset(err) && resetConn(w):
+		p.log.Warn("proxy: the target reset the connection: the integration's is reset too", "path", r.URL.Path, "err", err)
+	case errors.Is(err, errHeaderTimeout), errors.Is(err, errTargetTimeout):
+		p.log.Warn("proxy: target timeout", "path", r.URL.Path, "err", err)
+		w.WriteHeader(http.StatusGatewayTimeout)
+	default:
+		if !errors.Is(err, context.Canceled) {
+			p.log.Warn("proxy: target unreachable", "path", r.URL.Path, "err", err)
+		}
+		w.WriteHeader(http.StatusBadGateway)
 	}
-	w.WriteHeader(http.StatusBadGateway)
 }
 
 // capture copies what the integration reads of the answer, up to maxCapture.
@@ -291,6 +429,9 @@ type capture struct {
 
 func (c *capture) Read(b []byte) (int, error) {
 	n, err := c.rc.Read(b)
+	if err != nil && isReset(err) {
+		c.ex.reset, c.ex.err = true, err.Error()
+	}
 	if n > 0 && !c.ex.tooLarge {
 		if len(c.ex.respBody)+n > maxCapture {
 			c.ex.tooLarge, c.ex.respBody = true, nil
@@ -314,10 +455,28 @@ func (p *Proxy) submit(ex *exchange) {
 		p.inFlight.Add(-1)
 		return
 	}
-	if p.recq != nil {
+	size := ex.bytes()
+	if p.queued.Add(size) > p.o.MaxQueuedBytes {
+		// The queues hold MaxQueuedBytes already: neither shadowed nor recorded.
+		p.queued.Add(-size)
+		p.inFlight.Add(-1)
+		if p.recq != nil {
+			p.recDropped.Add(1)
+		}
+		if p.dropped.Add(1) == 1 {
+			p.log.Warn("proxy: shadow queue full, exchanges not shadowed (counted at /proxy/differences)",
+				"max_queued_bytes", p.o.MaxQueuedBytes)
+		}
+		return
+	}
+	ex.refs.Store(2) // the recording's and the shadow's, each let go below or by its loop
+	if p.recq == nil {
+		p.release(ex)
+	} else {
 		select {
 		case p.recq <- ex:
 		default:
+			p.release(ex)
 			if p.recDropped.Add(1) == 1 {
 				p.log.Warn("proxy: recording queue full, exchanges not recorded (counted)")
 			}
@@ -326,6 +485,7 @@ func (p *Proxy) submit(ex *exchange) {
 	select {
 	case p.queue <- ex:
 	default:
+		p.release(ex)
 		p.inFlight.Add(-1)
 		if p.dropped.Add(1) == 1 {
 			p.log.Warn("proxy: shadow queue full, exchanges not shadowed (counted at /proxy/differences)")
@@ -333,10 +493,18 @@ func (p *Proxy) submit(ex *exchange) {
 	}
 }
 
+// release lets an exchange go from one queue; the last one takes its bytes off.
+func (p *Proxy) release(ex *exchange) {
+	if ex.refs.Add(-1) == 0 {
+		p.queued.Add(-ex.bytes())
+	}
+}
+
 func (p *Proxy) shadowLoop() {
 	defer p.workers.Done()
 	for ex := range p.queue {
 		p.sh.handle(ex)
+		p.release(ex)
 		p.inFlight.Add(-1)
 	}
 }
@@ -347,6 +515,7 @@ func (p *Proxy) recordLoop() {
 		if err := p.rec.write(ex); err != nil {
 			p.log.Error("proxy: recording", "err", err)
 		}
+		p.release(ex)
 	}
 }
 
@@ -390,8 +559,10 @@ func (p *Proxy) closeRecorder() error {
 	return p.rec.close()
 }
 
-// addStep files a compared (or skipped) exchange and logs its differences.
+// addStep files a compared (or skipped) exchange, cut to what is kept (kept.go), and
+// logs its differences.
 func (p *Proxy) addStep(ex *exchange, st *parity.StepResult) {
+	k := keptStep{seq: ex.seq, st: st, size: trimStep(st)}
 	for _, d := range st.Diffs {
 		p.log.Warn("proxy: difference", "exchange", ex.seq, "endpoint", string(st.Endpoint), "path", ex.path,
 			"where", d.Path, "kind", d.Kind, "target", d.Target, "sandbox", d.Sandbox)
@@ -401,22 +572,28 @@ func (p *Proxy) addStep(ex *exchange, st *parity.StepResult) {
 	switch {
 	case st.Skipped != "":
 		p.skipped++
+		p.skips.add(k)
 	case len(st.Diffs) == 0:
 		p.same++
-		if len(p.steps) >= p.o.MaxSteps {
-			return
-		}
+		p.sames.add(k)
 	default:
 		p.diff++
+		p.diffs.add(k)
 	}
-	p.steps = append(p.steps, st)
 }
 
 // Report is what the proxy compared, in parity's report format: one step per
-// shadowed exchange ("#12 generate_orders").
+// shadowed exchange still kept ("#12 generate_orders"), in their order; the counts
+// are of every exchange.
 func (p *Proxy) Report() *parity.Report {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return &parity.Report{Target: p.o.Target + " (captured traffic)", Sandbox: p.shadowName(), Profile: p.o.Profile,
+		Steps: mergeSteps(&p.sames, &p.diffs, &p.skips), Same: p.same, Different: p.diff, Skipped: p.skipped}
+}
+
+// shadowName says where the shadows run; p.mu is held.
+func (p *Proxy) shadowName() string {
 	sandbox := "in-process shadow (not started: no credentials seen)"
 	if p.shadowAt != "" {
 		sandbox = "in-process shadow (" + p.shadowAt + ", temporary bbolt file)"
@@ -424,8 +601,7 @@ func (p *Proxy) Report() *parity.Report {
 	if p.altAt != "" {
 		sandbox += "; profiles attributed by a second shadow " + p.altAt
 	}
-	return &parity.Report{Target: p.o.Target + " (captured traffic)", Sandbox: sandbox, Profile: p.o.Profile,
-		Steps: append([]*parity.StepResult(nil), p.steps...), Same: p.same, Different: p.diff, Skipped: p.skipped}
+	return sandbox
 }
 
 // hopHeaders are not passed on by a proxy (RFC 9110 §7.6.1), nor to the shadow.
@@ -439,7 +615,8 @@ func (p *Proxy) ListenAndServe(ctx context.Context, addr string, ready func(net.
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: p, ReadHeaderTimeout: p.o.ReadHeaderTimeout, ReadTimeout: p.o.ReadTimeout,
+		IdleTimeout: 2 * time.Minute}
 	if ready != nil {
 		ready(l.Addr())
 	}

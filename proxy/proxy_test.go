@@ -3,6 +3,8 @@ package proxy_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -200,6 +202,14 @@ func TestProxy(t *testing.T) {
 	html, _ := io.ReadAll(page.Body)
 	page.Body.Close()
 	assert.Contains(t, string(html), "expires_in")
+	// Its policy allows its one inline style by hash, and no script.
+	csp := page.Header.Get("Content-Security-Policy")
+	assert.Contains(t, csp, "default-src 'none'")
+	m := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(string(html))
+	require.NotNil(t, m)
+	styleHash := sha256.Sum256([]byte(m[1]))
+	assert.Contains(t, csp, "style-src 'sha256-"+base64.StdEncoding.EncodeToString(styleHash[:])+"'", "the hash of the style the page carries")
+	assert.NotContains(t, strings.ToLower(string(html)), "<script")
 
 	require.NoError(t, p.Close())
 	b, err := os.ReadFile(recording)

@@ -31,7 +31,9 @@ type shadow struct {
 	// nil without attribution, runs the other profile and only says which profile
 	// answers as the target does where main differs (attribute.go).
 	main, alt *side
-	pending   []*exchange
+	// pending wait for the credentials: at most PendingLimit, pendingSize bytes.
+	pending     []*exchange
+	pendingSize int64
 	// replay says the exchanges come from a recording, where credentials and tokens
 	// are masks: the shadow's own stand in for them (side.rewrite).
 	replay bool
@@ -135,8 +137,9 @@ func (s *shadow) handle(ex *exchange) {
 	if s.main == nil && s.failed == "" {
 		user, key, ok := s.credentials(fields)
 		if !ok {
-			if len(s.pending) < PendingLimit {
+			if len(s.pending) < PendingLimit && s.pendingSize+ex.bytes() <= pendingBytes {
 				s.pending = append(s.pending, ex)
+				s.pendingSize += ex.bytes()
 			} else {
 				s.p.notShadowed.Add(1)
 			}
@@ -146,7 +149,7 @@ func (s *shadow) handle(ex *exchange) {
 			s.p.log.Error("proxy: shadow not started: nothing is compared", "err", err)
 		}
 		pending := s.pending
-		s.pending = nil
+		s.pending, s.pendingSize = nil, 0
 		for _, pe := range pending {
 			s.handle(pe)
 		}

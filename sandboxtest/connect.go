@@ -15,7 +15,6 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/inproc"
-	"github.com/vpay88/vpay88-sandbox/server"
 )
 
 // Connect gives a test the same *Sandbox as New, over a sandbox that is already
@@ -24,7 +23,6 @@ import (
 // admin API, with a Recorder as its callback URL, and deletes the merchant with
 // everything it owns when the test ends. Its orders, balances and callbacks are its
 // own; the clock is the instance's, shared by every test (Advance moves it for all).
-// Server and Store are nil: the sandbox is in another process.
 func Connect(t testing.TB, baseURL string, opts ...Option) *Sandbox {
 	t.Helper()
 	sb, err := Dial(baseURL, opts...)
@@ -48,7 +46,7 @@ func Dial(baseURL string, opts ...Option) (*Sandbox, error) {
 	if err != nil {
 		return nil, err
 	}
-	sb.Recorder = rec
+	sb.Recorder = &Recorder{rec}
 	cbURL := rec.URL()
 	if o.callbackHost != "" {
 		cbURL = replaceHost(cbURL, o.callbackHost)
@@ -142,8 +140,27 @@ type RequestFilter struct {
 	Limit   int
 }
 
-// Request is one vendor request the sandbox journaled (server.JournalEntry).
-type Request = server.JournalEntry
+// Request is one vendor request the sandbox journaled, as GET /sandbox/api/requests
+// answers it.
+type Request struct {
+	ID        uint64    `json:"id"`
+	RequestID string    `json:"request_id"`
+	Time      time.Time `json:"time"`
+	// Endpoint is the path, e.g. /merchant/generate_orders.
+	Endpoint string `json:"endpoint"`
+	// Merchant is the merchant the request was made as, when the sandbox could tell.
+	Merchant string `json:"merchant,omitempty"`
+	// Fields are the request's form fields, each value cut at 2 KiB.
+	Fields map[string]string `json:"fields"`
+	// HTTP is the status answered; Message the answer's message ("OK" when accepted);
+	// Response the answer's body, cut at 8 KiB.
+	HTTP      int     `json:"http_status"`
+	Message   string  `json:"message"`
+	Response  string  `json:"response"`
+	LatencyMS float64 `json:"latency_ms"`
+	// Fault names the injected fault that hit the request; empty when none did.
+	Fault string `json:"fault,omitempty"`
+}
 
 // Requests answers how many of the merchant's vendor requests match f, and the newest
 // of them (at most f.Limit, default 100), as WireMock's verify does:

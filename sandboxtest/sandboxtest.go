@@ -1,14 +1,26 @@
 // Package sandboxtest runs a whole vpay88-sandbox inside a Go test, the way
 // net/http/httptest runs an HTTP server: the vendor API, the checkout page, the admin
 // API and callback delivery, over a real bbolt file in a temporary folder, listening
-// on 127.0.0.1, with a callback receiver that records and verifies what it gets.
+// on 127.0.0.1, with a callback receiver (the Recorder) that records and verifies what
+// it gets. A merchant's test plays the shop with Client, the customer with Pay and
+// Fail, QA with Settle, SetBalance, Reset and Advance, and the shop's callback
+// handler with the Recorder:
 //
 //	func TestCheckout(t *testing.T) {
 //		sb := sandboxtest.New(t)
-//		res, err := sb.Client.GenerateOrder(ctx, client.DepositRequest{…, Email: "success@example.com"})
-//		…
-//		cb, err := sb.Recorder.Wait("order-1", 5*time.Second)
+//		_, err := sb.Client.GenerateOrder(context.Background(), client.DepositRequest{
+//			Username: "john", Amount: gateway.MustMoney("300"), Currency: "MYR",
+//			OrderID: "order-1001", Email: "john@example.com", PhoneNumber: "601012456789"})
+//		require.NoError(t, err)
+//		require.NoError(t, sb.Pay("order-1001"))
+//		cb, err := sb.Recorder.Wait("order-1001", 5*time.Second)
+//		require.NoError(t, err)
+//		assert.Equal(t, gateway.StatusCompleted, cb.OrderStatus)
 //	}
+//
+// Connect does the same against a sandbox already running (a CI service), with a
+// merchant of the test's own. This package and client are the sandbox's API for other
+// modules; the packages they use inside are not.
 package sandboxtest
 
 import (
@@ -26,8 +38,6 @@ import (
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/inproc"
-	"github.com/vpay88/vpay88-sandbox/server"
-	"github.com/vpay88/vpay88-sandbox/store"
 )
 
 // Sandbox is a running in-process sandbox.
@@ -43,11 +53,6 @@ type Sandbox struct {
 	// Recorder receives the first merchant's callbacks (its URL is the merchant's
 	// callback_url unless WithConfig set another).
 	Recorder *Recorder
-	// Config is the configuration the sandbox runs with.
-	Config *config.Config
-	// Server and Store are the sandbox's parts, for tests that need the admin side.
-	Server *server.Server
-	Store  *store.Store
 
 	sb     *inproc.Sandbox
 	remote *remote    // Connect's: the sandbox runs in another process
@@ -123,8 +128,8 @@ func Start(opts ...Option) (*Sandbox, error) {
 	}
 	cfg := inproc.QuickConfig()
 	cfg.WithdrawalDelay = config.Duration(100 * time.Millisecond)
-	// Ephemeral by default, as --ephemeral: a test's state dies with it, so commits
-	// skip the fsync and wait a few milliseconds to be shared by several writes.
+	// Ephemeral by default, as --ephemeral: a test's state dies with it, so its
+	// commits (the binary's group commit) skip the fsync.
 	in, err := inproc.Start(inproc.Options{Config: cfg, Recorder: true, Changes: o.changes,
 		Path: o.path, Seed: o.seed, Clock: o.clock, Ephemeral: !o.durable})
 	if err != nil {
@@ -132,7 +137,7 @@ func Start(opts ...Option) (*Sandbox, error) {
 	}
 	first := in.Config.Merchants[0]
 	sb := &Sandbox{URL: in.URL, Username: first.Username, APIKey: first.APIKey, SecretKey: first.SecretKey,
-		Recorder: in.Recorder, Config: in.Config, Server: in.Server, Store: in.Store, sb: in}
+		Recorder: &Recorder{in.Recorder}, sb: in}
 	copts := append([]client.Option{client.WithCredentials(sb.Username, sb.APIKey), client.WithTimeout(10 * time.Second)}, o.clientOpts...)
 	sb.Client = client.New(sb.URL, copts...)
 	return sb, nil
@@ -156,16 +161,14 @@ func (sb *Sandbox) Close() {
 // clock Advance adds to its offset.
 //
 // Over Connect the clock is the shared instance's: every test on it moves with it.
+//
+// It goes through the admin API, as Pay and Settle do, so it behaves the same in both.
 func (sb *Sandbox) Advance(d time.Duration) error {
-	if sb.remote != nil {
-		if d < 0 {
-			return clock.ErrBackwards
-		}
-		body, _ := json.Marshal(map[string]string{"advance": d.String()})
-		return sb.remote.do(context.Background(), http.MethodPost, "/sandbox/api/clock", "application/json", body, http.StatusOK, nil)
+	if d < 0 {
+		return clock.ErrBackwards
 	}
-	_, err := sb.Server.Advance(context.Background(), d)
-	return err
+	body, _ := json.Marshal(map[string]string{"advance": d.String()})
+	return sb.admin().do(context.Background(), http.MethodPost, "/sandbox/api/clock", "application/json", body, http.StatusOK, nil)
 }
 
 // Now returns the sandbox's time. Over Connect it asks the shared sandbox; when that
@@ -174,7 +177,9 @@ func (sb *Sandbox) Advance(d time.Duration) error {
 // passed on silently would make the test's own time arithmetic wrong instead.
 func (sb *Sandbox) Now() time.Time {
 	if sb.remote != nil {
-		var v server.ClockView
+		var v struct {
+			Now time.Time `json:"now"`
+		}
 		err := sb.remote.do(context.Background(), http.MethodGet, "/sandbox/api/clock", "", nil, http.StatusOK, &v)
 		if err == nil {
 			return v.Now
@@ -185,5 +190,5 @@ func (sb *Sandbox) Now() time.Time {
 		sb.tb.Errorf("sandboxtest: the clock of %s: %v", sb.URL, err)
 		return time.Time{}
 	}
-	return sb.Store.Now()
+	return sb.sb.Store.Now()
 }

@@ -233,3 +233,59 @@ func TestConnect_NowWhenTheSandboxIsGone(t *testing.T) {
 	assert.Contains(t, rec.errs[0], shared.URL)
 	assert.Panics(t, func() { dialed.Now() })
 }
+
+// TestSandbox_CustomerActions: Pay, Fail, Settle, SetBalance and Reset act on the
+// merchant's orders through the admin API, the same in process and over Connect.
+func TestSandbox_CustomerActions(t *testing.T) {
+	shared, err := sandboxtest.Start()
+	require.NoError(t, err)
+	t.Cleanup(shared.Close)
+	for name, start := range map[string]func(*testing.T) *sandboxtest.Sandbox{
+		"New":     func(t *testing.T) *sandboxtest.Sandbox { return sandboxtest.New(t) },
+		"Connect": func(t *testing.T) *sandboxtest.Sandbox { return sandboxtest.Connect(t, shared.URL) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			sb := start(t)
+			ctx := context.Background()
+			for _, id := range []string{"pay-1", "fail-1"} {
+				_, err := sb.Client.GenerateOrder(ctx, deposit(id, "john@example.com"))
+				require.NoError(t, err)
+			}
+			require.NoError(t, sb.Pay("pay-1"))
+			require.NoError(t, sb.Fail("fail-1"))
+			paid, err := sb.Recorder.Wait("pay-1", 5*time.Second)
+			require.NoError(t, err)
+			assert.Equal(t, gateway.StatusCompleted, paid.OrderStatus)
+			failed, err := sb.Recorder.Wait("fail-1", 5*time.Second)
+			require.NoError(t, err)
+			assert.Equal(t, gateway.StatusFail, failed.OrderStatus)
+
+			err = sb.Pay("pay-1")
+			require.Error(t, err, "a settled order cannot be paid again")
+			assert.Contains(t, err.Error(), "409")
+			require.ErrorContains(t, sb.Pay("no-such-order"), "404")
+			require.ErrorContains(t, sb.Settle("refund", "pay-1", gateway.OutcomeCompleted), "unknown kind")
+
+			_, err = sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
+				OrderID: "wd-held", BankID: "1", HolderName: "John Doe", AccountNo: "4000000009"})
+			require.NoError(t, err)
+			require.NoError(t, sb.Settle(gateway.KindWithdrawal, "wd-held", gateway.OutcomeFail, sandboxtest.WithRemarks("Bank closed")))
+			wd, err := sb.Recorder.Wait("wd-held", 5*time.Second)
+			require.NoError(t, err)
+			assert.Equal(t, gateway.StatusFail, wd.OrderStatus)
+			assert.Equal(t, "Bank closed", wd.Remarks)
+
+			require.NoError(t, sb.SetBalance("MYR", "10"))
+			_, err = sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
+				OrderID: "wd-short", BankID: "1", HolderName: "John Doe", AccountNo: "12332343432"})
+			require.ErrorContains(t, err, gateway.MsgBalanceNotEnough)
+			require.Error(t, sb.SetBalance("MYR", "ten"))
+
+			require.NoError(t, sb.Reset())
+			_, err = sb.Client.CheckStatus(ctx, "pay-1")
+			require.ErrorContains(t, err, gateway.MsgOrderNotFound, "Reset deleted the merchant's orders")
+			_, err = sb.Client.GenerateOrder(ctx, deposit("pay-1", "john@example.com"))
+			require.NoError(t, err, "the id is free again after Reset")
+		})
+	}
+}

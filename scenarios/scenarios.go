@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,14 +43,15 @@ type Decision = gateway.Decision
 // Validate checks and compiles rules in place; the error names the rule and the field
 // (e.g. `scenarios[2].match.orderid`), so a config loader can point at the line.
 func Validate(rules []Rule) error {
+	if err := checkLimits(rules); err != nil {
+		return err
+	}
 	for i := range rules {
 		r := &rules[i]
 		at := func(field string) string { return fmt.Sprintf("scenarios[%d].%s", i, field) }
 		m := &r.Match
-		switch m.Kind {
-		case "", gateway.KindDeposit, gateway.KindWithdrawal:
-		default:
-			return &FieldError{Path: at("match.kind"), Msg: fmt.Sprintf("kind %q is not deposit or withdrawal", m.Kind)}
+		if m.Kind != "" && !slices.Contains(gateway.Kinds(), m.Kind) {
+			return &FieldError{Path: at("match.kind"), Msg: fmt.Sprintf("kind %q is not %s", m.Kind, gateway.OneOf(gateway.Kinds()))}
 		}
 		if m.Amount != nil && (m.AmountMin != nil || m.AmountMax != nil) {
 			return &FieldError{Path: at("match.amount"), Msg: "amount cannot be combined with amount_min/amount_max"}
@@ -70,7 +72,7 @@ func Validate(rules []Rule) error {
 		}
 		e := &r.Effect
 		if e.Outcome != "" && !e.Outcome.Valid() {
-			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of completed, fail, name_mismatch, insufficient_balance, rejected, pending", e.Outcome)}
+			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of %s", e.Outcome, gateway.OneOf(gateway.Outcomes()))}
 		}
 		if e.Outcome.PayoutOnly() && m.Kind != gateway.KindWithdrawal {
 			return &FieldError{Path: at("effect.outcome"), Msg: string(e.Outcome) + " applies to withdrawals only: set match.kind: withdrawal"}
@@ -131,25 +133,31 @@ type FieldError struct {
 // Error names the path and the reason.
 func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
 
-// Decide returns what the rules, then the magic values, say about order o. Rules must
-// have passed Validate.
+// Decide returns what the rules, then the magic values, say about order o, trying
+// every rule in turn; Index.Decide gives the same answer trying only the rules that
+// can match. Rules must have passed Validate.
 func Decide(o *gateway.Order, rules []Rule) Decision {
 	for i := range rules {
 		if rules[i].Match.matches(o) {
-			e := rules[i].Effect
-			name := rules[i].Name
-			if name == "" {
-				name = fmt.Sprintf("rule %d", i+1)
-			}
-			return Decision{
-				Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
-				Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
-				Name: e.Name, Charge: e.Charge, Paid: e.PaidAmount, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
-				Fault: e.Fault, Maintenance: e.Maintenance,
-			}
+			return decision(rules, i)
 		}
 	}
 	return magic(o)
+}
+
+// decision is what rule i says.
+func decision(rules []Rule, i int) Decision {
+	e := rules[i].Effect
+	name := rules[i].Name
+	if name == "" {
+		name = fmt.Sprintf("rule %d", i+1)
+	}
+	return Decision{
+		Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
+		Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
+		Name: e.Name, Charge: e.Charge, Paid: e.PaidAmount, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
+		Fault: e.Fault, Maintenance: e.Maintenance,
+	}
 }
 
 func magic(o *gateway.Order) Decision {
@@ -202,8 +210,12 @@ func (m *Match) matches(o *gateway.Order) bool {
 	if m.AmountMax != nil && o.Amount > *m.AmountMax {
 		return false
 	}
-	for field, v := range map[string]string{"orderid": o.OrderID, "email": o.Email, "holder_name": o.HolderName, "account_no": o.AccountNo} {
-		if re := m.re[field]; re != nil && !re.MatchString(v) {
+	if len(m.re) == 0 {
+		return true
+	}
+	// A fixed list, not a map literal: this runs for every candidate rule of every order.
+	for _, f := range [...]struct{ field, v string }{{"orderid", o.OrderID}, {"email", o.Email}, {"holder_name", o.HolderName}, {"account_no", o.AccountNo}} {
+		if re := m.re[f.field]; re != nil && !re.MatchString(f.v) {
 			return false
 		}
 	}

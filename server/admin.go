@@ -1,13 +1,17 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	_ "embed"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/goccy/go-yaml"
 
@@ -24,7 +28,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group("/sandbox/api", s.guardAdmin)
 	g.GET("/openapi.json", s.handleOpenAPI)
 	g.GET("/orders", s.handleAdminOrders)
-	for _, k := range []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal} {
+	for _, k := range gateway.Kinds() {
 		base := "/" + string(k) + "s/:orderid"
 		g.GET(base, s.handleAdminOrder(k))
 		g.POST(base+"/settle", s.handleAdminSettle(k))
@@ -197,9 +201,9 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		out.Kind = gateway.OutcomeKind(f.Get("outcome"))
 		switch {
 		case out.Kind == "":
-			return fail(http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
-		case out.Kind == gateway.OutcomePending || out.Kind == gateway.OutcomeInsufficientBalance || !out.Kind.Valid():
-			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
+			return fail(http.StatusBadRequest, "outcome is required: "+gateway.OneOf(gateway.SettleOutcomes(kind)))
+		case !slices.Contains(gateway.SettleOutcomes(gateway.KindWithdrawal), out.Kind):
+			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use "+gateway.OneOf(gateway.SettleOutcomes(kind)))
 		case out.Kind.PayoutOnly() && kind != gateway.KindWithdrawal:
 			return fail(http.StatusBadRequest, string(out.Kind)+" applies to withdrawals only")
 		}
@@ -340,24 +344,38 @@ func paging(c echo.Context) (offset, limit int, err error) {
 	return offset, limit, nil
 }
 
-// cursor reads ?before=, the "next" of the previous page.
-func cursor(c echo.Context) (uint64, error) {
+// cursor reads ?before=, the "next" of the previous page: a number, or a number and
+// the offset still to skip below it ("123-40"), when a filtered page ended at the
+// store's scan bound before the offset was skipped; that offset replaces ?offset=.
+func cursor(c echo.Context, offset *int) (uint64, error) {
 	v := c.QueryParam("before")
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	num, skip, hasSkip := strings.Cut(v, "-")
+	n, err := strconv.ParseUint(num, 10, 64)
 	if err != nil || n == 0 {
 		return 0, fail(http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+	}
+	if hasSkip {
+		k, err := strconv.Atoi(skip)
+		if err != nil || k < 0 {
+			return 0, fail(http.StatusBadRequest, "before must be the next cursor of a previous page (a positive integer)")
+		}
+		*offset = k
 	}
 	return n, nil
 }
 
 // nextCursor is the "next" of a list answer: the ?before= of the next page, or null
-// on the last page. It is a string so that no client's number parsing can round it.
-func nextCursor(n uint64) any {
+// on the last page. It is a string so that no client's number parsing can round it,
+// and so that it can carry the offset still to skip (see cursor).
+func nextCursor(n uint64, offset int) any {
 	if n == 0 {
 		return nil
+	}
+	if offset > 0 {
+		return strconv.FormatUint(n, 10) + "-" + strconv.Itoa(offset)
 	}
 	return strconv.FormatUint(n, 10)
 }
@@ -371,22 +389,18 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
 	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
 		Merchant: merchant, Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
 		Before: before, Offset: offset, Limit: limit}
-	switch f.Kind {
-	case "", gateway.KindDeposit, gateway.KindWithdrawal:
-	default:
-		return fail(http.StatusBadRequest, "kind must be deposit or withdrawal")
+	if f.Kind != "" && !slices.Contains(gateway.Kinds(), f.Kind) {
+		return fail(http.StatusBadRequest, "kind must be "+gateway.OneOf(gateway.Kinds()))
 	}
-	switch f.Status {
-	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
-	default:
-		return fail(http.StatusBadRequest, "status must be pending, completed, fail or rejected")
+	if f.Status != "" && !slices.Contains(gateway.Statuses(), f.Status) {
+		return fail(http.StatusBadRequest, "status must be "+gateway.OneOf(gateway.Statuses()))
 	}
 	page, err := s.store.ListOrders(f)
 	if err != nil {
@@ -395,7 +409,7 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	if page.Orders == nil {
 		page.Orders = []*gateway.Order{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "orders": page.Orders, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "orders": page.Orders, "next": nextCursor(page.Next, page.NextOffset)})
 }
 
 func (s *Server) handleAdminJournal(c echo.Context) error {
@@ -417,16 +431,14 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		return err
 	}
 	state := c.QueryParam("state")
-	switch state {
-	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDropped:
-	default:
-		return fail(http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
+	if state != "" && !slices.Contains(gateway.CallbackStates(), state) {
+		return fail(http.StatusBadRequest, "state must be "+gateway.OneOf(gateway.CallbackStates()))
 	}
 	merchant, err := s.merchantFilter(c)
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
@@ -445,7 +457,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		}
 		out = append(out, deliveryView{Delivery: d, AttemptLog: as})
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next, 0)})
 }
 
 func (s *Server) handleAdminBalances(c echo.Context) error {
@@ -499,7 +511,7 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	before, err := cursor(c)
+	before, err := cursor(c, &offset)
 	if err != nil {
 		return err
 	}
@@ -511,7 +523,7 @@ func (s *Server) handleAdminLedger(c echo.Context) error {
 	if page.Entries == nil {
 		page.Entries = []store.LedgerEntry{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next)})
+	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "entries": page.Entries, "next": nextCursor(page.Next, page.NextOffset)})
 }
 
 func (s *Server) handleAdminScenarios(c echo.Context) error {
@@ -532,14 +544,45 @@ func (s *Server) handleAdminScenarios(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"rules": rules, "yaml": text})
 }
 
+// maxScenarioBodyBytes bounds the body of PUT /sandbox/api/scenarios: a list of
+// scenarios.MaxRules short rules in flow style fits. The YAML parser holds 100 to 200
+// bytes per byte of its input (a 256 KiB document of aliases took 96 MB and 0.9 s), so
+// this bound is what keeps a refused document's cost small; scenarioParse lets one
+// document be parsed at a time.
+const maxScenarioBodyBytes = 128 << 10
+
+// scenarioParse serialises the parsing of PUT /sandbox/api/scenarios bodies: uploads
+// sent at once wait rather than each holding a parser's memory.
+var scenarioParse sync.Mutex
+
 // handleAdminSetScenarios replaces the rules at run time. The body is YAML (JSON is
 // YAML too). A bad rule is refused with the reason and the old rules stay.
+//
+// An empty or missing body is refused: it is what `curl --data-binary @rules.yaml`
+// sends when the file is missing, and it must not wipe every rule; clearing them takes
+// an explicit `rules: []`. The body is bounded (maxScenarioBodyBytes) before it is
+// read, and the rules after it is parsed (config.ParseRules: their count, their
+// fields, what YAML aliases add).
 func (s *Server) handleAdminSetScenarios(c echo.Context) error {
+	r := c.Request()
+	tooBig := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("the rules are over %d bytes (128 KiB), the limit of a scenario rule document", maxScenarioBodyBytes))
+	if r.ContentLength > maxScenarioBodyBytes {
+		return tooBig
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, maxScenarioBodyBytes)
 	body, err := readBody(c)
+	if errors.Is(err, errBodyTooLarge) {
+		return tooBig
+	}
 	if err != nil {
 		return err
 	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fail(http.StatusBadRequest, config.ErrNoRules.Error())
+	}
+	scenarioParse.Lock()
 	rules, err := config.ParseRules("rules", body)
+	scenarioParse.Unlock()
 	if err != nil {
 		return fail(http.StatusBadRequest, err.Error())
 	}

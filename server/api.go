@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -184,7 +183,7 @@ func findBank(banks []gateway.Bank, id string) (gateway.Bank, bool) {
 // decide runs the scenarios for an incoming order and applies added latency.
 func (s *Server) decide(c echo.Context, o *gateway.Order) gateway.Decision {
 	s.mu.RLock()
-	d := scenarios.Decide(o, s.rules)
+	d := s.ruleIndex.Decide(o)
 	s.mu.RUnlock()
 	if d.Latency > 0 {
 		t := time.NewTimer(d.Latency)
@@ -219,7 +218,11 @@ func (s *Server) afterCreate(o *gateway.Order) {
 	}
 	if !o.SettleAt.After(s.store.Now()) {
 		if _, err := s.settle(o.Kind, o.Merchant, o.OrderID, *o.SettleOutcome); err != nil && !errors.Is(err, store.ErrAlreadySettled) {
-			s.log.Error("settle at once", "order", o.OrderID, "err", err)
+			if deletedMeanwhile(err) {
+				s.log.Info("settle at once skipped: the order or its merchant was deleted", "order", o.OrderID, "err", err)
+			} else {
+				s.log.Error("settle at once", "order", o.OrderID, "err", err)
+			}
 		}
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -268,6 +269,67 @@ func TestCheckoutBrowser(t *testing.T) {
 		assert.Equal(t, "undefined", value(t, ctx, chromedp.Evaluate[string](`typeof window.__xss`)))
 		assert.Equal(t, int32(0), dialogs.Load(), "no alert() ran")
 		rc.wait(t, 1, 5*time.Second)
+	})
+
+	t.Run("ContentSecurityPolicy", func(t *testing.T) {
+		// The page works under its policy: the stylesheet applies, the form posts and
+		// is redirected to the shop (form-action names its origin), and the browser
+		// reports no violation; an inline script or style added later is refused.
+		ctx := newTab(t, browser)
+		var mu sync.Mutex
+		var logged []string
+		messages := chromedp.Console(ctx)
+		go func() {
+			for m, err := range messages {
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				logged = append(logged, string(m.Type)+": "+m.Text)
+				mu.Unlock()
+			}
+		}()
+		back := shop.URL + "/return?order=BR-CSP-1"
+		m := e.Deposit(t, "BR-CSP-1", map[string]string{"redirect_url": back})
+		step(t, ctx, chromedp.Navigate(m["p_url"].(string)), chromedp.WaitVisible(chromedp.ID("pay")))
+		assert.NotEqual(t, "rgba(0, 0, 0, 0)", value(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".bar")).backgroundColor`)),
+			"checkout.css applies under style-src 'self'")
+		assert.Equal(t, "undefined", value(t, ctx, chromedp.Evaluate[string](`(() => {
+			const s = document.createElement("script"); s.textContent = "window.__inline = 1"; document.head.append(s);
+			const st = document.createElement("style"); st.textContent = ".bar{display:none}"; document.head.append(st);
+			return typeof window.__inline; })()`)), "an inline script runs under the policy")
+		assert.NotEqual(t, "none", value(t, ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".bar")).display`)),
+			"an inline style applies under the policy")
+		// The browser reports a violation on the console after the fact: wait for the
+		// two, a bounded while.
+		var violations []string
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			violations = violations[:0]
+			for _, l := range logged {
+				if strings.Contains(l, "Content Security Policy") {
+					violations = append(violations, l)
+				}
+			}
+			mu.Unlock()
+			if len(violations) >= 2 || time.Now().After(deadline) {
+				break
+			}
+		}
+		assert.Len(t, violations, 2, "the two injected elements, and nothing of the page: %q", violations)
+		step(t, ctx, chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.ID("thanks")))
+		assert.Equal(t, back, value(t, ctx, chromedp.Location()), "the redirect after the form's POST is allowed")
+		rc.wait(t, 1, 5*time.Second)
+		// The browser took the page's icon: no /favicon.ico 404 in the journal.
+		var j struct {
+			Entries []struct {
+				Endpoint string `json:"endpoint"`
+			} `json:"entries"`
+		}
+		getJSON(t, e.URL+"/sandbox/api/journal?limit=500", &j)
+		for _, en := range j.Entries {
+			assert.NotContains(t, en.Endpoint, "favicon", "the journal lists an icon request")
+		}
 	})
 
 	t.Run("JavascriptRedirectIgnored", func(t *testing.T) {

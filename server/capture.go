@@ -31,9 +31,11 @@ import (
 // and checked against the callback shape the sandbox sends (gateway/callback.go), so
 // the team learns the real shape once. GET /sandbox/api/captures lists them.
 //
-// The log is in memory only: the last maxCaptures captures, and fewer when their
-// bodies and headers together pass maxCaptureLogBytes (the oldest go first). A restart
-// forgets them; a capture is something to read, not state the sandbox acts on.
+// The log is in memory only: the last maxCaptures captures, and fewer when together
+// they pass maxCaptureLogBytes (the oldest go first), each counted as the bytes of its
+// JSON in GET /sandbox/api/captures: body, headers, findings, forward and all. A
+// restart forgets them; a capture is something to read, not state the sandbox acts
+// on. Captures are stamped with the sandbox's clock, as orders are.
 const (
 	maxCaptures = 500
 	// maxCaptureBody is how much of a body is kept (the vendor's are ~300 bytes); the
@@ -48,6 +50,12 @@ const (
 	// forwardAnswerKept bytes are recorded.
 	maxForwardAnswer  = 64 << 10
 	forwardAnswerKept = 1 << 10
+	// maxFindingDetail cuts a finding's detail (a list of a forged body's extra keys).
+	maxFindingDetail = 1 << 10
+	// maxTokenTries bounds the secrets tried on one captured token (verifyCaptured),
+	// and tokenTriedNamed how many of the merchants tried its finding names.
+	maxTokenTries   = 100
+	tokenTriedNamed = 5
 )
 
 // Capture is one request received at /sandbox/capture/{name}.
@@ -141,8 +149,9 @@ func (l *captureLog) add(cp *Capture) {
 	}
 }
 
-// list returns the captures named name ("" for all), newest first, and their count.
-func (l *captureLog) list(name string, offset, limit int) ([]*Capture, int) {
+// list returns the captures named name ("" for all), newest first, their count, and
+// the bytes the whole log counts.
+func (l *captureLog) list(name string, offset, limit int) ([]*Capture, int, int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []*Capture
@@ -157,7 +166,7 @@ func (l *captureLog) list(name string, offset, limit int) ([]*Capture, int) {
 		}
 		total++
 	}
-	return out, total
+	return out, total, l.bytes
 }
 
 // isCapturePath reports whether a path is the capture endpoint's. guardSite exempts
@@ -194,7 +203,7 @@ func (s *Server) handleCapture(c echo.Context) error {
 		name = c.Param("name")
 	}
 	cp := &Capture{
-		Name: cut(name, 100), Time: time.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host,
+		Name: cut(name, 100), Time: s.store.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host,
 		RemoteAddr: r.RemoteAddr, Header: r.Header.Clone(), BodyBytes: len(body),
 	}
 	kept := body
@@ -205,7 +214,7 @@ func (s *Server) handleCapture(c echo.Context) error {
 	if !utf8.Valid(kept) {
 		cp.BodyBase64 = kept
 	}
-	cp.Shape, cp.Merchant, cp.Findings, cp.Dialect = s.checkCallback(r.Header.Get("Content-Type"), body)
+	cp.Shape, cp.Merchant, cp.Findings, cp.Dialect = s.checkCallback(name, r.Header.Get("Content-Type"), body)
 	cp.DialectSnippet = dialectSnippet(cp.Dialect)
 	cp.OK = true
 	for _, f := range cp.Findings {
@@ -218,9 +227,10 @@ func (s *Server) handleCapture(c echo.Context) error {
 	if s.captures.forwardTo != "" {
 		status, answerType, answer, cp.Forward = s.forwardCapture(r, body)
 	}
-	cp.size = len(kept) + len(cp.BodyBase64) + headerSize(cp.Header) + 512
-	if cp.Forward != nil {
-		cp.size += len(cp.Forward.Answer)
+	if b, err := json.Marshal(cp); err == nil {
+		cp.size = len(b)
+	} else {
+		cp.size = maxCaptureLogBytes // cannot happen; kept alone rather than uncounted
 	}
 	s.captures.add(cp)
 	s.events.publish("capture")
@@ -293,28 +303,20 @@ func splitHostPort(addr string) (string, string, error) {
 	return u.Hostname(), u.Port(), nil
 }
 
-func headerSize(h http.Header) int {
-	n := 0
-	for k, vs := range h {
-		for _, v := range vs {
-			n += len(k) + len(v) + 4
-		}
-	}
-	return n
-}
-
 // handleAdminCaptures lists the captures, newest first: ?name= one capture name,
-// offset and limit as the other lists.
+// offset and limit as the other lists; bytes is what the whole log counts against
+// max_bytes (each capture's JSON).
 func (s *Server) handleAdminCaptures(c echo.Context) error {
 	offset, limit, err := paging(c)
 	if err != nil {
 		return err
 	}
-	items, total := s.captures.list(c.QueryParam("name"), offset, limit)
+	items, total, size := s.captures.list(c.QueryParam("name"), offset, limit)
 	if items == nil {
 		items = []*Capture{}
 	}
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "captures": items, "forward_to": s.captures.forwardTo})
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "captures": items, "forward_to": s.captures.forwardTo,
+		"bytes": size, "max_bytes": maxCaptureLogBytes})
 }
 
 // ---------------------------------------------------------------- the checks
@@ -388,7 +390,7 @@ func lazyRegexp(expr string) func() *regexp.Regexp {
 // checkCallback compares a body with the callback the sandbox would send and returns
 // the shape it was compared with, the merchant whose secret verified the token, and
 // the findings.
-func (s *Server) checkCallback(contentType string, body []byte) (shape, merchant string, fs []Finding, dialect map[string]string) {
+func (s *Server) checkCallback(name, contentType string, body []byte) (shape, merchant string, fs []Finding, dialect map[string]string) {
 	k := &callbackCheck{byKey: map[string]json.RawMessage{}, dialect: map[string]string{}}
 	if !k.parse(contentType, body) {
 		return "", "", k.fs, nil
@@ -400,7 +402,11 @@ func (s *Server) checkCallback(contentType string, body []byte) (shape, merchant
 	k.checkFormats()
 	k.checkValues()
 	// The token: md5(secret + order_id) for some configured merchant's secret.
-	merchant, detail, ok := s.verifyCaptured(k.str("order_id"), k.str("token"), k.str("payment_type"))
+	kind := gateway.KindDeposit
+	if k.shape == "withdrawal" {
+		kind = gateway.KindWithdrawal
+	}
+	merchant, detail, ok := s.verifyCaptured(name, kind, k.str("order_id"), k.str("token"), k.str("payment_type"))
 	k.add("token", ok, "%s", detail)
 	if tok := k.str("token"); tok != "" {
 		k.add("format.token", md5Hex().MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
@@ -481,7 +487,7 @@ type callbackCheck struct {
 }
 
 func (k *callbackCheck) add(check string, ok bool, format string, args ...any) {
-	k.fs = append(k.fs, Finding{Check: check, OK: ok, Detail: fmt.Sprintf(format, args...)})
+	k.fs = append(k.fs, Finding{Check: check, OK: ok, Detail: cut(fmt.Sprintf(format, args...), maxFindingDetail)})
 }
 
 // str is a key's value as a string ("" when absent or not a string).
@@ -569,8 +575,11 @@ func (k *callbackCheck) checkKeys(sh callbackShape) {
 			missing = append(missing, key)
 		}
 	}
+	// A set, not a search of extra: a forged 1 MiB body may carry 100,000 keys.
+	seen := map[string]bool{}
 	for _, f := range k.fields {
-		if !slices.Contains(sh.keys, f.key) && !slices.Contains(extra, f.key) {
+		if !slices.Contains(sh.keys, f.key) && !seen[f.key] {
+			seen[f.key] = true
 			extra = append(extra, f.key)
 		}
 	}
@@ -655,14 +664,18 @@ func (k *callbackCheck) checkValues() {
 	}
 }
 
-// verifyCaptured tries every configured merchant's secret on a captured token.
-func (s *Server) verifyCaptured(orderID, token, paymentType string) (merchant, detail string, ok bool) {
+// verifyCaptured tries merchants' secrets on a captured token: first the merchant the
+// capture's name names (a team may name its capture after its merchant), then the
+// merchants holding an order with order_id, then the others in the merchant list's
+// order, at most maxTokenTries in all, so a forged callback costs the same with
+// 10,000 run-time merchants as with one. A token none of them signs is said so with
+// the count tried and the first few names, not every name.
+func (s *Server) verifyCaptured(name string, kind gateway.Kind, orderID, token, paymentType string) (merchant, detail string, ok bool) {
 	if orderID == "" || token == "" {
 		return "", "no order_id or no token (as a string): nothing to verify", false
 	}
-	var tried []string
-	for _, m := range s.merchantList() {
-		tried = append(tried, m.Username)
+	tried, total := s.tokenCandidates(name, kind, orderID)
+	for _, m := range tried {
 		want := gateway.Token(m.SecretKey, orderID)
 		if !strings.EqualFold(token, want) {
 			continue
@@ -676,7 +689,57 @@ func (s *Server) verifyCaptured(orderID, token, paymentType string) (merchant, d
 		}
 		return m.Username, detail, true
 	}
-	return "", "md5(secret + order_id) matches no configured merchant's secret (tried " + strings.Join(tried, ", ") + ")", false
+	names := make([]string, 0, tokenTriedNamed)
+	for _, m := range tried[:min(len(tried), tokenTriedNamed)] {
+		names = append(names, cut(m.Username, 60))
+	}
+	list := strings.Join(names, ", ")
+	if more := len(tried) - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	detail = fmt.Sprintf("md5(secret + order_id) matches no secret of the %d merchants tried (tried %s)", len(tried), list)
+	if total > len(tried) {
+		detail += fmt.Sprintf("; %d merchants were not tried: a capture tries the merchant its name names, then those holding "+
+			"order_id, then the others in order, at most %d", total-len(tried), maxTokenTries)
+	}
+	return "", detail, false
+}
+
+// tokenCandidates are the merchants verifyCaptured tries, in its order, at most
+// maxTokenTries, and how many merchants there are.
+func (s *Server) tokenCandidates(name string, kind gateway.Kind, orderID string) (out []gateway.Merchant, total int) {
+	// The store is read before mu is taken: mu is never held across store work.
+	var holders []string
+	if heads, err := s.store.FindOrderHeads(kind, orderID); err == nil {
+		for _, o := range heads[:min(len(heads), maxTokenTries)] {
+			holders = append(holders, o.Merchant)
+		}
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seen := map[string]bool{}
+	try := func(m *gateway.Merchant) bool {
+		if m != nil && !seen[m.Username] {
+			seen[m.Username] = true
+			out = append(out, *m)
+		}
+		return len(out) < maxTokenTries
+	}
+	if try(s.byName[name]) {
+		for _, h := range holders {
+			if !try(s.merchants[h]) {
+				break
+			}
+		}
+	}
+	for i := 0; i < len(s.cfg.Merchants)+len(s.runtime) && len(out) < maxTokenTries; i++ {
+		if i < len(s.cfg.Merchants) {
+			try(s.merchants[s.cfg.Merchants[i].Username])
+		} else {
+			try(s.merchants[s.runtime[i-len(s.cfg.Merchants)]])
+		}
+	}
+	return out, len(s.merchants)
 }
 
 // jsonFields reads a JSON object's top-level keys in order with their raw values.

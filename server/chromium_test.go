@@ -33,11 +33,11 @@ func chromiumOptions(t *testing.T) []chromedp.ExecAllocatorOption {
 		}
 	}
 	if exe == "" {
-		skipreport.Skip(t, "the browser tests", "no Chromium (set VPAY88_CHROMIUM or apt-get install chromium)",
+		skipreport.Skip(t, "chromium", "the browser tests", "no Chromium (set VPAY88_CHROMIUM or apt-get install chromium)",
 			"browser test skipped: no Chromium found (apt-get install chromium, or set VPAY88_CHROMIUM)")
 	}
 	if _, err := os.Stat(exe); err != nil {
-		skipreport.Skip(t, "the browser tests", fmt.Sprintf("no Chromium at VPAY88_CHROMIUM=%s", exe),
+		skipreport.Skip(t, "chromium", "the browser tests", fmt.Sprintf("no Chromium at VPAY88_CHROMIUM=%s", exe),
 			fmt.Sprintf("browser test skipped: VPAY88_CHROMIUM=%s: %v", exe, err))
 	}
 	return []chromedp.ExecAllocatorOption{

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/store"
 )
 
 // Handlers return errors; handleError is the one place they become answers, in the
@@ -69,6 +70,10 @@ func (s *Server) answerOf(err error, c echo.Context) (int, string) {
 		return he.code, he.msg
 	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large."
+	case errors.Is(err, store.ErrDamaged) || errors.Is(err, store.ErrCorrupt):
+		// The store logged it once at ERROR, with the file and what to do; a line per
+		// request would bury that one.
+		return http.StatusServiceUnavailable, "State file damaged: writes are refused; see the sandbox's log."
 	case errors.As(err, &ee):
 		switch ee.Code {
 		case http.StatusNotFound:

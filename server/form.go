@@ -28,7 +28,7 @@ func formValues(r *http.Request) (url.Values, error) {
 	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var err error
-	values := url.Values{}
+	var values url.Values
 	switch ct {
 	case "multipart/form-data":
 		// Read once, kept as ParseMultipartForm keeps its form: the fault matcher

@@ -64,10 +64,7 @@ func openEnv(tb testing.TB, o inproc.Options) *testEnv {
 	if o.Seed == 0 {
 		o.Seed = 42
 	}
-	// The ephemeral store (no fsync, an open transaction): the tests stop the sandbox
-	// cleanly, and durability across kill -9 is main_test's and the reliability
-	// suite's, on the real binary.
-	o.Ephemeral = true
+	// The store as the binary ships it by default: group commit, fsync at each commit.
 	sb, err := inproc.Start(o)
 	require.NoError(tb, err)
 	e := &testEnv{URL: sb.URL, Srv: sb.Server, Store: sb.Store, Cfg: sb.Config, Path: sb.Path, Opts: sb.ServerOptions, sb: sb}

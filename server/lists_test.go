@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/config"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
 // TestAdminListCursor walks the orders and callback lists page by page with the
@@ -50,9 +52,24 @@ func TestAdminListCursor(t *testing.T) {
 	assert.EqualValues(t, 12, m["total"])
 	assert.Len(t, m["callbacks"], 5)
 	assert.NotNil(t, m["next"])
-	code, m = adminGet(t, e, "/sandbox/api/orders?before=abc")
-	assert.Equal(t, 400, code)
-	assert.Contains(t, m["error"], "before")
+	for _, bad := range []string{"abc", "5-x", "5--1", "-3"} {
+		code, m = adminGet(t, e, "/sandbox/api/orders?before="+bad)
+		assert.Equal(t, 400, code, bad)
+		assert.Contains(t, m["error"], "before", bad)
+	}
+	// A cursor that carries an offset (a filtered page ended at the store's scan
+	// bound) replaces ?offset=: the 3 orders below CUR-03, less 1 skipped.
+	code, m = adminGet(t, e, "/sandbox/api/orders?offset=50&before="+strconv.FormatUint(orderNumber(t, e, "CUR-03"), 10)+"-1")
+	require.Equal(t, 200, code, "%v", m)
+	assert.Len(t, m["orders"], 2)
+}
+
+// orderNumber is the gateway number of one of the default merchant's deposits.
+func orderNumber(t *testing.T, e *testEnv, id string) uint64 {
+	t.Helper()
+	o, err := e.Store.Order(gateway.KindDeposit, testMerchant, id)
+	require.NoError(t, err)
+	return o.Number
 }
 
 // TestRetention deletes old settled orders with their callbacks, keeps young ones and

@@ -71,13 +71,6 @@ func (s *Server) eachMerchant(fn func(m *gateway.Merchant, runtime bool)) {
 	}
 }
 
-// merchantList is every merchant, in eachMerchant's order.
-func (s *Server) merchantList() []gateway.Merchant {
-	var out []gateway.Merchant
-	s.eachMerchant(func(m *gateway.Merchant, _ bool) { out = append(out, *m) })
-	return out
-}
-
 // openingBalances are a merchant's balances at start or after a reset.
 func openingBalances(m *gateway.Merchant) []store.Balance {
 	out := make([]store.Balance, 0, len(m.Currencies))
@@ -295,8 +288,8 @@ func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error)
 		}
 		m.Currencies = append(m.Currencies, cur)
 	}
-	if u := m.CallbackURL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
-		return m, fail(http.StatusBadRequest, "callback_url must be an http or https URL")
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return m, fail(http.StatusBadRequest, "callback_url "+err.Error())
 	}
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -59,6 +60,34 @@ func (b *browser) fitsPhone(where string) {
 	assert.Empty(b.t, problems, "%s: the dashboard does not fit a %d px phone", where, phoneW)
 }
 
+// leads fails the test when, in the row row, a cell of lead (CSS under the row) is not
+// wholly on the phone's screen, is cut (its text wider than its box), or is not on the
+// row's first line; or when the row is taller than maxH px.
+func (b *browser) leads(row string, maxH int, lead ...string) {
+	b.t.Helper()
+	b.do(visible(row))
+	problems := eval[[]string](b, fmt.Sprintf(`(() => {
+		const W = %d, row = document.querySelector(%s), rr = row.getBoundingClientRect(), out = [];
+		if (rr.height > %d) out.push("the row is " + Math.round(rr.height) + " px tall");
+		for (const sel of %s) {
+			const el = row.querySelector(sel);
+			if (!el) { out.push(sel + " is missing"); continue; }
+			const r = el.getBoundingClientRect();
+			if (r.width === 0 || r.left < -0.5 || r.right > W + 0.5) out.push(sel + " is at x " + Math.round(r.left) + ".." + Math.round(r.right));
+			if (r.top - rr.top > 14) out.push(sel + " is not on the first line (" + Math.round(r.top - rr.top) + " px down)");
+			if (el.scrollWidth > el.clientWidth + 1 && !/ellipsis/.test(getComputedStyle(el).textOverflow)) out.push(sel + " is cut: " + el.scrollWidth + " px in " + el.clientWidth);
+		}
+		return out;
+	})()`, phoneW, js(row), maxH, jsList(lead)))
+	assert.Empty(b.t, problems, "%s on a %d px phone", row, phoneW)
+}
+
+// jsList is a list of strings as a JavaScript array literal.
+func jsList(v []string) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
 // onPhoneScreen fails the test when an element shown is not wholly on the phone's
 // screen (a dialog, the drawer, the clock panel).
 func (b *browser) onPhoneScreen(css string) {
@@ -91,11 +120,11 @@ func TestDashboardBrowserPhone(t *testing.T) {
 	b.do(chromedp.Navigate(env.URL+"/sandbox/"), visible(`#live[data-mode="live"]`), shows(wd))
 	b.fitsPhone("orders")
 	b.shot("30-phone-orders")
-	// The orders table is wider than the phone: it scrolls within its container.
-	assert.Greater(t, eval[int](b, `document.querySelector("#orders-table").offsetWidth`), phoneW)
-	assert.True(t, eval[bool](b, `(() => { const w = document.querySelector("#panel-orders .tablewrap");
-		w.scrollLeft = 200; const moved = w.scrollLeft > 0; w.scrollLeft = 0; return moved && scrollX === 0; })()`),
-		"the orders table does not scroll sideways in its container")
+	// An order's row leads with its id, amount and status, whole and on screen on the
+	// first line (issue 21: Created, Kind, Order id and Merchant pushed them off).
+	b.leads(wd, 64, `td:nth-child(3)`, `td:nth-child(5)`, `td:nth-child(7) .badge`)
+	b.leads(`#orders-table tbody tr[data-order-id="PHONE-DEP-1"]`, 64, `td:nth-child(3)`, `td:nth-child(5)`, `td:nth-child(7) .badge`)
+	assert.LessOrEqual(t, eval[int](b, `document.querySelector("#orders-table").offsetWidth`), phoneW, "the orders list fits the phone")
 
 	// Every tab is reached through the tab bar, which scrolls; the page does not.
 	assert.Greater(t, eval[int](b, `document.querySelector(".tabs").scrollWidth`), eval[int](b, `document.querySelector(".tabs").clientWidth`),
@@ -106,6 +135,27 @@ func TestDashboardBrowserPhone(t *testing.T) {
 		b.onPhoneScreen(`#tab-` + tab)
 		b.fitsPhone(tab + " tab")
 		b.shot("31-phone-" + tab)
+		switch tab {
+		case "journal":
+			// A request's row: its endpoint and HTTP status first, two lines at most
+			// (issue 21: 150 px of white per row).
+			b.do(visible(`#journal-table tbody tr[data-id]`))
+			for _, row := range []string{`#journal-table tbody tr[data-id]:first-child`, `#journal-table tbody tr[data-id]:last-child`} {
+				b.leads(row, 52, `td:nth-child(2)`, `td:nth-child(4)`)
+			}
+			// Its detail opens under it, within the screen's width.
+			b.do(click(`#journal-table tbody tr[data-id]:first-child td:nth-child(2)`), visible(`#journal-table tbody tr.detail`))
+			b.fitsPhone("journal detail")
+			b.shot("31-phone-journal-detail")
+			assert.Empty(t, eval[[]string](b, `[...document.querySelectorAll("#journal-table tr.detail .kv tr")].filter((tr) => {
+				const th = tr.querySelector("th").getBoundingClientRect(), td = tr.querySelector("td").getBoundingClientRect();
+				return th.right > td.left + 1; }).map((tr) => tr.textContent)`), "the request fields' names overlap their values")
+			b.do(click(`#journal-table tbody tr[data-id]:first-child td:nth-child(2)`), absent(`#journal-table tbody tr.detail`))
+		case "callbacks":
+			// A callback's row: its order id and its state badge, not cut mid-word.
+			b.do(visible(`#callbacks-table tbody tr[data-id]`))
+			b.leads(`#callbacks-table tbody tr[data-id]`, 64, `td:nth-child(4)`, `td:nth-child(5) .badge`)
+		}
 	}
 	b.do(chromedp.Navigate(env.URL+"/sandbox/#faults"), visible(`#panel-faults`), visible(`#live[data-mode="live"]`))
 	b.onPhoneScreen(`#tab-faults`) // a link to a tab at the end of the bar shows that tab

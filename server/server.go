@@ -71,7 +71,9 @@ type Server struct {
 	// its merchant filters only then.
 	namesVersion atomic.Uint64
 	rules        []scenarios.Rule
-	faker        *rand.Rand
+	// ruleIndex is rules arranged so an order tries only those that can match it.
+	ruleIndex *scenarios.Index
+	faker     *rand.Rand
 	// banks are the configured lists per currency (config banks:); a merchant's own
 	// banks for a currency replace them for it (merchantBanks).
 	banks map[string][]gateway.Bank
@@ -88,8 +90,8 @@ type Server struct {
 	events           *hub
 	captures         *captureLog
 	faults           *faultQueue
-	// ruleFaults says a scenario rule may alter an answer after its work (slow,
-	// lost_answer, malformed): vendor answers are then held back until it is known.
+	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
+	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
 	// stopping is closed at shutdown: hung and dripping answers end.
 	stopping chan struct{}
@@ -135,9 +137,10 @@ func New(o Options) (*Server, error) {
 	s.echo = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher.Start()
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.scheduleLoop()
 	go s.housekeeping()
+	go s.faultSaver()
 	s.warnNoCallbackURL(o.Config)
 	return s, nil
 }
@@ -238,9 +241,13 @@ func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
 // setRules installs scenario rules; callers that replace them at run time hold mu.
 func (s *Server) setRules(rules []scenarios.Rule) {
 	s.rules = rules
+	s.ruleIndex = scenarios.NewIndex(rules)
 	held := false
 	for _, r := range rules {
-		if f := r.Effect.Fault; f != nil && f.DoesWork() {
+		// Any fault or window a rule asks for reaches the client through injectFaults:
+		// a rule with only a window (or a fault that stops the request) and an empty
+		// queue once answered 500.
+		if r.Effect.Fault != nil || r.Effect.Maintenance != nil {
 			held = true
 		}
 	}

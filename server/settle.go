@@ -1,7 +1,9 @@
 package server
 
 import (
+	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -79,11 +81,7 @@ func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Deli
 func (s *Server) runDue(o *gateway.Order) {
 	if o.Settled() {
 		if _, err := s.reverse(o.Kind, o.Merchant, o.OrderID, "scenario "+o.Rule); err != nil {
-			s.log.Error("scheduled reversal", "order", o.OrderID, "kind", o.Kind, "err", err)
-			// Never spin on a timer that cannot fire: drop it.
-			if err := s.store.DropTimers(o.Kind, o.Merchant, o.OrderID); err != nil {
-				s.log.Error("drop timer", "order", o.OrderID, "err", err)
-			}
+			s.timerFailed("scheduled reversal", o, err)
 		}
 		return
 	}
@@ -92,11 +90,29 @@ func (s *Server) runDue(o *gateway.Order) {
 		out = *o.SettleOutcome
 	}
 	if _, err := s.settle(o.Kind, o.Merchant, o.OrderID, out); err != nil && !errors.Is(err, store.ErrAlreadySettled) {
-		s.log.Error("scheduled settlement", "order", o.OrderID, "kind", o.Kind, "err", err)
-		if err := s.store.DropTimers(o.Kind, o.Merchant, o.OrderID); err != nil {
-			s.log.Error("drop timer", "order", o.OrderID, "err", err)
-		}
+		s.timerFailed("scheduled settlement", o, err)
 	}
+}
+
+// timerFailed logs a timer that could not do its work, and drops it: a timer that
+// cannot fire must not spin. An order deleted since the timer was read, or whose
+// run-time merchant was (a deletion racing the settlement), is expected, not an error.
+func (s *Server) timerFailed(what string, o *gateway.Order, err error) {
+	level := slog.LevelError
+	if deletedMeanwhile(err) {
+		level = slog.LevelInfo
+		what += " skipped: the order or its merchant was deleted"
+	}
+	s.log.Log(context.Background(), level, what, "order", o.OrderID, "kind", o.Kind, "merchant", o.Merchant, "err", err)
+	if err := s.store.DropTimers(o.Kind, o.Merchant, o.OrderID); err != nil && !deletedMeanwhile(err) {
+		s.log.Error("drop timer", "order", o.OrderID, "err", err)
+	}
+}
+
+// deletedMeanwhile reports an error of an order, or a merchant, deleted while its
+// settlement was on its way.
+func deletedMeanwhile(err error) bool {
+	return errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrMerchantGone)
 }
 
 // reverse gives a settled order its other final status (gateway.Reverse), with the

@@ -161,7 +161,7 @@ func vendorDocPath() string {
 func TestVendorExamplesMatchDocument(t *testing.T) {
 	f, err := os.Open(vendorDocPath())
 	if err != nil {
-		skipreport.Skip(t, "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
+		skipreport.Skip(t, "vendor-doc", "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
 			fmt.Sprintf("vendor document not found (%v); set VPAY88_VENDOR_DOC to check the table against it", err))
 	}
 	defer f.Close()
@@ -247,7 +247,7 @@ func TestVendorMessages(t *testing.T) {
 
 	doc, err := os.ReadFile(vendorDocPath())
 	if err != nil {
-		skipreport.Skip(t, "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
+		skipreport.Skip(t, "vendor-doc", "the vendor-document checks", "no vendor document at "+vendorDocPath()+" (set VPAY88_VENDOR_DOC)",
 			fmt.Sprintf("vendor document not found (%v)", err))
 	}
 	seen := map[string]bool{}

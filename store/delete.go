@@ -22,10 +22,8 @@ func deleteOrder(tx *bolt.Tx, o *gateway.Order) error {
 	if err := tx.Bucket(bucketNumbers).Delete(u64(o.Number)); err != nil {
 		return err
 	}
-	if listed(tx, o.Number) {
-		if err := indexOrder(tx, o, -1); err != nil {
-			return err
-		}
+	if err := indexOrder(tx, o, -1); err != nil {
+		return err
 	}
 	for _, at := range []time.Time{o.SettleAt, o.ReverseAt} {
 		if at.IsZero() {
@@ -102,9 +100,6 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 			if err := tx.Bucket(bucketMeta).Put(keyLayout, u64(layoutVersion)); err != nil {
 				return err
 			}
-			if err := setIndexed(tx, seq); err != nil {
-				return err
-			}
 			if len(saved) > 0 {
 				if err := tx.Bucket(bucketMeta).Put(keyClock, saved); err != nil {
 					return err
@@ -125,10 +120,7 @@ func (s *Store) Reset(merchant string, opening []Balance) error {
 // resetMerchant deletes one merchant's orders (with their callbacks), tokens, balances
 // and ledger entries, and its ledger counters.
 func resetMerchant(tx *bolt.Tx, merchant string) error {
-	// The merchant's orders are found through its list entries: the tail needs its own.
-	if err := indexTail(tx); err != nil {
-		return err
-	}
+	// The merchant's orders are found through its list entries.
 	prefix := append(append([]byte{'m'}, merchant...), 0)
 	var orders []*gateway.Order
 	c := tx.Bucket(bucketOrderList).Cursor()

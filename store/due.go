@@ -21,7 +21,7 @@ func (s *Store) DueDeliveriesFunc(now time.Time, limit int, keep func(*Delivery)
 	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketQueue).Cursor()
 		k, v := c.First()
-		for ; k != nil && len(k) == 16 && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, v = c.Next() {
+		for ; len(k) == 16 && len(out) < limit && beU64(k[:8]) <= uint64(now.UnixNano()); k, v = c.Next() {
 			// The entry names the delivery's merchant and URL: keep decides on them,
 			// and only what it accepts is read, so a backlog of thousands due to one
 			// saturated receiver costs a key scan per pass, not thousands of decodes.
@@ -44,7 +44,7 @@ func (s *Store) DueDeliveriesFunc(now time.Time, limit int, keep func(*Delivery)
 			}
 			out = append(out, d)
 		}
-		if k != nil && len(k) == 16 {
+		if len(k) == 16 {
 			next = time.Unix(0, int64(beU64(k[:8])))
 		}
 		return nil

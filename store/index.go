@@ -30,9 +30,9 @@ var (
 )
 
 // layoutVersion is the version of the index layout; a file with an older one is
-// re-indexed by Open. Version 3 lists orders up to a watermark (tail.go); a version 2
-// file has every order listed, so it only gets the watermark.
-const layoutVersion = 3
+// brought to it by Open (migrate). Version 4 lists every order in the transaction that
+// stores it; version 3 listed them up to a watermark (tail.go); version 2 as 4 does.
+const layoutVersion = 4
 
 var keyLayout = []byte("layout")
 
@@ -52,7 +52,7 @@ func statusByte(s gateway.Status) byte {
 	return 'x'
 }
 
-var allStatuses = []gateway.Status{gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected}
+var allStatuses = gateway.Statuses()
 
 func stateByte(s string) byte {
 	switch s {
@@ -68,7 +68,7 @@ func stateByte(s string) byte {
 	return 'u'
 }
 
-var allStates = []string{DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliveryDropped}
+var allStates = gateway.CallbackStates()
 
 func kindByte(k gateway.Kind) byte {
 	if k == "" {
@@ -115,8 +115,8 @@ func deliveryCountKey(merchant, state string) []byte {
 
 // present is the value of a key whose presence is the record (list, timer and
 // by-order entries). It must not be nil: bbolt's Get answers nil for a key put with a
-// nil value until the transaction commits, and an ephemeral store reads such keys in
-// the transaction that put them (hot.go).
+// nil value until the transaction commits, and a write may read such a key in the
+// transaction that put it.
 var present = []byte{}
 
 // addCount changes a counter by delta; a counter that reaches zero is deleted.
@@ -161,10 +161,9 @@ func listEntries(b *bolt.Bucket, id []byte, delta int64, prefixes ...[]byte) err
 	return nil
 }
 
-// reindexOrder moves an order's list entries when its status changed; an order of the
-// tail has none yet, and will be listed with the status it has then.
+// reindexOrder moves an order's list entries when its status changed.
 func reindexOrder(tx *bolt.Tx, before, after *gateway.Order) error {
-	if before.Status == after.Status || !listed(tx, after.Number) {
+	if before.Status == after.Status {
 		return nil
 	}
 	if err := indexOrder(tx, before, -1); err != nil {
@@ -299,7 +298,7 @@ func buildIndexes(tx *bolt.Tx) error {
 	if err != nil {
 		return err
 	}
-	if err := setIndexed(tx, tx.Bucket(bucketNumbers).Sequence()); err != nil {
+	if err := meta.Delete(keyIndexed); err != nil {
 		return err
 	}
 	return meta.Put(keyLayout, u64(layoutVersion))

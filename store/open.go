@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
@@ -19,6 +21,9 @@ var ErrDamaged = errors.New("damaged state file")
 
 // ErrInUse is a state file that another process holds open.
 var ErrInUse = errors.New("state file in use")
+
+// ErrIsDir is a state file path that names a directory.
+var ErrIsDir = errors.New("state file path is a directory")
 
 // lockTimeout is how long Open waits for another process to release the file lock.
 const lockTimeout = time.Second
@@ -45,9 +50,26 @@ func openDB(path string, noSync bool) (db *bolt.DB, err error) {
 		return nil, fmt.Errorf("state file %s is in use by another process (another vpay88-sandbox?): stop it, or start this one with another --data: %w", path, ErrInUse)
 	}
 	if err != nil {
+		if perr := plain(path, err); perr != nil {
+			return nil, perr
+		}
 		return nil, damaged(path, err)
 	}
 	return db, nil
+}
+
+// plain words the errors of a path that is not a damaged file (no permission, no such
+// directory) as what they are, with what to do; nil for any other error. Issue 21: all
+// of them said "damaged state file … restore a copy of it".
+func plain(path string, err error) error {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("state file %s: permission denied: the user this sandbox runs as must be able to read and write it, and to create files in its directory; change their owner or mode, or give another --data: %w", path, err)
+	case errors.Is(err, fs.ErrNotExist):
+		dir := filepath.Dir(path)
+		return fmt.Errorf("state file %s: its directory %s does not exist: create it (mkdir -p %s), or give another --data: %w", path, dir, dir, err)
+	}
+	return nil
 }
 
 // safeView and safeUpdate run a transaction with faults in mapped memory turned into
@@ -118,11 +140,17 @@ func readMeta(f *os.File, off int64) (metaPage, bool) {
 // pages are both invalid (random bytes, another format), or one shorter than the pages
 // its newest valid meta page uses (a truncated copy). A missing or empty file is new.
 func checkFile(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("state file %s is a directory: --data names the file itself, e.g. %s: %w", path, filepath.Join(path, "sandbox.db"), ErrIsDir)
+	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return nil // a new file; a missing directory is bbolt's to find (plain)
 	}
 	if err != nil {
+		if perr := plain(path, err); perr != nil {
+			return perr
+		}
 		return fmt.Errorf("state file %s: %w", path, err)
 	}
 	defer f.Close()
@@ -132,7 +160,9 @@ func checkFile(path string) error {
 	}
 	size := st.Size()
 	if size == 0 {
-		return nil
+		// Never one of ours: a new file is the embedded empty state, synced before
+		// it takes the name (template.go), or bbolt's own, made within one Open.
+		return damaged(path, fmt.Errorf("%w: empty (0 bytes); a state file is never empty, not even a new one", ErrDamaged))
 	}
 	m0, ok0 := readMeta(f, 0)
 	var m1 metaPage

@@ -3,6 +3,7 @@ package store
 import (
 	"crypto/rand"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -175,4 +176,41 @@ func TestCompact(t *testing.T) {
 	assert.Equal(t, page.Total, page2.Total)
 	_, _, err = Compact(path)
 	assert.ErrorIs(t, err, ErrInUse, "a file in use is not compacted")
+}
+
+// TestOpenPlainErrors: a directory, a missing directory and a file this user may not
+// write each get a message of their own, never "damaged … restore a copy" (issue 21).
+func TestOpenPlainErrors(t *testing.T) {
+	dir := t.TempDir()
+	ro := filepath.Join(dir, "readonly.db")
+	s, err := Open(ro)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	require.NoError(t, os.Chmod(ro, 0o400))
+	cases := []struct {
+		name, path string
+		is         error
+		says       string
+	}{
+		{"directory", dir, ErrIsDir, "is a directory: --data names the file itself, e.g. " + filepath.Join(dir, "sandbox.db")},
+		{"missing directory", filepath.Join(dir, "no", "such", "s.db"), fs.ErrNotExist, "its directory " + filepath.Join(dir, "no", "such") + " does not exist"},
+		{"permission", ro, fs.ErrPermission, "permission denied"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.is == fs.ErrPermission && os.Geteuid() == 0 {
+				t.Skip("root may write any file")
+			}
+			_, err := Open(c.path)
+			require.ErrorIs(t, err, c.is)
+			assert.NotErrorIs(t, err, ErrDamaged)
+			assert.Contains(t, err.Error(), c.says)
+			assert.NotContains(t, err.Error(), "restore")
+		})
+	}
+	// As root, the wording of a refusal the kernel would give anyone else:
+	err = plain(ro, &fs.PathError{Op: "open", Path: ro, Err: fs.ErrPermission})
+	require.ErrorIs(t, err, fs.ErrPermission)
+	assert.Contains(t, err.Error(), "state file "+ro+": permission denied")
+	assert.Nil(t, plain(ro, ErrDamaged))
 }

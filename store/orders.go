@@ -191,11 +191,14 @@ type LedgerEntries struct {
 	Entries []LedgerEntry
 	Total   int    // every entry that matches, from the counters
 	Next    uint64 // cursor of the next page (0: the last page)
+	// NextOffset is what is left of Offset to skip from Next (see OrderPage).
+	NextOffset int
 }
 
 // LedgerPage returns a page of the ledger, newest first. The ledger has no index per
 // account: entries of other accounts are skipped as they are read, which costs a
-// page when the account is active and at most maxScan entries when it is not.
+// page when the account is active; when it is not, a page ends after maxScan entries
+// read, with a cursor (Next, NextOffset) to go on below them.
 func (s *Store) LedgerPage(f LedgerFilter) (LedgerEntries, error) {
 	var page LedgerEntries
 	if f.Limit <= 0 {
@@ -212,35 +215,36 @@ func (s *Store) LedgerPage(f LedgerFilter) (LedgerEntries, error) {
 				page.Total += int(beU64(v))
 			}
 		}
+		if page.Total == 0 {
+			return nil // nothing to scan for
+		}
 		lc := tx.Bucket(bucketLedger).Cursor()
 		k, v := lc.Last()
 		if f.Before != 0 {
-			if k, v = lc.Seek(u64(f.Before)); k == nil {
+			if k, _ = lc.Seek(u64(f.Before)); k == nil {
 				k, v = lc.Last()
 			} else {
 				k, v = lc.Prev()
 			}
 		}
-		skipped, scanned := 0, 0
-		for ; k != nil && scanned < maxScan; k, v = lc.Prev() {
-			scanned++
+		// Without a filter every entry matches and none is read in vain; with one, a
+		// page reads at most maxScan entries and then ends with a cursor.
+		p := scanPage{offset: f.Offset, limit: f.Limit, checked: f.Merchant != "" || f.Currency != ""}
+		for ; k != nil; k, v = lc.Prev() {
+			if read, stop := p.enter(beU64(k)); stop {
+				break
+			} else if !read {
+				continue
+			}
 			var e LedgerEntry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("%w: ledger entry %x: %v", ErrCorrupt, k, err)
 			}
-			if (f.Merchant != "" && e.Merchant != f.Merchant) || (f.Currency != "" && e.Currency != f.Currency) {
-				continue
+			if p.take((f.Merchant == "" || e.Merchant == f.Merchant) && (f.Currency == "" || e.Currency == f.Currency)) {
+				page.Entries = append(page.Entries, e)
 			}
-			if skipped < f.Offset {
-				skipped++
-				continue
-			}
-			if len(page.Entries) == f.Limit {
-				page.Next = page.Entries[len(page.Entries)-1].Seq
-				break
-			}
-			page.Entries = append(page.Entries, e)
 		}
+		page.Next, page.NextOffset = p.next, p.nextOffset
 		return nil
 	})
 	return page, err
@@ -337,10 +341,10 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 	return s.createOrder(o, func(tx *bolt.Tx, o *gateway.Order) error {
 		bal, err := getBalance(tx, o.Merchant, o.Currency)
 		if err != nil {
-			return untouched(err)
+			return err
 		}
 		if bal.Available < o.Reserved {
-			return untouched(ErrInsufficientBalance)
+			return ErrInsufficientBalance
 		}
 		mv := gateway.ReserveMovement(*o)
 		return s.setBalance(tx, bal, mv.Available, mv.Reserved, mv.Reason, o.Kind, o.OrderID)
@@ -348,43 +352,27 @@ func (s *Store) CreateWithdrawal(o *gateway.Order) error {
 }
 
 // createOrder stores a new order, with also's change (a payout's reservation) in the
-// same transaction. In an ephemeral store it goes into the open transaction (hot.go):
-// it then works on a copy of o made before it runs, so that a replay reads and writes
-// nothing of the caller's, and gives the caller its number on the first run only.
+// same transaction.
 func (s *Store) createOrder(o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
-	if s.hot == nil {
-		defer s.kickIndexer() // the order is listed later, with others (tail.go)
-		return s.write(func(tx *bolt.Tx) error { return s.insertOrder(tx, o, also) })
-	}
-	in := *o
-	return s.writeHot(func(tx *bolt.Tx, replay bool) error {
-		c := in
-		if err := s.insertOrder(tx, &c, also); err != nil {
-			return err
-		}
-		if !replay {
-			o.Number = c.Number
-		}
-		return nil
-	})
+	return s.write(func(tx *bolt.Tx) error { return s.insertOrder(tx, o, also) })
 }
 
-// insertOrder is createOrder's change. Its refusals (the id is taken, the balance is
-// short, a key too long for bbolt) come before it changes anything (untouched).
+// insertOrder is createOrder's change: the order, its id index entry, its list
+// entries and count, and its timer.
 func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx, o *gateway.Order) error) error {
 	idx := tx.Bucket(bucketOrders)
 	// Merchants' ids mostly grow per client (a counter, a date): dense pages suit
 	// that, and a random id only splits a page a little earlier.
 	idx.FillPercent = appendFill
 	if merchantGone(tx, o.Merchant) {
-		return untouched(ErrMerchantGone)
+		return ErrMerchantGone
 	}
 	key := OrderKey(o.Kind, o.Merchant, o.OrderID)
 	if len(key)+8 > bolt.MaxKeySize {
-		return untouched(bolterrors.ErrKeyTooLarge)
+		return bolterrors.ErrKeyTooLarge
 	}
 	if idx.Get(key) != nil {
-		return untouched(ErrOrderExists)
+		return ErrOrderExists
 	}
 	if also != nil {
 		if err := also(tx, o); err != nil {
@@ -400,15 +388,8 @@ func (s *Store) insertOrder(tx *bolt.Tx, o *gateway.Order, also func(tx *bolt.Tx
 	if err := idx.Put(key, u64(n)); err != nil {
 		return err
 	}
-	if s.hot != nil && indexedUpTo(tx) == n-1 {
-		// In the open transaction the list pages stay decoded from one write to the
-		// next, so listing the order now costs less than the indexer's later decode.
-		if err := indexOrder(tx, o, 1); err != nil {
-			return err
-		}
-		if err := setIndexed(tx, n); err != nil {
-			return err
-		}
+	if err := indexOrder(tx, o, 1); err != nil {
+		return err
 	}
 	if !o.SettleAt.IsZero() {
 		tb := tx.Bucket(bucketTimers)
@@ -510,12 +491,18 @@ type OrderPage struct {
 	Orders []*gateway.Order
 	// Total counts every order that matches the filter (ignoring Before and Offset).
 	Total int
-	// Next is the cursor of the next page (0: this is the last).
+	// Next is the cursor of the next page (0: this is the last). A page that a
+	// filter's scan bound ended may hold fewer than Limit orders, or none, and still
+	// have a Next.
 	Next uint64
+	// NextOffset is what is left of Offset to skip from Next: the scan bound came
+	// before the offset was skipped. The next page is Before: Next, Offset: NextOffset.
+	NextOffset int
 }
 
-// maxScan bounds how many index entries a list with a currency or prefix filter reads
-// for one page: the filters the indexes do not cover are checked record by record.
+// maxScan bounds how many records a list with a filter its indexes do not cover (an
+// order's currency or id prefix, a ledger entry's account) reads for one page: the
+// page then ends where the scan stopped, with a cursor to go on from there.
 const maxScan = 100_000
 
 // ListOrders returns a page of the orders that match f, newest first. It reads the
@@ -527,16 +514,13 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	kinds := []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal}
+	kinds := gateway.Kinds()
 	if f.Kind != "" {
 		kinds = []gateway.Kind{f.Kind}
 	}
 	statuses := allStatuses
 	if f.Status != "" {
 		statuses = []gateway.Status{f.Status}
-	}
-	if err := s.catchUp(); err != nil {
-		return page, err
 	}
 	err := s.view(func(tx *bolt.Tx) error {
 		var prefixes [][]byte
@@ -554,30 +538,79 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 		if err != nil {
 			return err
 		}
+		if page.Total == 0 {
+			return nil // nothing to scan for
+		}
 		it := newNewestFirst(tx.Bucket(bucketOrderList), prefixes, f.Before)
-		skipped, scanned := 0, 0
-		for n := it.next(); n != 0 && scanned < maxScan; n = it.next() {
-			scanned++
-			if len(page.Orders) == f.Limit {
-				page.Next = page.Orders[len(page.Orders)-1].Number
+		// Without a currency or prefix, every entry of these indexes matches: the offset
+		// is stepped over on the index alone, and a page reads its own orders only.
+		// With one, orders are read and checked one by one, at most maxScan per page.
+		p := scanPage{offset: f.Offset, limit: f.Limit, checked: f.Currency != "" || f.Prefix != ""}
+		for n := it.next(); n != 0; n = it.next() {
+			if read, stop := p.enter(n); stop {
 				break
+			} else if !read {
+				continue
 			}
 			o, err := orderAt(tx, u64(n))
 			if err != nil {
 				return err
 			}
-			if o == nil || (f.Currency != "" && o.Currency != f.Currency) || !strings.HasPrefix(o.OrderID, f.Prefix) {
-				continue
+			if p.take(o != nil && (f.Currency == "" || o.Currency == f.Currency) && strings.HasPrefix(o.OrderID, f.Prefix)) {
+				page.Orders = append(page.Orders, o)
 			}
-			if skipped < f.Offset {
-				skipped++
-				continue
-			}
-			page.Orders = append(page.Orders, o)
 		}
+		page.Next, page.NextOffset = p.next, p.nextOffset
 		return nil
 	})
 	return page, err
+}
+
+// scanPage walks one page of a newest-first list: it skips the offset, takes up to
+// limit entries, and, when the filter must read entries to check them (checked), stops
+// after maxScan of them. The bound ends the page, not the list: next (and nextOffset,
+// what is left of the offset) go on below the last entry read.
+type scanPage struct {
+	offset, limit    int
+	checked          bool
+	skipped, scanned int
+	taken            int
+	last, lastTaken  uint64
+	next             uint64
+	nextOffset       int
+}
+
+// enter is called with each entry's number in turn: read says to read and check it
+// (then call take), stop that the page ended before it.
+func (p *scanPage) enter(n uint64) (read, stop bool) {
+	switch {
+	case p.taken == p.limit:
+		p.next = p.lastTaken
+		return false, true
+	case !p.checked && p.skipped < p.offset:
+		p.skipped++ // it matches, unread
+		return false, false
+	case p.checked && p.scanned == maxScan:
+		p.next, p.nextOffset = p.last, p.offset-p.skipped
+		return false, true
+	}
+	p.scanned++
+	p.last = n
+	return true, false
+}
+
+// take is told whether the entry read matches, and says whether it goes on the page.
+func (p *scanPage) take(match bool) bool {
+	switch {
+	case !match:
+		return false
+	case p.skipped < p.offset:
+		p.skipped++
+		return false
+	}
+	p.taken++
+	p.lastTaken = p.last
+	return true
 }
 
 // countOrders sums the counters that match a filter without an order id prefix.

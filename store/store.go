@@ -10,8 +10,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -72,20 +73,10 @@ type Store struct {
 
 	tokens tokenCache // tokens.go
 
-	// hot is the open transaction of an ephemeral store (hot.go); nil otherwise.
-	hot *hotTx
-
-	// zeroedTo is where the zeros written ahead of bbolt's pages end (ahead.go); wmu
-	// guards it and zeroFailed.
-	zeroedTo   int64
-	zeroFailed bool
-	aheadFile  *os.File
-
-	// The background indexer (tail.go).
-	kick        chan struct{}
-	stopIndexer chan struct{}
-	stopOnce    sync.Once
-	indexerDone chan struct{}
+	log *slog.Logger
+	// damage is the refusal writes answer once a read found the file damaged
+	// (damage.go).
+	damage atomic.Pointer[error]
 }
 
 type writeReq struct {
@@ -104,8 +95,11 @@ func Open(path string, opts ...Option) (*Store, error) {
 	if o.clock == nil {
 		o.clock = clock.Real()
 	}
+	if o.log == nil {
+		o.log = slog.Default()
+	}
 	if !o.template {
-		startFromTemplate(path)
+		startFromTemplate(path, !o.ephemeral)
 	}
 	db, err := openDB(path, o.noSync)
 	if err != nil {
@@ -113,7 +107,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	}
 	// Creating buckets costs a write transaction; skip it when the file already has them
 	// at the current layout, so a restart reaches its first answer without an fsync.
-	current, tail := false, false
+	current := false
 	err = safeView(db, func(tx *bolt.Tx) error {
 		current = true
 		for _, b := range allBuckets {
@@ -123,7 +117,6 @@ func Open(path string, opts ...Option) (*Store, error) {
 		}
 		if m := tx.Bucket(bucketMeta); current && m != nil {
 			current = beU64(m.Get(keyLayout)) == layoutVersion
-			tail = current && tailPending(tx)
 		}
 		return nil
 	})
@@ -134,17 +127,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 					return err
 				}
 			}
-			switch beU64(tx.Bucket(bucketMeta).Get(keyLayout)) {
-			case layoutVersion:
-				return nil
-			case 2:
-				// Every order of a version 2 file is listed: the watermark is its last.
-				if err := setIndexed(tx, tx.Bucket(bucketNumbers).Sequence()); err != nil {
-					return err
-				}
-				return tx.Bucket(bucketMeta).Put(keyLayout, u64(layoutVersion))
-			}
-			return buildIndexes(tx)
+			return migrate(tx)
 		})
 	}
 	if err != nil {
@@ -152,16 +135,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, damaged(path, err)
 	}
 	db.NoSync = o.noSync
-	s := &Store{db: db, clock: o.clock, kick: make(chan struct{}, 1), stopIndexer: make(chan struct{}), indexerDone: make(chan struct{})}
-	if o.hot {
-		s.hot = &hotTx{delay: hotDelay}
-	}
-	go s.indexer()
-	if tail {
-		// A tail left by the last run (stopped before its indexer ran) is listed soon.
-		s.kickIndexer()
-	}
-	return s, nil
+	return &Store{db: db, clock: o.clock, log: o.log}, nil
 }
 
 // Option configures Open.
@@ -169,18 +143,23 @@ type Option func(*options)
 
 type options struct {
 	clock  *clock.Clock
+	log    *slog.Logger
 	noSync bool
 	// template: this Open makes the empty state file itself, not from the embedded
 	// copy (template_test.go compares the two).
 	template bool
-	// hot: keep a write transaction open across writes (Ephemeral, hot.go).
-	hot bool
+	// ephemeral: the file is thrown away at exit (Ephemeral).
+	ephemeral bool
 }
 
-// WithoutSync skips the fsync of every commit: writes survive a killed process (the
-// kernel holds the pages) but not a machine crash. Tests that fill a store use it;
-// production durability keeps the fsync.
+// WithoutSync skips the fsync of every commit (bbolt's NoSync, and NoFreelistSync):
+// writes survive a killed process (the kernel holds the pages) but not a machine
+// crash. Durability "process" uses it; so do tests that fill a store.
 func WithoutSync() Option { return func(o *options) { o.noSync = true } }
+
+// Ephemeral is WithoutSync for a file thrown away at exit (--ephemeral, sandboxtest):
+// the same group commit, and a new file's first copy is not synced either.
+func Ephemeral() Option { return func(o *options) { o.noSync, o.ephemeral = true, true } }
 
 // WithClock makes the store read the time from c (token expiry, timestamps of
 // settlements, ledger entries and callbacks); the default is clock.Real().
@@ -202,14 +181,9 @@ func (s *Store) Close() error {
 	if already {
 		return nil
 	}
-	s.haltIndexer()
-	s.closeHot()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.failQueued()
-	if s.aheadFile != nil {
-		s.aheadFile.Close()
-	}
 	return s.db.Close()
 }
 
@@ -224,6 +198,14 @@ func (s *Store) failQueued() {
 	}
 }
 
+// view runs a read in a read transaction of its own, concurrent with the others and
+// with the commits; a damaged page it meets is an error, and stops the writes
+// (noteDamage).
+func (s *Store) view(fn func(tx *bolt.Tx) error) (err error) {
+	defer func() { s.noteDamage(err) }()
+	return safeTx(s.db.View, fn)
+}
+
 // DB exposes the bbolt handle for read-only use by tests and benchmarks.
 func (s *Store) DB() *bolt.DB { return s.db }
 
@@ -233,6 +215,9 @@ func (s *Store) DB() *bolt.DB { return s.db }
 func (s *Store) write(fn func(tx *bolt.Tx) error) error {
 	// Two slots: a follower may be handed the lead (errLead) and, should Close come
 	// before it leads, ErrClosed too, without Close blocking on a full channel.
+	if err := s.refusal(); err != nil {
+		return err
+	}
 	r := &writeReq{fn: fn, err: make(chan error, 2)}
 	s.qmu.Lock()
 	if s.closed {
@@ -275,9 +260,6 @@ func (s *Store) lead() {
 		s.commit(batch[:n])
 		batch = batch[n:]
 	}
-	if !closed {
-		s.zeroAhead()
-	}
 	s.wmu.Unlock()
 	s.qmu.Lock()
 	if len(s.queue) == 0 {
@@ -300,7 +282,6 @@ var errRollback = errors.New("store: batch rolled back")
 // Each round drops one write, so a batch of n commits after at most n rounds; a
 // rolled-back round costs no fsync.
 func (s *Store) commit(batch []*writeReq) {
-	defer s.holdHot()()
 	for len(batch) > 0 {
 		failed, ferr := -1, error(nil)
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -318,10 +299,7 @@ func (s *Store) commit(batch []*writeReq) {
 			}
 			return
 		}
-		var u errUntouched
-		if errors.As(ferr, &u) {
-			ferr = u.err
-		}
+		s.noteDamage(ferr)
 		batch[failed].err <- ferr
 		batch = append(batch[:failed], batch[failed+1:]...)
 	}

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,144 +15,152 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
-// tailState returns the watermark and the last order number given out.
-func tailState(t *testing.T, s *Store) (indexed, seq uint64) {
+// layout3File copies testdata/layout3.bolt.gz into a file of the test's. It was written
+// by the store of commit 1e0f546 (layout 3): orders FIX-00 to FIX-51, numbered 1 to 52,
+// m2's in THB (every third from FIX-02), the others m1's in MYR; every fifth from
+// FIX-04 a withdrawal; FIX-01, 05, … 37 completed and FIX-41, 45, 49 failed, each with
+// a pending callback; the first 40 listed, the last 12 left above the watermark (the
+// tail its indexer had not listed when the process stopped).
+func layout3File(t *testing.T) string {
 	t.Helper()
+	f, err := os.Open("testdata/layout3.bolt.gz")
+	require.NoError(t, err)
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	require.NoError(t, err)
+	b, err := io.ReadAll(zr)
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "old.db")
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+	return path
+}
+
+// layout3Want is what the fixture holds, newest first, by filter.
+func layout3Want(match func(i int, merchant string, kind gateway.Kind, status gateway.Status) bool) []string {
+	var ids []string
+	for i := 51; i >= 0; i-- {
+		m, kind, status := "m1", gateway.KindDeposit, gateway.StatusPending
+		if i%3 == 2 {
+			m = "m2"
+		}
+		if i%5 == 4 {
+			kind = gateway.KindWithdrawal
+		}
+		if i%4 == 1 {
+			status = gateway.StatusCompleted
+			if i >= 40 {
+				status = gateway.StatusFail
+			}
+		}
+		if match(i, m, kind, status) {
+			ids = append(ids, fmt.Sprintf("FIX-%02d", i))
+		}
+	}
+	return ids
+}
+
+// TestOpenListsALayout3File: a file written by the store before orders were listed in
+// their own transaction opens, gets its tail listed once at Open, verifies, and every
+// list filter pages through exactly its orders; the next Open has nothing to do.
+func TestOpenListsALayout3File(t *testing.T) {
+	path := layout3File(t)
+	s, err := Open(path, WithoutSync())
+	require.NoError(t, err)
+	mustClean(t, s)
 	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
-		indexed, seq = indexedUpTo(tx), tx.Bucket(bucketNumbers).Sequence()
+		assert.EqualValues(t, layoutVersion, beU64(tx.Bucket(bucketMeta).Get(keyLayout)))
+		assert.Nil(t, tx.Bucket(bucketMeta).Get(keyIndexed), "the watermark is gone")
 		return nil
 	}))
-	return indexed, seq
-}
-
-// TestTailIsListedByTheFirstReader: with the indexer stopped, new orders (settled or
-// not, some of them after a part was listed) have no list entries, the store still
-// verifies, and the first ListOrders lists them all with the status they have then.
-func TestTailIsListedByTheFirstReader(t *testing.T) {
-	s := mustOpen(t)
-	s.haltIndexer()
-	fillOrders(t, s, 24)
-	mustClean(t, s)
-	indexed, seq := tailState(t, s)
-	require.Zero(t, indexed, "nothing is listed until a reader or the indexer comes")
-	require.EqualValues(t, 24, seq)
-
-	page, err := s.ListOrders(OrderFilter{Limit: 100})
+	cases := []struct {
+		f     OrderFilter
+		match func(i int, m string, k gateway.Kind, st gateway.Status) bool
+	}{
+		{OrderFilter{}, func(int, string, gateway.Kind, gateway.Status) bool { return true }},
+		{OrderFilter{Merchant: "m2"}, func(_ int, m string, _ gateway.Kind, _ gateway.Status) bool { return m == "m2" }},
+		{OrderFilter{Status: gateway.StatusFail}, func(_ int, _ string, _ gateway.Kind, st gateway.Status) bool { return st == gateway.StatusFail }},
+		{OrderFilter{Kind: gateway.KindWithdrawal, Status: gateway.StatusPending}, func(_ int, _ string, k gateway.Kind, st gateway.Status) bool {
+			return k == gateway.KindWithdrawal && st == gateway.StatusPending
+		}},
+		{OrderFilter{Currency: "THB"}, func(_ int, m string, _ gateway.Kind, _ gateway.Status) bool { return m == "m2" }},
+		{OrderFilter{Prefix: "FIX-4"}, func(i int, _ string, _ gateway.Kind, _ gateway.Status) bool { return i >= 40 && i < 50 }},
+	}
+	for _, c := range cases {
+		want := layout3Want(c.match)
+		f := c.f
+		f.Limit = 5
+		got, total := pageOrders(t, s, f)
+		assert.Equal(t, want, got, "%+v", c.f)
+		assert.Equal(t, len(want), total, "%+v", c.f)
+	}
+	dels, err := s.ListDeliveries(DeliveryFilter{Merchant: "m1"})
 	require.NoError(t, err)
-	assert.Equal(t, 24, page.Total)
-	indexed, _ = tailState(t, s)
-	assert.EqualValues(t, 24, indexed)
-	mustClean(t, s)
-
-	// A listed order and a tail order both settle; the reader sees each once, under
-	// its new status.
-	var all []*gateway.Order // 30 more deposits, numbered 25..54
-	for i := range 30 {
-		o := &gateway.Order{Kind: gateway.KindDeposit, Merchant: []string{"m1", "m2"}[i%2], OrderID: fmt.Sprintf("T-%d", i),
-			Amount: gateway.MustMoney("1"), Currency: "MYR", Status: gateway.StatusPending, CreatedAt: time.Now()}
-		require.NoError(t, s.CreateDeposit(o))
-		all = append(all, o)
-	}
-	mustClean(t, s)
-	listedOne, err := s.Order(gateway.KindDeposit, "m1", "INV/1/004")
+	assert.Equal(t, len(layout3Want(func(_ int, m string, _ gateway.Kind, st gateway.Status) bool {
+		return m == "m1" && st != gateway.StatusPending
+	})), dels.Total)
+	ledger, err := s.LedgerPage(LedgerFilter{Merchant: "m2", Currency: "THB", Limit: 500})
 	require.NoError(t, err)
-	all = append(all, listedOne)
-	for _, o := range []*gateway.Order{listedOne, all[0]} {
-		_, _, err := s.Settle(o.Kind, o.Merchant, o.OrderID, func(o *gateway.Order) ([]*Delivery, error) {
-			if o.Settled() {
-				return nil, ErrAlreadySettled
-			}
-			o.Status = gateway.StatusFail
-			return nil, nil
-		})
-		if err != nil {
-			require.ErrorIs(t, err, ErrAlreadySettled)
-		}
-	}
+	assert.Len(t, ledger.Entries, ledger.Total)
+	assert.Positive(t, ledger.Total)
+
+	// New orders go on from the old numbers and are listed at once.
+	o := deposit("m1", "NEW")
+	require.NoError(t, s.CreateDeposit(o))
+	assert.EqualValues(t, 53, o.Number)
+	page, err := s.ListOrders(OrderFilter{Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, page.Orders, 1)
+	assert.Equal(t, "NEW", page.Orders[0].OrderID)
+	require.NoError(t, s.Close())
+
+	before := fileTxid(t, path)
+	s, err = Open(path, WithoutSync())
+	require.NoError(t, err)
 	mustClean(t, s)
-	want := map[gateway.Status]int{}
-	require.NoError(t, s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketNumbers).ForEach(func(k, v []byte) error {
-			o, err := decodeOrder(v)
-			if err == nil {
-				want[o.Status]++
-			}
-			return err
-		})
-	}))
-	require.Equal(t, gateway.StatusFail, mustOrder(t, s, all[0]).Status)
-	require.Equal(t, gateway.StatusFail, mustOrder(t, s, listedOne).Status)
-	for st, n := range want {
-		page, err := s.ListOrders(OrderFilter{Status: st, Limit: 500})
-		require.NoError(t, err)
-		assert.Equal(t, n, page.Total, "status %s", st)
-		assert.Len(t, page.Orders, n, "status %s", st)
-	}
-	mustClean(t, s)
+	require.NoError(t, s.Close())
+	assert.Equal(t, before, fileTxid(t, path), "a current file opens without a write")
 }
 
-// TestTailOfADeletedMerchant: resetting a merchant while some of its orders are in the
-// tail deletes them too, and leaves the other merchant's tail to be listed.
-func TestTailOfADeletedMerchant(t *testing.T) {
+// fileTxid is the last transaction committed to the file at path.
+func fileTxid(t *testing.T, path string) int {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	return txid(db)
+}
+
+// TestNoReadWrites: a new order is listed by the commit that stores it; reading the
+// lists commits nothing.
+func TestNoReadWrites(t *testing.T) {
 	s := mustOpen(t)
-	s.haltIndexer()
-	fillOrders(t, s, 20)
-	require.NoError(t, s.Reset("m1", nil))
-	mustClean(t, s)
-	for _, m := range []string{"m1", "m2"} {
-		page, err := s.ListOrders(OrderFilter{Merchant: m, Limit: 100})
+	fillOrders(t, s, 12)
+	before := txid(s.db)
+	for _, f := range []OrderFilter{{}, {Merchant: "m1"}, {Currency: "THB"}, {Prefix: "INV/1"}} {
+		page, err := s.ListOrders(f)
 		require.NoError(t, err)
-		if m == "m1" {
-			assert.Zero(t, page.Total)
-		} else {
-			assert.Equal(t, 10, page.Total)
-		}
+		assert.Positive(t, page.Total)
 	}
+	_, err := s.LedgerPage(LedgerFilter{Merchant: "m2"})
+	require.NoError(t, err)
+	assert.Equal(t, before, txid(s.db), "no list read committed")
 	mustClean(t, s)
 }
 
-// TestIndexerListsTheTail: the background indexer lists new orders by itself, soon.
-func TestIndexerListsTheTail(t *testing.T) {
-	s := mustOpen(t)
-	fillOrders(t, s, 5)
-	require.Eventually(t, func() bool {
-		indexed, seq := tailState(t, s)
-		return indexed == seq
-	}, 10*time.Second, time.Millisecond)
-	mustClean(t, s)
-}
-
-// TestOpenMigratesLayout2: a version 2 file (every order listed, no watermark) gets the
-// watermark at its last order, with nothing rebuilt, and verifies.
+// TestOpenMigratesLayout2: a version 2 file (every order listed, no watermark) gets
+// the current layout with nothing rebuilt, and verifies.
 func TestOpenMigratesLayout2(t *testing.T) {
 	s := mustOpen(t)
 	fillOrders(t, s, 12)
-	_, err := s.ListOrders(OrderFilter{})
-	require.NoError(t, err)
 	path := s.db.Path()
-	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error {
-		m := tx.Bucket(bucketMeta)
-		if err := m.Delete(keyIndexed); err != nil {
-			return err
-		}
-		return m.Put(keyLayout, u64(2))
-	}))
+	require.NoError(t, s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyLayout, u64(2)) }))
 	require.NoError(t, s.Close())
 	s2, err := Open(path, WithoutSync())
 	require.NoError(t, err)
 	defer s2.Close()
-	indexed, seq := tailState(t, s2)
-	assert.EqualValues(t, 12, seq)
-	assert.Equal(t, seq, indexed)
 	mustClean(t, s2)
 	page, err := s2.ListOrders(OrderFilter{Limit: 100})
 	require.NoError(t, err)
 	assert.Equal(t, 12, page.Total)
-}
-
-func mustOrder(t *testing.T, s *Store, o *gateway.Order) *gateway.Order {
-	t.Helper()
-	got, err := s.Order(o.Kind, o.Merchant, o.OrderID)
-	require.NoError(t, err)
-	return got
+	assert.Len(t, page.Orders, 12)
 }

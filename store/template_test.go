@@ -95,14 +95,16 @@ func TestNewFilesStartFromTheEmbeddedCopy(t *testing.T) {
 	}
 }
 
-// What a crash before the first commit can leave of a new file (on ext4 with
-// data=ordered: the name, no data) opens as a new file.
-func TestAnEmptyFileOpensAsNew(t *testing.T) {
+// An empty file is refused like any other damaged file: no start of this binary
+// leaves one (the new file's copy is synced before it takes the name).
+func TestAnEmptyFileIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.db")
 	require.NoError(t, os.WriteFile(path, nil, 0o600))
-	s, err := Open(path)
+	_, err := Open(path)
+	require.ErrorIs(t, err, ErrDamaged)
+	assert.Contains(t, err.Error(), path)
+	assert.Contains(t, err.Error(), "empty (0 bytes)")
+	st, err := os.Stat(path)
 	require.NoError(t, err)
-	defer s.Close()
-	require.NoError(t, s.CreateDeposit(deposit("m", "A")))
-	mustClean(t, s)
+	assert.Zero(t, st.Size(), "the file is left as it was")
 }

@@ -40,7 +40,7 @@ func main() {
 	block := flag.String("blockprofile", "", "write a blocking profile here")
 	heap := flag.String("memprofile", "", "write a heap profile here at exit")
 	noSync := flag.Bool("nosync", false, "commit without fsync, as --durability process does")
-	ephemeral := flag.Bool("ephemeral", false, "the store --ephemeral uses: no fsync, writes gathered in an open transaction")
+	ephemeral := flag.Bool("ephemeral", false, "the store --ephemeral uses: the same group commit, no fsync")
 	logInfo := flag.Bool("log", false, "log at info to stderr, as the binary's default --log-level does (its cost is part of a request's)")
 	flag.Parse()
 	logger := slog.New(slog.DiscardHandler)

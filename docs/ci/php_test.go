@@ -5,6 +5,7 @@
 package ci_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,16 +15,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/skipreport"
 )
+
+func TestMain(m *testing.M) { skipreport.Main(m) }
 
 func TestPHPUnitExample(t *testing.T) {
 	phpunit, err := exec.LookPath("phpunit")
 	if err != nil {
-		t.Skip("PHPUnit example not run: phpunit is not installed (Debian: apt-get install phpunit php-curl)")
+		skipreport.Skip(t, "phpunit", "the PHPUnit example", "phpunit is not installed (apt-get install phpunit php-curl)",
+			"PHPUnit example not run: phpunit is not installed (Debian: apt-get install phpunit php-curl)")
 	}
 	// phpunit runs on the php it was installed with; that one needs curl.
 	if out, err := exec.Command("php", "-r", "exit(extension_loaded('curl') ? 0 : 1);").CombinedOutput(); err != nil {
-		t.Skipf("PHPUnit example not run: the PHP curl extension is not loaded (Debian: apt-get install php-curl): %v %s", err, out)
+		skipreport.Skip(t, "php-curl", "the PHPUnit example", "PHP's curl extension is not loaded (apt-get install php-curl)",
+			fmt.Sprintf("PHPUnit example not run: the PHP curl extension is not loaded (Debian: apt-get install php-curl): %v %s", err, out))
 	}
 	dir, err := os.Getwd()
 	require.NoError(t, err)
@@ -63,10 +69,12 @@ func withoutVpay88(env []string) []string {
 // curl_init($url) where $apiurl is defined).
 func TestVendorExampleCorrected(t *testing.T) {
 	if _, err := exec.LookPath("php"); err != nil {
-		t.Skip("corrected vendor example not run: php is not installed (Debian: apt-get install php-cli php-curl)")
+		skipreport.Skip(t, "php", "the corrected vendor example", "php is not installed (apt-get install php-cli php-curl)",
+			"corrected vendor example not run: php is not installed (Debian: apt-get install php-cli php-curl)")
 	}
 	if out, err := exec.Command("php", "-r", "exit(extension_loaded('curl') ? 0 : 1);").CombinedOutput(); err != nil {
-		t.Skipf("corrected vendor example not run: the PHP curl extension is not loaded (Debian: apt-get install php-curl): %v %s", err, out)
+		skipreport.Skip(t, "php-curl", "the corrected vendor example", "PHP's curl extension is not loaded (apt-get install php-curl)",
+			fmt.Sprintf("corrected vendor example not run: the PHP curl extension is not loaded (Debian: apt-get install php-curl): %v %s", err, out))
 	}
 	sb, err := inproc.Start(inproc.Options{NoSync: true})
 	require.NoError(t, err)

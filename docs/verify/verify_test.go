@@ -153,7 +153,7 @@ func TestSnippets(t *testing.T) {
 				start(t, port, exe)
 			} else {
 				if _, err := exec.LookPath(lang.bin); err != nil {
-					skipreport.Skip(t, "the "+lang.name+" snippet", lang.bin+" is not installed ("+lang.install+")",
+					skipreport.Skip(t, lang.bin, "the "+lang.name+" snippet", lang.bin+" is not installed ("+lang.install+")",
 						fmt.Sprintf("%s snippet not run: %s is not installed", lang.name, lang.bin))
 				}
 				start(t, port, lang.bin, lang.args(port)...)

@@ -6,15 +6,29 @@
 // A test calls Skip instead of t.Skip; the package's TestMain calls Main:
 //
 //	func TestMain(m *testing.M) { skipreport.Main(m) }
+//
+// `go test ./...` hides a passing package's output, stdout and stderr alike, so in CI
+// the line alone still said nothing (issue 21). Two settings carry it there:
+// VPAY88_REQUIRE lists the tools a run must have (VPAY88_REQUIRE=chromium,php,phpunit,
+// or "all"), and a test that would skip for want of one of them fails instead, naming
+// it; VPAY88_SKIP_REPORT names a file each package appends its line to, which the CI
+// script prints after the run (.ci/run does both).
 package skipreport
 
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
+
+// RequireEnv is the variable listing the tools whose absence fails a test.
+const RequireEnv = "VPAY88_REQUIRE"
+
+// ReportEnv is the variable naming the file the summary line is appended to.
+const ReportEnv = "VPAY88_SKIP_REPORT"
 
 // A Report gathers the reasons tests of one package skipped. Its methods are safe for
 // concurrent use by parallel tests.
@@ -34,11 +48,21 @@ var std Report
 
 // Skip records that a test of the group what ("the browser tests") skipped because of
 // why ("no Chromium (set VPAY88_CHROMIUM or apt-get install chromium)"), then skips t
-// with msg, the test's own message.
-func Skip(t testing.TB, what, why, msg string) {
+// with msg, the test's own message. tool names what is missing ("chromium", "php"):
+// when VPAY88_REQUIRE lists it (or is "all"), the test fails instead.
+func Skip(t testing.TB, tool, what, why, msg string) {
 	t.Helper()
+	if Required(tool) {
+		t.Fatalf("%s: %s, and %s=%s requires %s", msg, why, RequireEnv, os.Getenv(RequireEnv), tool)
+	}
 	std.Add(what, why)
 	t.Skip(msg)
+}
+
+// Required says whether VPAY88_REQUIRE lists tool, or is "all".
+func Required(tool string) bool {
+	list := strings.FieldsFunc(os.Getenv(RequireEnv), func(r rune) bool { return r == ',' || r == ' ' })
+	return slices.Contains(list, "all") || slices.Contains(list, tool)
 }
 
 // Add records one test of the group what skipped because of why.
@@ -87,6 +111,13 @@ func (r *Report) print(code int) {
 		return
 	}
 	fmt.Fprintln(os.Stderr, line)
+	if path := os.Getenv(ReportEnv); path != "" {
+		// One short write in append mode: packages run in parallel append whole lines.
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644); err == nil {
+			fmt.Fprintln(f, line)
+			f.Close()
+		}
+	}
 	if testing.Verbose() || code != 0 || isTerminal(os.Stderr) {
 		return
 	}

@@ -6,7 +6,7 @@
 import { api, report } from './api.js';
 import { $, $$ } from './dom.js';
 import { affects, changed, defineView } from './events.js';
-import { localTime, plural, span } from './format.js';
+import { localTime, plural, span, today, useClock } from './format.js';
 
 // clk.view is the last answer of GET or POST /clock, clk.at when it arrived: while the
 // sandbox's clock runs, the page's own moves it on from there.
@@ -23,6 +23,8 @@ export function sandboxNow() {
   if (!v) return Date.now();
   return Date.parse(v.now) + (v.frozen ? 0 : elapsed());
 }
+
+useClock(sandboxNow);
 
 // realNow is the server's real time now (ms), not this browser's: the two machines'
 // clocks may differ.
@@ -42,9 +44,13 @@ export function sandboxRel(iso) {
 
 export function showClock(v) {
   if (!v || !v.now) return;
+  const day = today();
   clk.view = v;
   clk.at = Date.now();
   renderClock();
+  // The lists show a date on the rows of any other day than the sandbox's today: a new
+  // day redraws them (their signatures carry the day).
+  if (today() !== day) changed(['orders', 'journal', 'callbacks', 'captures', 'faults']);
 }
 
 function setText(sel, s) {

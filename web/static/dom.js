@@ -1,7 +1,7 @@
 // DOM helpers: the element builder, the keyed row reconciler, toasts. Every value from
 // the sandbox reaches the page through textContent or a text node, never through
 // innerHTML: orders carry whatever a merchant's test sent.
-import { fullTime, prettyJSON, shortTime, text } from './format.js';
+import { fullTime, prettyJSON, shortTime, text, today } from './format.js';
 
 export const $ = (sel, root) => (root || document).querySelector(sel);
 export const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
@@ -45,8 +45,9 @@ export function code(body, cls) {
   return h('pre', { class: c }, pieces.map(([t, k]) => (k ? h('span', { class: k }, t) : t)));
 }
 
-// rowSig is a row's signature: its data as JSON.
-export const rowSig = (v) => JSON.stringify(v);
+// rowSig is a row's signature: its data as JSON, and the sandbox's day, since a time
+// cell shows the date of any other day's instant (shortTime).
+export const rowSig = (v) => today() + JSON.stringify(v);
 
 // reconcile makes the children of a table body the rows for items, reusing the row of
 // an item whose data did not change. A live page refreshes often; rebuilding every row
@@ -76,9 +77,17 @@ export function reconcile(tbody, items, rows) {
   });
 }
 
-// clickable makes a row open or toggle something on a click or Enter.
+// clickable makes a row open or toggle something on a click or Enter. The Enter is
+// consumed: the drawer it opens takes the focus, and the same key's keypress would
+// otherwise press the Close button it lands on.
 export const clickable = (fn) => ({
-  tabindex: '0', onclick: fn, onkeydown: (e) => { if (e.key === 'Enter') fn(e); },
+  tabindex: '0',
+  onclick: fn,
+  onkeydown: (e) => {
+    if (e.key !== 'Enter' || e.target !== e.currentTarget) return; // a link or button in the row handles its own
+    e.preventDefault();
+    fn(e);
+  },
 });
 
 const recentToasts = new Map();

@@ -5,8 +5,9 @@ import { $, $$, badge, code, h, rowSig, timeCell, toast } from './dom.js';
 import { changed, defineView, refresh } from './events.js';
 import { amount, fullTime, millis, plural, relTime, shortTime, text } from './format.js';
 
-// drawer.open is the order shown ({kind, merchant, order_id}), or null.
-export const drawer = { open: null, sig: '' };
+// drawer.open is the order shown ({kind, merchant, order_id}), or null; returnTo is
+// what had the focus when it opened (a row, a link), to be given it back on close.
+export const drawer = { open: null, sig: '', returnTo: null };
 
 export const orderKey = (o) => o.kind + '\u0000' + o.merchant + '\u0000' + o.order_id;
 // Order ids can hold any character (/ % ? # spaces): always escaped in a URL.
@@ -18,9 +19,16 @@ defineView('drawer', async () => {
   if (drawer.open === want) renderDrawer(v); // else another order was opened meanwhile
 }, () => drawer.open !== null);
 
+// markSelected marks the row of the order shown; a row opens the drawer, so it says
+// whether the drawer is open on it (aria-expanded).
 export function markSelected() {
   const key = drawer.open ? orderKey(drawer.open) : '';
-  $$('#orders-table tbody tr').forEach((tr) => tr.classList.toggle('selected', tr.dataset.rowKey === key));
+  $$('#orders-table tbody tr').forEach((tr) => {
+    const on = tr.dataset.rowKey === key;
+    tr.classList.toggle('selected', on);
+    tr.setAttribute('aria-controls', 'drawer');
+    tr.setAttribute('aria-expanded', String(on));
+  });
 }
 
 export function openDrawer(o) {
@@ -34,18 +42,39 @@ export function openDrawer(o) {
     $('#drawer-callbacks').replaceChildren(h('p', { class: 'muted' }, 'Loading…'));
     renderHead(o, o.merchant);
   }
-  $('#drawer').hidden = false;
+  const d = $('#drawer');
+  const from = document.activeElement;
+  if (from && from !== document.body && !d.contains(from)) {
+    // A row is kept by its key: a refresh may draw it anew while the drawer is open.
+    drawer.returnTo = { el: from, key: from.dataset ? from.dataset.rowKey : undefined };
+  }
+  d.hidden = false;
   document.body.classList.add('drawer-open');
   markSelected();
+  // The focus moves into the drawer, so a keyboard or screen-reader user is where the
+  // order is shown ("Order detail"); Tab reaches Close and the actions, Escape or
+  // Close gives the focus back. The drawer itself takes it, not a button: the Enter
+  // that opened it must not press what it lands on.
+  if (!d.contains(document.activeElement)) d.focus();
   refresh('drawer');
 }
 
 export function closeDrawer() {
+  const back = drawer.returnTo;
   drawer.open = null;
   drawer.sig = '';
-  $('#drawer').hidden = true;
+  drawer.returnTo = null;
+  const d = $('#drawer');
+  const inside = d.contains(document.activeElement);
+  d.hidden = true;
   document.body.classList.remove('drawer-open');
   markSelected();
+  if (!back || !(inside || document.activeElement === document.body)) return; // the user went elsewhere
+  let el = back.el;
+  if (!el.isConnected && back.key !== undefined) {
+    el = $$('tbody tr').find((tr) => tr.dataset.rowKey === back.key) || null;
+  }
+  if (el && el.isConnected && !el.closest('[hidden]')) el.focus();
 }
 
 function renderHead(v, sub) {
@@ -228,6 +257,7 @@ async function reverse() {
 }
 
 export function wireDrawer() {
+  $('#drawer').tabIndex = -1; // focusable by script, not a Tab stop of its own
   $('#drawer-close').addEventListener('click', closeDrawer);
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && drawer.open && !document.querySelector('dialog[open]')) closeDrawer();

@@ -29,11 +29,22 @@ function date(iso) {
   return d && !isNaN(d.getTime()) ? d : null;
 }
 
-// shortTime is the clock time of today's instants and the date and time of older ones.
+// now is the sandbox clock's time (ms) once clock.js has said how to read it
+// (useClock), the browser's until then: "today" and "in 5 s" are the sandbox's, so
+// after the clock moves by days the lists show which day each row is from.
+let now = () => Date.now();
+
+export function useClock(fn) { now = fn; }
+
+// today names the sandbox's current day; a row drawn on another day is drawn again.
+export const today = () => new Date(now()).toDateString();
+
+// shortTime is the clock time of the instants of the sandbox's today, and the date and
+// time of any other day's.
 export function shortTime(iso, ms) {
   const d = date(iso);
   if (!d) return text(iso);
-  return d.toDateString() === new Date().toDateString() ? clock(d, ms) : day(d) + ' ' + clock(d, ms);
+  return d.toDateString() === today() ? clock(d, ms) : day(d) + ' ' + clock(d, ms);
 }
 
 export function fullTime(iso) {
@@ -41,11 +52,11 @@ export function fullTime(iso) {
   return d ? day(d) + ' ' + clock(d, true) : text(iso);
 }
 
-// relTime says how far an instant is from now ("in 5 s", "3 min ago").
+// relTime says how far an instant is from the sandbox's now ("in 5 s", "3 min ago").
 export function relTime(iso) {
   const d = date(iso);
   if (!d) return '';
-  const s = Math.round((d.getTime() - Date.now()) / 1000);
+  const s = Math.round((d.getTime() - now()) / 1000);
   const a = Math.abs(s);
   const txt = a < 60 ? a + ' s' : a < 3600 ? Math.round(a / 60) + ' min' : Math.round(a / 3600) + ' h';
   return s >= 0 ? 'in ' + txt : txt + ' ago';

@@ -55,7 +55,8 @@ function journalDetail(e) {
     : h('p', { class: 'muted small' }, '(no parameters)');
   return h('tr', { class: 'detail' }, h('td', { colspan: '6' }, h('div', { class: 'detail-grid' },
     h('div', null, h('div', { class: 'cb-label' }, 'Request fields'), request,
-      h('p', { class: 'muted small' }, 'Request id ', h('span', { class: 'mono' }, e.request_id || ''), ' · ', fullTime(e.time)),
+      h('p', { class: 'muted small' }, 'Request id ', h('span', { class: 'mono' }, e.request_id || ''), ' · ', fullTime(e.time),
+        ' · ', millis(e.latency_ms)),
       e.fault ? h('p', { class: 'err' }, 'Fault: ', e.fault) : null),
     h('div', null, h('div', { class: 'cb-label' }, 'Response'), code(e.response)))));
 }

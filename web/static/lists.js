@@ -69,7 +69,7 @@ export function wireFilters(name) {
 }
 
 // expander keeps which rows of list `name` are open: an open row is followed by its
-// detail row.
+// detail row, and says so to a screen reader (aria-expanded, aria-controls).
 export function expander(name) {
   const open = new Set();
   return {
@@ -85,7 +85,18 @@ export function expander(name) {
       return out;
     },
     mark() {
-      for (const tr of $$('#' + name + '-table tbody tr[data-id]')) tr.classList.toggle('open', open.has(tr.dataset.id));
+      for (const tr of $$('#' + name + '-table tbody tr[data-id]')) {
+        const isOpen = open.has(tr.dataset.id);
+        tr.classList.toggle('open', isOpen);
+        tr.setAttribute('aria-expanded', String(isOpen));
+        const detail = isOpen ? tr.nextElementSibling : null;
+        if (detail && detail.classList.contains('detail')) {
+          detail.id = name + '-detail-' + tr.dataset.id;
+          tr.setAttribute('aria-controls', detail.id);
+        } else {
+          tr.removeAttribute('aria-controls');
+        }
+      }
     },
   };
 }

@@ -89,7 +89,10 @@ async function saveScenarios() {
   const btn = $('#scenarios-save');
   btn.disabled = true;
   try {
-    const data = await api('PUT', '/scenarios', { body: yaml, type: 'text/yaml; charset=utf-8' });
+    // An empty body is refused (a missing file must not wipe the rules); an emptied
+    // editor means "no rules", so it says so explicitly.
+    const body = yaml.trim() === '' ? 'rules: []\n' : yaml;
+    const data = await api('PUT', '/scenarios', { body, type: 'text/yaml; charset=utf-8' });
     const rules = (data && data.rules) || [];
     scen.saved = yaml;
     scen.errLine = 0;
