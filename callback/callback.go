@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -307,10 +308,14 @@ func hostKey(raw string) string {
 func (d *Dispatcher) attempt(del *store.Delivery) {
 	start, began := d.o.Store.Now(), time.Now() // the sandbox's time; real time for the latency
 	a := store.Attempt{DeliveryID: del.ID, N: del.Attempts + 1, Time: start.UTC(), URL: del.URL, Body: del.Body}
-	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, del.URL, bytes.NewReader(del.Body))
+	body, ctype := []byte(del.Body), "application/json"
+	if del.Form {
+		body, ctype = gateway.FormCallbackBody(del.Body), "application/x-www-form-urlencoded"
+	}
+	req, err := http.NewRequestWithContext(d.ctx, http.MethodPost, del.URL, bytes.NewReader(body))
 	var resp *http.Response
 	if err == nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", ctype)
 		req.Header.Set("User-Agent", "vpay88-sandbox-callback/1")
 		resp, err = d.o.Client.Do(req)
 	}

@@ -43,6 +43,9 @@ type Diff struct {
 	// Profile says which of the sandbox's profiles answers as the target does where
 	// the difference is: "document", "observed", "both" or "neither" (profile.go).
 	Profile string `json:"profile"`
+	// Switch, when a dialect switch explains the difference, is the value the
+	// target matches, as config: "withdraw_order_id: off" (switch.go).
+	Switch string `json:"switch,omitempty"`
 
 	// currency is the bank list group the difference is in (value comparison of a
 	// bank list), for the profile attribution.

@@ -59,7 +59,7 @@ func randAlnum(n int) string {
 var fakeBanks = map[string][]string{"MYR": {"Maybank", "CIMB Bank", "Public Bank"}, "SGD": {"DBS Bank"}}
 
 // fakePayoutBanks is the fake's MYR withdraw_bank_list: the live one.
-var fakePayoutBanks = gateway.ProfileObserved.WithdrawalBanks("MYR", nil)
+var fakePayoutBanks = gateway.ProfileObserved.Preset().WithdrawalBanks("MYR", nil)
 
 func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// PHP's $_POST: multipart or urlencoded fields, anything else nothing.

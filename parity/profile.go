@@ -101,6 +101,7 @@ func (a *attribution) attribute(st step, sfields url.Values, t, s *Observation, 
 	for i := range diffs {
 		diffs[i].Profile = MatchNeither
 	}
+	withSwitches(st.endpoint, sfields, tv, sv, diffs)
 	switch st.endpoint {
 	case client.EndpointBankList:
 		for cur, set := range bankSets(sv) {
@@ -115,7 +116,13 @@ func (a *attribution) attribute(st step, sfields url.Values, t, s *Observation, 
 			}
 			doc, docOK := a.payoutBanks(gateway.ProfileDocument, cur, ssets)
 			obs, obsOK := a.payoutBanks(gateway.ProfileObserved, cur, ssets)
-			diffs[i].Profile = match(docOK && equalSets(tsets[cur], doc), obsOK && equalSets(tsets[cur], obs))
+			isDoc, isObs := docOK && equalSets(tsets[cur], doc), obsOK && equalSets(tsets[cur], obs)
+			diffs[i].Profile = match(isDoc, isObs)
+			if isObs && !isDoc {
+				diffs[i].Switch = string(gateway.SwitchMYRPayoutBanks) + ": " + gateway.ValueLive
+			} else if isDoc && !isObs {
+				diffs[i].Switch = string(gateway.SwitchMYRPayoutBanks) + ": " + gateway.ValueConfigured
+			}
 		}
 	case client.EndpointGenerateOrders:
 		if sfields.Get("email") != "" && sfields.Get("phone_number") != "" {
@@ -145,10 +152,10 @@ func (a *attribution) attribute(st step, sfields url.Values, t, s *Observation, 
 // answer; ok is false when it cannot be known (the document list while the sandbox
 // runs observed and its bank_list for the currency was not asked).
 func (a *attribution) payoutBanks(p gateway.Profile, currency string, sandbox map[string]bankSet) (bankSet, bool) {
-	if own := p.WithdrawalBanks(currency, nil); own != nil {
+	if own := p.Preset().WithdrawalBanks(currency, nil); own != nil {
 		return setOf(own), true
 	}
-	if a.profile.WithdrawalBanks(currency, nil) == nil {
+	if a.profile.Preset().WithdrawalBanks(currency, nil) == nil {
 		return sandbox[currency], true // the sandbox lists the configured banks
 	}
 	set, ok := a.configured[currency]

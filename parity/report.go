@@ -41,7 +41,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "%s  %-*s  %-22s  %s\n", mark, width, s.Name, s.Endpoint, result)
 		for _, d := range s.Diffs {
-			fmt.Fprintf(&b, "       %s%s\n", d, profileNote(d.Profile))
+			fmt.Fprintf(&b, "       %s%s%s\n", d, profileNote(d.Profile), switchNote(d.Switch))
 		}
 		// A note (the target's charset, its trailing commas) tends to repeat on
 		// every step; the table shows it once, the JSON on every step.
@@ -55,6 +55,14 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "\n%d steps: %d same, %d different, %d skipped\n", len(r.Steps), r.Same, r.Different, r.Skipped)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// switchNote is the table's word on the dialect switch that explains a difference.
+func switchNote(sw string) string {
+	if sw == "" {
+		return ""
+	}
+	return " (dialect: set " + sw + ")"
 }
 
 // profileNote is the table's word on which profile answers as the target does.

@@ -117,7 +117,7 @@ func TestRun_ValuesOnlyWhenAsked(t *testing.T) {
 	out := table.String()
 	assert.Contains(t, out, "sandbox profile document, lists compared by value")
 	assert.Contains(t, out, "rate[currency=MYR].min: value: target 420.0000, sandbox 1.0000 (matches neither profile)\n")
-	assert.Regexp(t, `data\[currency=MYR\]: elements only in target: target 18 elements: .*GXBANK", sandbox \(absent\) \(matches the observed profile\)\n`, out)
+	assert.Regexp(t, `data\[currency=MYR\]: elements only in target: target 18 elements: .*GXBANK", sandbox \(absent\) \(matches the observed profile\) \(dialect: set myr_payout_banks: live\)\n`, out)
 
 	var buf bytes.Buffer
 	require.NoError(t, rep.WriteJSON(&buf))

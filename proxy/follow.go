@@ -130,7 +130,7 @@ func (sd *side) forceWithdrawal(f url.Values) error {
 	}
 	cur := f.Get("currency")
 	cc, _ := m.Currency(cur)
-	banks := sd.profile.WithdrawalBanks(cur, sd.sb.Config.BankList(cur))
+	banks := m.Dialect(sd.profile).WithdrawalBanks(cur, sd.sb.Config.BankList(cur))
 	o := &gateway.Order{Kind: gateway.KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"), Amount: amount,
 		Currency: cur, Status: gateway.StatusPending, BankID: f.Get("bank_id"), BankName: bankName(banks, f.Get("bank_id")),
 		HolderName: f.Get("holder_name"), AccountNo: f.Get("account_no"), BankBranch: f.Get("bank_branch"),
@@ -196,12 +196,9 @@ func (sd *side) settle(kind gateway.Kind, id, status string) (bool, error) {
 	return false, fmt.Errorf("admin settle: %d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 }
 
-// paymentType is the channel a profile's callbacks name for the merchant, as
-// gateway.NewDeposit and NewWithdrawal set it.
-func paymentType(p gateway.Profile, m gateway.Merchant) string {
-	if !p.CallbackPaymentType() {
-		return ""
-	}
+// paymentType is the channel a payout's callback names for the merchant (whether and
+// how it is sent is the merchant's dialect's), as gateway.NewWithdrawal sets it.
+func paymentType(_ gateway.Profile, m gateway.Merchant) string {
 	return firstOf(m.PaymentType, gateway.PaymentTypeBank)
 }
 

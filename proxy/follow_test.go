@@ -170,6 +170,7 @@ func TestProxyFollowsTarget(t *testing.T) {
 	want := []string{
 		"#11 withdraw_orders message value neither",
 		"#11 withdraw_orders status value neither",
+		"#11 withdraw_orders withdraw_order_id key_only_in_target neither",
 		"#12 check_withdraw_status skipped",
 		"#2 generate_orders message key_only_in_sandbox neither",
 		"#2 generate_orders p_url key_only_in_target neither",
@@ -177,6 +178,7 @@ func TestProxyFollowsTarget(t *testing.T) {
 		"#5 check_status order_status value neither",
 		"#7 withdraw_orders message value neither",
 		"#7 withdraw_orders status value neither",
+		"#7 withdraw_orders withdraw_order_id key_only_in_target neither",
 		"#9 check_withdraw_status order_status value neither",
 	}
 	assert.Equal(t, want, differences(rep), "the creations, the first check after each settlement, and nothing else")

@@ -78,6 +78,9 @@ func (sd *side) answer(ex *exchange, endpoint gateway.Endpoint, fields url.Value
 	sd.learn(tv, sv)
 	v := &verdict{obs: sobs}
 	v.diffs, v.notes = parity.Compare(tobs, sobs)
+	for i := range v.diffs {
+		v.diffs[i].Switch = parity.SwitchFor(endpoint, fields, tv, sv, v.diffs[i])
+	}
 	if page != "" {
 		// Two checkout pages are two vendors' HTML: only whether each answers is compared.
 		var kept []parity.Diff

@@ -92,6 +92,7 @@ var trials = []Trial{
 	{Name: "boundsproxy", Part: "9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
 	{Name: "clock", Part: "10 test clock", Budget: 240 * time.Second, Quick: 100 * time.Second, Run: trialClock},
 	{Name: "ephemeral", Part: "11 ephemeral leftovers", Budget: 20 * time.Second, Quick: 15 * time.Second, Run: trialEphemeral},
+	{Name: "merchants", Part: "12 run-time merchants", Budget: 60 * time.Second, Quick: 30 * time.Second, Run: trialMerchants},
 }
 
 func main() { os.Exit(run()) }
