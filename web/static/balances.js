@@ -76,6 +76,9 @@ function balanceRow(b) {
 const MERCHANT_PAGE = 50;
 let merchantsSig = null; // the page shown: polling must not rebuild an open select
 let merchantsOffset = 0;
+// merchantsSeq numbers the loads: a page turn while a live refresh is in flight must
+// not be overwritten when the older answer comes back last.
+let merchantsSeq = 0;
 let namesVersion = null;
 let switches = null; // GET /dialects: the switch table, for the dialect cells and editor
 let sandboxProfile = '';
@@ -83,29 +86,33 @@ const editing = new Set(); // merchants whose edit row is open
 
 // force redraws even while an edit row has the focus (its own Save and Cancel).
 export async function loadMerchants(force) {
+  const seq = ++merchantsSeq;
+  const offset = merchantsOffset;
   if (!switches) {
     const d = await api('GET', '/dialects');
     switches = (d && d.switches) || [];
     sandboxProfile = (d && d.profile) || 'document';
   }
-  const data = await api('GET', '/merchants', { query: { offset: merchantsOffset, limit: MERCHANT_PAGE } });
+  const data = await api('GET', '/merchants', { query: { offset, limit: MERCHANT_PAGE } });
+  if (seq !== merchantsSeq) return; // a newer load owns the table
   const merchants = (data && data.merchants) || [];
   const total = Number(data && data.total) || 0;
-  if (merchants.length === 0 && merchantsOffset > 0 && total > 0) {
+  if (merchants.length === 0 && offset > 0 && total > 0) {
     merchantsOffset = Math.max(0, Math.floor((total - 1) / MERCHANT_PAGE) * MERCHANT_PAGE);
     return loadMerchants(force);
   }
   if (data && data.names_version !== namesVersion) {
     const n = await api('GET', '/merchants', { query: { names: 1 } });
+    if (seq !== merchantsSeq) return;
     namesVersion = data.names_version;
     fillSelect('[data-merchants]', (n && n.names) || []);
     fillSelect('[data-currencies]', (n && n.currencies) || []);
   }
   const pager = $('#merchants-pager');
-  $('.range', pager).textContent = total === 0 ? '0 of 0' : (merchantsOffset + 1) + '–' + (merchantsOffset + merchants.length) + ' of ' + total;
-  $('[data-dir="-1"]', pager).disabled = merchantsOffset === 0;
-  $('[data-dir="1"]', pager).disabled = merchantsOffset + merchants.length >= total;
-  const sig = JSON.stringify([merchantsOffset, merchants, Array.from(editing)]);
+  $('.range', pager).textContent = total === 0 ? '0 of 0' : (offset + 1) + '–' + (offset + merchants.length) + ' of ' + total;
+  $('[data-dir="-1"]', pager).disabled = offset === 0;
+  $('[data-dir="1"]', pager).disabled = offset + merchants.length >= total;
+  const sig = JSON.stringify([offset, merchants, Array.from(editing)]);
   if (sig === merchantsSig) return;
   // An edit being typed is not overwritten by a live refresh.
   if (!force && document.activeElement && document.activeElement.closest('#merchants-table .edit')) return;
