@@ -18,9 +18,9 @@ import (
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/inproc"
-	"github.com/vpay88/vpay88-sandbox/parity"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // MustStartTarget starts a gateway that is a real sandbox with changes: the target

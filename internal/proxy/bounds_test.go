@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // wordyTarget is a real sandbox whose check_status refusals say it otherwise, and

@@ -8,7 +8,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 )
 
 // RecordingFormat tags the first line of a proxy recording; `parity --replay` tells a

@@ -14,7 +14,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // TestProxyAttribution: the target answers as live gateways do, accepting a deposit

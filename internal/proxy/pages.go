@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 )
 
 // Summary is the answer of GET /proxy/differences.

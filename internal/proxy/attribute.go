@@ -2,7 +2,7 @@ package proxy
 
 import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 )
 
 // Profile attribution (Diff.Profile, as parity's report has it): parity's own rules

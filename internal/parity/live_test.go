@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/client"
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 )
 
 // TestLive_Parity runs the parity conversation against the real gateway when

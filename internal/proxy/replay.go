@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 )
 
 // ReplayOptions configures Replay.

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/client"
-	"github.com/vpay88/vpay88-sandbox/parity"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // TestReplay records a conversation through the proxy against the fake with its four

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vpay88/vpay88-sandbox/inproc"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // BenchmarkProxyLatency measures what the proxy adds to a check_status: the same

@@ -16,7 +16,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
-	"github.com/vpay88/vpay88-sandbox/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
 	"github.com/vpay88/vpay88-sandbox/sandboxtest"
 )
 

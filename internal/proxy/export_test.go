@@ -1,6 +1,6 @@
 package proxy
 
-import "github.com/vpay88/vpay88-sandbox/parity"
+import "github.com/vpay88/vpay88-sandbox/internal/parity"
 
 // ShadowSandboxes are the proxy's shadow sandboxes, the main one first, for tests
 // that look into their stores. Call it after Sync: the shadow goroutine owns them.

@@ -23,8 +23,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/client"
-	"github.com/vpay88/vpay88-sandbox/inproc"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 const (

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 const secret = "team-secret-4711"
