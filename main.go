@@ -494,7 +494,7 @@ const (
 )
 
 // healthcheckHelp is `healthcheck --help`: its own flags, not the server's.
-const healthcheckHelp = `usage: vpay88-sandbox healthcheck [--wait 30s] [--url http://vpay88:8088] [--addr HOST:PORT]
+const healthcheckHelp = `usage: vpay88-sandbox healthcheck [--wait 30s] [--url http://vpay88:8088] [--addr HOST:PORT] [--addr-file FILE]
 
 Asks a sandbox's /healthz. Exit status: 0 when it answers 200, 1 when it does not (one
 line naming the URL and the last error), 2 on a usage error. The Docker image's
@@ -506,12 +506,18 @@ HEALTHCHECK runs it; a CI script starts the sandbox in the background and waits 
     	(default 0: ask once)
   --url URL
     	the sandbox's base URL (http://vpay88:8088 for a service container) or its
-    	/healthz; default: http://127.0.0.1 at the port of --addr
+    	/healthz; default: the URL serve wrote to its address file, looked up at each
+    	attempt, else http://127.0.0.1 at the port of --addr
   --addr HOST:PORT
-    	the address the sandbox was started with (VPAY88_ADDR; default 127.0.0.1:8088)
+    	the address the sandbox was started with (VPAY88_ADDR; default 127.0.0.1:8088);
+    	given here, it is asked instead of the address file
+  --addr-file FILE
+    	the address file serve writes (VPAY88_ADDR_FILE; default: the state file's name
+    	+ .addr, the state file being --data, VPAY88_DATA or vpay88-sandbox.db)
 
-The server's other flags and VPAY88_* variables are accepted and ignored, so the
-command line and environment that start the sandbox find its port here too.
+The server's flags and VPAY88_* variables are accepted too (--data names the state file
+beside which the address file is; the others are ignored), so the command line and
+environment that start the sandbox find it here too.
 `
 
 // healthcheckFlags takes healthcheck's own flags out of args: --wait D and --url U (or
