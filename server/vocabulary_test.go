@@ -51,9 +51,19 @@ func vocabularies() map[string][]string {
 		"malformed bodies":    gateway.MalformedBodies(),
 		"payment types":       gateway.PaymentTypes(),
 		"profiles":            {string(gateway.ProfileDocument), string(gateway.ProfileObserved)},
+		"dialect switches":    dialectSwitchNames(),
 		// The clock's job states are the admin API's own, not the gateway's.
 		"clock job states": server.ClockJobStates,
 	}
+}
+
+// dialectSwitchNames are the names of gateway's dialect switches, in table order.
+func dialectSwitchNames() []string {
+	var out []string
+	for _, s := range gateway.Switches() {
+		out = append(out, string(s.Name))
+	}
+	return out
 }
 
 // getBody GETs a URL and returns its body, failing the test unless it answers 200.
@@ -139,6 +149,8 @@ func TestOpenAPIVocabularies(t *testing.T) {
 		"POST /sandbox/api/faults body":                          "fault bodies",
 		"POST /sandbox/api/faults then":                          "fault thens",
 		"POST /sandbox/api/faults malformed":                     "malformed bodies",
+		"POST /sandbox/api/merchants dialect":                    "dialect switches",
+		"PATCH /sandbox/api/merchants/{username} dialect":        "dialect switches",
 		"schema ClockJob state":                                  "clock job states",
 	}
 	vocab := vocabularies()
