@@ -90,6 +90,7 @@ var trials = []Trial{
 	{Name: "soak", Part: "7 soak", Budget: 80 * time.Second, Quick: 30 * time.Second, Run: trialSoak},
 	{Name: "boundsfaults", Part: "bounds: scenario rules and faults", Budget: 75 * time.Second, Quick: 50 * time.Second, Run: trialBoundsFaults},
 	{Name: "boundsproxy", Part: "18.3+9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
+	{Name: "boundslists", Part: "18.10 lists behind a busy team", Budget: 100 * time.Second, Quick: 100 * time.Second, Run: trialBoundsLists},
 }
 
 func main() { os.Exit(run()) }
