@@ -62,7 +62,7 @@ func trialBoundsLists(ctx context.Context, t *T) []Row {
 	}
 
 	// The busy merchant: a run-time one with SGD only, every deposit paid at once.
-	busyUser, busyKey, err := busyMerchant(ctx, sb.URL)
+	busyUser, busyKey, err := makeMerchant(ctx, sb.URL, `{"username":"busy-team","currencies":["SGD"]}`)
 	if err != nil {
 		return failed("the busy merchant", err)
 	}
@@ -195,10 +195,11 @@ func postForm(ctx context.Context, u, form string) (int, []byte, error) {
 	return do(req)
 }
 
-// busyMerchant makes the run-time merchant of the busy team: SGD only, no callback
-// URL (its callbacks are stored as dropped, so no receiver is needed).
-func busyMerchant(ctx context.Context, base string) (user, key string, err error) {
-	code, b, err := postJSON(ctx, base+"/sandbox/api/merchants", `{"username":"busy-team","currencies":["SGD"]}`)
+// makeMerchant makes a run-time merchant (body: its JSON) and returns its username
+// and api_key. A merchant without a callback URL has its callbacks stored as dropped,
+// so no receiver is needed.
+func makeMerchant(ctx context.Context, base, body string) (user, key string, err error) {
+	code, b, err := postJSON(ctx, base+"/sandbox/api/merchants", body)
 	if err != nil || code != http.StatusCreated {
 		return "", "", fmt.Errorf("POST /sandbox/api/merchants: HTTP %d %.200s %v", code, b, err)
 	}

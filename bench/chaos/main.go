@@ -90,7 +90,8 @@ var trials = []Trial{
 	{Name: "soak", Part: "7 soak", Budget: 80 * time.Second, Quick: 30 * time.Second, Run: trialSoak},
 	{Name: "boundsfaults", Part: "bounds: scenario rules and faults", Budget: 75 * time.Second, Quick: 50 * time.Second, Run: trialBoundsFaults},
 	{Name: "boundsproxy", Part: "18.3+9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
-	{Name: "boundslists", Part: "18.10 lists behind a busy team", Budget: 100 * time.Second, Quick: 100 * time.Second, Run: trialBoundsLists},
+	{Name: "boundslists", Part: "18.10 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
+	{Name: "boundsmisc", Part: "18.6+11+12 merchants, ephemeral, empty file, proxy reset, damaged read, deletion", Budget: 75 * time.Second, Quick: 60 * time.Second, Run: trialBoundsMisc},
 }
 
 func main() { os.Exit(run()) }
@@ -98,7 +99,7 @@ func main() { os.Exit(run()) }
 // args is the command line.
 type args struct {
 	bin, tmp, repo, jsonOut, commit, durability string
-	quick                                       bool
+	quick, printLimit                           bool
 	total                                       time.Duration
 	selected                                    map[string]bool // empty: every part
 }
@@ -108,6 +109,10 @@ func run() int {
 	if code != 0 {
 		return code
 	}
+	if a.printLimit {
+		fmt.Println(int(runLimit(a).Seconds()))
+		return 0
+	}
 	work, cleanup, err := workFolder(a.tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
@@ -116,13 +121,7 @@ func run() int {
 	defer cleanup()
 	stopOnSignal(work, cleanup)
 
-	limit := a.total
-	if limit == 0 {
-		limit = 290 * time.Second
-		if a.quick {
-			limit = 100 * time.Second
-		}
-	}
+	limit := runLimit(a)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 
@@ -152,6 +151,32 @@ func run() int {
 	return 0
 }
 
+// limitMargin is the whole run's time beyond its parts' budgets: starting, stopping
+// and cleaning up between parts, and the table.
+const limitMargin = 30 * time.Second
+
+// runLimit is the hard limit for the whole run: -total, or the budgets of the selected
+// parts (-quick's where -quick is given) added up, plus limitMargin. Each part is cut
+// off at its own budget, so a run within its parts' budgets is never cut short as a
+// whole; a fixed limit stopped fitting the parts as they were added.
+func runLimit(a args) time.Duration {
+	if a.total > 0 {
+		return a.total
+	}
+	sum := limitMargin
+	for _, tr := range trials {
+		if len(a.selected) > 0 && !a.selected[tr.Name] {
+			continue
+		}
+		if a.quick {
+			sum += tr.Quick
+		} else {
+			sum += tr.Budget
+		}
+	}
+	return sum
+}
+
 // parseArgs reads the flags; a non-zero code is the exit status of a usage error.
 func parseArgs() (args, int) {
 	var a args
@@ -163,7 +188,8 @@ func parseArgs() (args, int) {
 	flag.StringVar(&a.jsonOut, "json", "", "also write the table as JSON to this file")
 	flag.StringVar(&a.commit, "commit", "", "commit shown in the header (default: git rev-parse --short HEAD in -repo)")
 	flag.StringVar(&a.durability, "durability", "machine", "the sandbox's --durability: machine (fsync) or process (no fsync)")
-	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default 290s, 100s with -quick)")
+	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default: the selected parts' budgets added up, plus 30s)")
+	flag.BoolVar(&a.printLimit, "print-limit", false, "print the whole run's limit in seconds and exit (bench/chaos.sh sets its timeout by it)")
 	flag.Parse()
 	if a.durability != "machine" && a.durability != "process" {
 		fmt.Fprintln(os.Stderr, "chaos: -durability must be machine or process")
