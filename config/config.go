@@ -348,10 +348,9 @@ func (c *Config) validate() error {
 	if c.DepositExpiry < 0 {
 		return fieldErr("deposit_expiry", "must be 0 (off) or a positive duration such as 15m")
 	}
-	switch c.AutoSettle {
-	case "", "completed", "fail":
-	default:
-		return fieldErr("auto_settle", "must be empty, completed or fail, not %q", c.AutoSettle)
+	// Deposits auto-settle with the outcomes a deposit settles with (completed, fail).
+	if settle := gateway.SettleOutcomes(gateway.KindDeposit); c.AutoSettle != "" && !slices.Contains(settle, gateway.OutcomeKind(c.AutoSettle)) {
+		return fieldErr("auto_settle", "must be empty, %s, not %q", gateway.OneOf(settle), c.AutoSettle)
 	}
 	if _, err := gateway.ParseProfile(string(c.Profile)); err != nil {
 		return fieldErr("profile", "%s", err)
@@ -417,7 +416,7 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 		return fieldErr(at+".callback_url", "%s", err)
 	}
 	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
-		return fieldErr(at+".payment_type", "must be bank, duitnow or ewallet, not %q", m.PaymentType)
+		return fieldErr(at+".payment_type", "must be %s, not %q", gateway.OneOf(gateway.PaymentTypes()), m.PaymentType)
 	}
 	if m.SecretKey == "" {
 		return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")

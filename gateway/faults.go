@@ -125,12 +125,10 @@ func (f *FaultSpec) Normalize() error {
 			f.Duration = Duration(DefaultSlow)
 		}
 	case FaultMalformed:
-		switch f.Malformed {
-		case "":
+		if f.Malformed == "" {
 			f.Malformed = MalformedTruncated
-		case MalformedTruncated, MalformedTrailingComma:
-		default:
-			return badFault("malformed must be truncated or trailing_comma, not %q", f.Malformed)
+		} else if !slices.Contains(malformed, f.Malformed) {
+			return badFault("malformed must be %s, not %q", OneOf(malformed), f.Malformed)
 		}
 	case FaultMessage:
 		if f.Message == "" {
@@ -138,9 +136,9 @@ func (f *FaultSpec) Normalize() error {
 		}
 	case FaultReset, FaultMaintenance:
 	case "":
-		return badFault("kind is required: status, hang, reset, slow, lost_answer, malformed or message")
+		return badFault("kind is required: %s", OneOf(QueuedFaultKinds()))
 	default:
-		return badFault("kind %q is not one of status, hang, reset, slow, lost_answer, malformed, message", f.Kind)
+		return badFault("kind %q is not one of %s", f.Kind, OneOf(QueuedFaultKinds()))
 	}
 	return nil
 }
@@ -158,12 +156,10 @@ func (f *FaultSpec) normalizeAnswer() error {
 	if f.Status < 200 || f.Status > 599 {
 		return badFault("status must be an HTTP status such as 502, not %d", f.Status)
 	}
-	switch f.Body {
-	case "":
+	if f.Body == "" {
 		f.Body = BodyHTML
-	case BodyJSON, BodyHTML, BodyCloudflare, BodyEmpty:
-	default:
-		return badFault("body must be json, html, cloudflare or empty, not %q", f.Body)
+	} else if !slices.Contains(faultBodies, f.Body) {
+		return badFault("body must be %s, not %q", OneOf(faultBodies), f.Body)
 	}
 	return nil
 }

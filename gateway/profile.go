@@ -48,11 +48,6 @@ const (
 	PaymentTypeEwallet = "ewallet"
 )
 
-// ValidPaymentType reports whether t is a channel callbacks name.
-func ValidPaymentType(t string) bool {
-	return t == PaymentTypeBank || t == PaymentTypeDuitNow || t == PaymentTypeEwallet
-}
-
 // liveMYRWithdrawalBanks is the MYR withdraw_bank_list answer as one live integration
 // recorded it (SPEC §5): ids are JSON strings from "246", and the names and their
 // misspellings ("AI-RAHJI BANK", "ALIIANCE BANK") are the gateway's own.

@@ -26,15 +26,6 @@ const (
 	OutcomePending             OutcomeKind = "pending"
 )
 
-// Valid reports whether k is one of the outcomes.
-func (k OutcomeKind) Valid() bool {
-	switch k {
-	case OutcomeCompleted, OutcomeFail, OutcomeRejected, OutcomeNameMismatch, OutcomeInsufficientBalance, OutcomePending:
-		return true
-	}
-	return false
-}
-
 // PayoutOnly reports whether only a withdrawal can have this outcome.
 func (k OutcomeKind) PayoutOnly() bool {
 	return k == OutcomeRejected || k == OutcomeNameMismatch || k == OutcomeInsufficientBalance

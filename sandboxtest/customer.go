@@ -6,29 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
-)
 
-// Kind is the kind of an order: a deposit (the customer pays the merchant) or a
-// withdrawal (a payout to the customer's bank account).
-type Kind string
-
-// The two kinds of order, as the admin API names them.
-const (
-	Deposit    Kind = "deposits"
-	Withdrawal Kind = "withdrawals"
-)
-
-// Outcome is how an order settles, as the admin API's settle takes it.
-type Outcome string
-
-// The outcomes a settle can give. NameMismatch and Rejected are for withdrawals: a
-// payout the bank refused because the account holder's name differs, and one the
-// gateway rejected.
-const (
-	Completed    Outcome = "completed"
-	Failed       Outcome = "fail"
-	NameMismatch Outcome = "name_mismatch"
-	Rejected     Outcome = "rejected"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
 // SettleOption adds a field to Settle: the remarks, the payer's or holder's name, or
@@ -49,24 +28,31 @@ func WithCharge(s string) SettleOption { return func(f *settleFields) { f.v.Set(
 
 // Pay settles the merchant's deposit orderID as the customer paying it on the checkout
 // page would: completed, the balance credited and the callback sent.
-func (sb *Sandbox) Pay(orderID string) error { return sb.Settle(Deposit, orderID, Completed) }
+func (sb *Sandbox) Pay(orderID string) error {
+	return sb.Settle(gateway.KindDeposit, orderID, gateway.OutcomeCompleted)
+}
 
 // Fail settles the merchant's deposit orderID as failed (the customer's payment did not
 // go through), and sends the callback.
-func (sb *Sandbox) Fail(orderID string) error { return sb.Settle(Deposit, orderID, Failed) }
+func (sb *Sandbox) Fail(orderID string) error {
+	return sb.Settle(gateway.KindDeposit, orderID, gateway.OutcomeFail)
+}
 
 // Settle gives the merchant's order of kind its final outcome, as QA would on the
-// dashboard, and sends its callback. It goes through the admin API, so it works the
-// same on an in-process sandbox and over Connect; the order must be pending.
-func (sb *Sandbox) Settle(kind Kind, orderID string, outcome Outcome, opts ...SettleOption) error {
-	if kind != Deposit && kind != Withdrawal {
-		return fmt.Errorf("sandboxtest: unknown kind %q (Deposit or Withdrawal)", kind)
+// dashboard, and sends its callback: gateway.OutcomeCompleted or OutcomeFail for
+// either kind, OutcomeNameMismatch or OutcomeRejected for a withdrawal. It goes
+// through the admin API, so it works the same on an in-process sandbox and over
+// Connect; the order must be pending.
+func (sb *Sandbox) Settle(kind gateway.Kind, orderID string, outcome gateway.OutcomeKind, opts ...SettleOption) error {
+	if kind != gateway.KindDeposit && kind != gateway.KindWithdrawal {
+		return fmt.Errorf("sandboxtest: unknown kind %q (%s)", kind, gateway.OneOf(gateway.Kinds()))
 	}
 	v := url.Values{"outcome": {string(outcome)}, "merchant": {sb.Username}}
 	for _, o := range opts {
 		o(&settleFields{v})
 	}
-	return sb.form(http.MethodPost, "/sandbox/api/"+string(kind)+"/"+url.PathEscape(orderID)+"/settle", v)
+	// The admin API names its collections in the plural: /deposits, /withdrawals.
+	return sb.form(http.MethodPost, "/sandbox/api/"+string(kind)+"s/"+url.PathEscape(orderID)+"/settle", v)
 }
 
 // Reset deletes the merchant's orders, callbacks and ledger and puts its balances back

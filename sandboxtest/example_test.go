@@ -70,7 +70,7 @@ func ExampleSandbox_Settle() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = sb.Settle(sandboxtest.Withdrawal, "payout-7", sandboxtest.NameMismatch,
+	err = sb.Settle(gateway.KindWithdrawal, "payout-7", gateway.OutcomeNameMismatch,
 		sandboxtest.WithRemarks("Account Holder Name Mismatch (MR SUK THA != SUK THAWAR)"))
 	if err != nil {
 		log.Fatal(err)

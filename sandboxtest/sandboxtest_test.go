@@ -264,12 +264,12 @@ func TestSandbox_CustomerActions(t *testing.T) {
 			require.Error(t, err, "a settled order cannot be paid again")
 			assert.Contains(t, err.Error(), "409")
 			require.ErrorContains(t, sb.Pay("no-such-order"), "404")
-			require.ErrorContains(t, sb.Settle("refunds", "pay-1", sandboxtest.Completed), "unknown kind")
+			require.ErrorContains(t, sb.Settle("refund", "pay-1", gateway.OutcomeCompleted), "unknown kind")
 
 			_, err = sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
 				OrderID: "wd-held", BankID: "1", HolderName: "John Doe", AccountNo: "4000000009"})
 			require.NoError(t, err)
-			require.NoError(t, sb.Settle(sandboxtest.Withdrawal, "wd-held", sandboxtest.Failed, sandboxtest.WithRemarks("Bank closed")))
+			require.NoError(t, sb.Settle(gateway.KindWithdrawal, "wd-held", gateway.OutcomeFail, sandboxtest.WithRemarks("Bank closed")))
 			wd, err := sb.Recorder.Wait("wd-held", 5*time.Second)
 			require.NoError(t, err)
 			assert.Equal(t, gateway.StatusFail, wd.OrderStatus)

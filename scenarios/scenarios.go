@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,10 +50,8 @@ func Validate(rules []Rule) error {
 		r := &rules[i]
 		at := func(field string) string { return fmt.Sprintf("scenarios[%d].%s", i, field) }
 		m := &r.Match
-		switch m.Kind {
-		case "", gateway.KindDeposit, gateway.KindWithdrawal:
-		default:
-			return &FieldError{Path: at("match.kind"), Msg: fmt.Sprintf("kind %q is not deposit or withdrawal", m.Kind)}
+		if m.Kind != "" && !slices.Contains(gateway.Kinds(), m.Kind) {
+			return &FieldError{Path: at("match.kind"), Msg: fmt.Sprintf("kind %q is not %s", m.Kind, gateway.OneOf(gateway.Kinds()))}
 		}
 		if m.Amount != nil && (m.AmountMin != nil || m.AmountMax != nil) {
 			return &FieldError{Path: at("match.amount"), Msg: "amount cannot be combined with amount_min/amount_max"}
@@ -73,7 +72,7 @@ func Validate(rules []Rule) error {
 		}
 		e := &r.Effect
 		if e.Outcome != "" && !e.Outcome.Valid() {
-			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of completed, fail, name_mismatch, insufficient_balance, rejected, pending", e.Outcome)}
+			return &FieldError{Path: at("effect.outcome"), Msg: fmt.Sprintf("outcome %q is not one of %s", e.Outcome, gateway.OneOf(gateway.Outcomes()))}
 		}
 		if e.Outcome.PayoutOnly() && m.Kind != gateway.KindWithdrawal {
 			return &FieldError{Path: at("effect.outcome"), Msg: string(e.Outcome) + " applies to withdrawals only: set match.kind: withdrawal"}

@@ -132,7 +132,7 @@ func TestValidate(t *testing.T) {
 		{"HolderPattern", scenarios.Rule{Match: scenarios.Match{HolderName: "*x"}, Effect: ok}, "match.holder_name", "bad pattern: "},
 		{"AccountPattern", scenarios.Rule{Match: scenarios.Match{AccountNo: `\`}, Effect: ok}, "match.account_no", "bad pattern: "},
 		{"Outcome", scenarios.Rule{Effect: scenarios.Effect{Outcome: "paid"}},
-			"effect.outcome", `outcome "paid" is not one of completed, fail, name_mismatch, insufficient_balance, rejected, pending`},
+			"effect.outcome", `outcome "paid" is not one of completed, fail, name_mismatch, insufficient_balance, rejected or pending`},
 		{"NameMismatchNeedsWithdrawal", scenarios.Rule{Effect: scenarios.Effect{Outcome: "name_mismatch"}},
 			"effect.outcome", "name_mismatch applies to withdrawals only: set match.kind: withdrawal"},
 		{"NameMismatchOnDeposit", scenarios.Rule{Match: scenarios.Match{Kind: gateway.KindDeposit}, Effect: scenarios.Effect{Outcome: "name_mismatch"}},

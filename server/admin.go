@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g := e.Group("/sandbox/api", s.guardAdmin)
 	g.GET("/openapi.json", s.handleOpenAPI)
 	g.GET("/orders", s.handleAdminOrders)
-	for _, k := range []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal} {
+	for _, k := range gateway.Kinds() {
 		base := "/" + string(k) + "s/:orderid"
 		g.GET(base, s.handleAdminOrder(k))
 		g.POST(base+"/settle", s.handleAdminSettle(k))
@@ -198,9 +199,9 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		out.Kind = gateway.OutcomeKind(f.Get("outcome"))
 		switch {
 		case out.Kind == "":
-			return fail(http.StatusBadRequest, "outcome is required: completed, fail or name_mismatch")
-		case out.Kind == gateway.OutcomePending || out.Kind == gateway.OutcomeInsufficientBalance || !out.Kind.Valid():
-			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use completed, fail, name_mismatch (or rejected for withdrawals)")
+			return fail(http.StatusBadRequest, "outcome is required: "+gateway.OneOf(gateway.SettleOutcomes(kind)))
+		case !slices.Contains(gateway.SettleOutcomes(gateway.KindWithdrawal), out.Kind):
+			return fail(http.StatusBadRequest, "unknown outcome "+f.Get("outcome")+": use "+gateway.OneOf(gateway.SettleOutcomes(kind)))
 		case out.Kind.PayoutOnly() && kind != gateway.KindWithdrawal:
 			return fail(http.StatusBadRequest, string(out.Kind)+" applies to withdrawals only")
 		}
@@ -368,15 +369,11 @@ func (s *Server) handleAdminOrders(c echo.Context) error {
 	f := store.OrderFilter{Kind: gateway.Kind(c.QueryParam("kind")), Status: gateway.Status(c.QueryParam("status")),
 		Merchant: merchant, Currency: strings.ToUpper(c.QueryParam("currency")), Prefix: c.QueryParam("prefix"),
 		Before: before, Offset: offset, Limit: limit}
-	switch f.Kind {
-	case "", gateway.KindDeposit, gateway.KindWithdrawal:
-	default:
-		return fail(http.StatusBadRequest, "kind must be deposit or withdrawal")
+	if f.Kind != "" && !slices.Contains(gateway.Kinds(), f.Kind) {
+		return fail(http.StatusBadRequest, "kind must be "+gateway.OneOf(gateway.Kinds()))
 	}
-	switch f.Status {
-	case "", gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected:
-	default:
-		return fail(http.StatusBadRequest, "status must be pending, completed, fail or rejected")
+	if f.Status != "" && !slices.Contains(gateway.Statuses(), f.Status) {
+		return fail(http.StatusBadRequest, "status must be "+gateway.OneOf(gateway.Statuses()))
 	}
 	page, err := s.store.ListOrders(f)
 	if err != nil {
@@ -407,10 +404,8 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 		return err
 	}
 	state := c.QueryParam("state")
-	switch state {
-	case "", store.DeliveryPending, store.DeliveryDelivered, store.DeliveryFailed, store.DeliveryDropped:
-	default:
-		return fail(http.StatusBadRequest, "state must be pending, delivered, failed or dropped")
+	if state != "" && !slices.Contains(gateway.CallbackStates(), state) {
+		return fail(http.StatusBadRequest, "state must be "+gateway.OneOf(gateway.CallbackStates()))
 	}
 	merchant, err := s.merchantFilter(c)
 	if err != nil {

@@ -2,10 +2,11 @@ package server
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/vpay88/vpay88-sandbox/store"
+	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
 // handleAdminRetryCallbacks is POST /sandbox/api/callbacks/retry: it puts the failed
@@ -25,14 +26,12 @@ func (s *Server) handleAdminRetryCallbacks(c echo.Context) error {
 		return c.QueryParam(name)
 	}
 	state := field("state")
-	switch state {
-	case "":
-		state = store.DeliveryFailed
-	case store.DeliveryFailed, store.DeliveryPending:
-	default:
+	if state == "" {
+		state = gateway.RetryStates()[0]
+	} else if !slices.Contains(gateway.RetryStates(), state) {
 		// delivered needs nothing; dropped was never meant to be sent (a scenario
 		// fault): its order's resend is the way to send it.
-		return fail(http.StatusBadRequest, "state must be failed or pending")
+		return fail(http.StatusBadRequest, "state must be "+gateway.OneOf(gateway.RetryStates()))
 	}
 	merchant, err := s.merchantNamed(field("merchant"))
 	if err != nil {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"html/template"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/web"
 )
 
@@ -47,6 +49,73 @@ type dashboardData struct {
 	// instead of waiting for a 401. The page itself holds no data, so it is not guarded:
 	// a browser cannot send a bearer token when it navigates.
 	TokenRequired bool
+	// Vocab is what the page's choices offer, rendered from gateway's lists.
+	Vocab *dashboardVocab
+}
+
+// option is one choice of a <select>: the value sent and the words shown.
+type option struct{ Value, Label string }
+
+// dashboardVocab holds the page's choices, each from gateway's vocabulary (the
+// dashboard types none of them): the filters' kinds, statuses, endpoint paths and
+// callback states, the fault form's endpoints, kinds, bodies and thens, and the lists
+// the scenario help names. Fields are plain data, since the pages' template package
+// calls no methods. gateway's dialect switches belong here when they land.
+type dashboardVocab struct {
+	Kinds, Statuses, CallbackStates, Endpoints, Outcomes, FaultBodies, Malformed []string
+	// EndpointPaths are the journal filter's values: the journal keeps routes.
+	EndpointPaths []string
+	// FaultKinds are the kinds the fault form queues (maintenance has its own form),
+	// and the scenario help's effect.fault kinds.
+	FaultKinds, FaultThens []option
+	// FaultShows says which kinds show each field of the fault form: "status lost_answer".
+	FaultShows map[string]string
+}
+
+// faultLabels say in a few words what each kind of fault does, for the fault form; a
+// kind without one shows its name alone. thenLabels do the same for lost_answer's then.
+var (
+	faultLabels = map[gateway.FaultKind]string{
+		gateway.FaultStatus: "an error answer", gateway.FaultHang: "no answer", gateway.FaultReset: "connection reset",
+		gateway.FaultSlow: "a late answer", gateway.FaultLostAnswer: "done, answer lost",
+		gateway.FaultMalformed: "broken JSON", gateway.FaultMessage: "a forced message",
+	}
+	thenLabels = map[string]string{gateway.ThenReset: "reset the connection"}
+)
+
+// vocabulary is made once: gateway's lists never change while the sandbox runs.
+var vocabulary = sync.OnceValue(func() *dashboardVocab {
+	v := &dashboardVocab{
+		Kinds: names(gateway.Kinds()), Statuses: names(gateway.Statuses()), CallbackStates: gateway.CallbackStates(),
+		Endpoints: names(gateway.Endpoints()), Outcomes: names(gateway.Outcomes()),
+		FaultBodies: gateway.FaultBodies(), Malformed: gateway.MalformedBodies(), FaultShows: map[string]string{},
+	}
+	for _, e := range gateway.Endpoints() {
+		v.EndpointPaths = append(v.EndpointPaths, e.Path())
+	}
+	for _, k := range gateway.QueuedFaultKinds() {
+		o := option{Value: string(k), Label: string(k)}
+		if l := faultLabels[k]; l != "" {
+			o.Label += ": " + l
+		}
+		v.FaultKinds = append(v.FaultKinds, o)
+	}
+	for _, t := range gateway.FaultThens() {
+		v.FaultThens = append(v.FaultThens, option{Value: t, Label: cmp.Or(thenLabels[t], t)})
+	}
+	for field, ks := range gateway.FaultFieldKinds() {
+		v.FaultShows[field] = strings.Join(names(ks), " ")
+	}
+	return v
+})
+
+// names spells a list of gateway's names as strings.
+func names[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
 }
 
 // registerDashboardRoutes mounts the QA dashboard at /sandbox/ and its static files at
@@ -74,7 +143,7 @@ func (s *Server) registerDashboardRoutes(e *echo.Echo) {
 func (s *Server) handleDashboard(c echo.Context) error {
 	var b strings.Builder
 	if err := dashboardPage().ExecuteTemplate(&b, "dashboard", dashboardData{
-		Version: dashboardVersion(), TokenRequired: s.adminToken != "",
+		Version: dashboardVersion(), TokenRequired: s.adminToken != "", Vocab: vocabulary(),
 	}); err != nil {
 		return err
 	}

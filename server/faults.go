@@ -808,7 +808,7 @@ func parseEndpoints(vals []string) ([]gateway.Endpoint, error) {
 			}
 			e, ok := gateway.ParseEndpoint(name)
 			if !ok {
-				return nil, fmt.Errorf("endpoint %q is not a vendor endpoint (currency, auth, generate_orders, withdraw_orders, withdraw_bank_list, bank_list, check_status, check_withdraw_status, get_balance)", name)
+				return nil, fmt.Errorf("endpoint %q is not a vendor endpoint (%s)", name, gateway.OneOf(gateway.Endpoints()))
 			}
 			if !slices.Contains(out, e) {
 				out = append(out, e)

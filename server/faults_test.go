@@ -367,7 +367,7 @@ func TestFaultAPIErrors(t *testing.T) {
 		{map[string]string{"kind": "explode"}, 400, "is not one of status, hang"},
 		{map[string]string{"kind": "status", "endpoint": "pay"}, 400, "is not a vendor endpoint"},
 		{map[string]string{"kind": "status", "status": "99"}, 400, "status must be an HTTP status"},
-		{map[string]string{"kind": "status", "body": "xml"}, 400, "body must be json, html, cloudflare or empty"},
+		{map[string]string{"kind": "status", "body": "xml"}, 400, "body must be html, json, cloudflare or empty"},
 		{map[string]string{"kind": "status", "probability": "2"}, 400, "probability must be"},
 		{map[string]string{"kind": "slow", "duration": "1h"}, 400, "duration must be between"},
 		{map[string]string{"kind": "message"}, 400, "needs its message"},

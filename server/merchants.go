@@ -56,13 +56,6 @@ func (s *Server) eachMerchant(fn func(m *gateway.Merchant, runtime bool)) {
 	}
 }
 
-// merchantList is every merchant, in eachMerchant's order.
-func (s *Server) merchantList() []gateway.Merchant {
-	var out []gateway.Merchant
-	s.eachMerchant(func(m *gateway.Merchant, _ bool) { out = append(out, *m) })
-	return out
-}
-
 // openingBalances are a merchant's balances at start or after a reset.
 func openingBalances(m *gateway.Merchant) []store.Balance {
 	out := make([]store.Balance, 0, len(m.Currencies))

@@ -47,7 +47,7 @@ func TestEveryPageTemplateRenders(t *testing.T) {
 	}
 
 	var b strings.Builder
-	require.NoError(t, dashboardPage().ExecuteTemplate(&b, "dashboard", dashboardData{Version: "v1", TokenRequired: true}))
+	require.NoError(t, dashboardPage().ExecuteTemplate(&b, "dashboard", dashboardData{Version: "v1", TokenRequired: true, Vocab: vocabulary()}))
 	assert.Contains(t, b.String(), "v1")
 }
 

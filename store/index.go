@@ -52,7 +52,7 @@ func statusByte(s gateway.Status) byte {
 	return 'x'
 }
 
-var allStatuses = []gateway.Status{gateway.StatusPending, gateway.StatusCompleted, gateway.StatusFail, gateway.StatusRejected}
+var allStatuses = gateway.Statuses()
 
 func stateByte(s string) byte {
 	switch s {
@@ -68,7 +68,7 @@ func stateByte(s string) byte {
 	return 'u'
 }
 
-var allStates = []string{DeliveryPending, DeliveryDelivered, DeliveryFailed, DeliveryDropped}
+var allStates = gateway.CallbackStates()
 
 func kindByte(k gateway.Kind) byte {
 	if k == "" {

@@ -514,7 +514,7 @@ func (s *Store) ListOrders(f OrderFilter) (OrderPage, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	kinds := []gateway.Kind{gateway.KindDeposit, gateway.KindWithdrawal}
+	kinds := gateway.Kinds()
 	if f.Kind != "" {
 		kinds = []gateway.Kind{f.Kind}
 	}

@@ -12,12 +12,12 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 )
 
-// Delivery states.
+// Delivery states: the callback states of gateway's vocabulary (gateway.CallbackStates).
 const (
-	DeliveryPending   = "pending"
-	DeliveryDelivered = "delivered"
-	DeliveryFailed    = "failed"  // every attempt of the schedule was used
-	DeliveryDropped   = "dropped" // a scenario fault: never sent
+	DeliveryPending   = gateway.CallbackPending
+	DeliveryDelivered = gateway.CallbackDelivered
+	DeliveryFailed    = gateway.CallbackFailed  // every attempt of the schedule was used
+	DeliveryDropped   = gateway.CallbackDropped // a scenario fault: never sent
 )
 
 // Delivery is one callback in the durable outbox: stored in the same transaction as

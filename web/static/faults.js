@@ -8,10 +8,6 @@ import { sandboxRel } from './clock.js';
 import { changed, defineView } from './events.js';
 import { shortTime, text } from './format.js';
 
-// The vendor endpoints a fault can name, as the faults API spells them.
-const ENDPOINTS = ['currency', 'auth', 'generate_orders', 'withdraw_orders', 'withdraw_bank_list', 'bank_list',
-  'check_status', 'check_withdraw_status', 'get_balance'];
-
 // The form's fields that are the page's own, not the API's.
 const LOCAL = new Set(['fires', 'match']);
 
@@ -169,14 +165,9 @@ async function remove(path, what) {
   changed(['faults']);
 }
 
-function fillEndpoints() {
-  $$('[data-endpoints]').forEach((s) => s.append(...ENDPOINTS.map((e) => h('option', { value: e }, e))));
-  $$('[data-endpoint-checks]').forEach((fs) => fs.append(...ENDPOINTS.map((e) =>
-    h('label', { class: 'check' }, h('input', { type: 'checkbox', name: 'endpoint', value: e }), e))));
-}
-
+// The forms' choices (endpoints, kinds, bodies) come rendered from the sandbox's
+// vocabulary (gateway's lists): the page types none of them.
 export function wireFaults() {
-  fillEndpoints();
   const form = $('#fault-form');
   showFields(form);
   form.addEventListener('change', () => showFields(form));
