@@ -60,6 +60,10 @@ func writeAddrFile(path, url string) error {
 		return err
 	}
 	_, err = f.WriteString(url + "\n")
+	if err == nil {
+		// Not a secret, and healthcheck may run as another user (docker exec).
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

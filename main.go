@@ -291,8 +291,13 @@ func (m *Main) check() error {
 		return fmt.Errorf("--durability must be machine or process, not %q", m.Durability)
 	}
 	if m.ClockStart != "" {
-		if _, err := time.Parse(time.RFC3339Nano, m.ClockStart); err != nil {
+		t, err := time.Parse(time.RFC3339Nano, m.ClockStart)
+		if err != nil {
 			return fmt.Errorf("--clock-start must be an RFC 3339 time such as 2026-12-01T09:00:00Z, not %q", m.ClockStart)
+		}
+		if clock.CheckRange(t) != nil {
+			return fmt.Errorf("--clock-start must be an instant the sandbox clock holds, %s to %s, not %q",
+				clock.Min.Format(time.RFC3339), clock.Max.Format(time.RFC3339), m.ClockStart)
 		}
 	}
 	if m.Retention != "" {
@@ -618,7 +623,15 @@ func (m *Main) startClock(st *store.Store) error {
 	clk := st.Clock()
 	if ok {
 		if err := clk.Restore(saved); err != nil {
-			return err
+			if !errors.Is(err, clock.ErrRange) {
+				return err
+			}
+			// A clock an older version let wrap (issue 18): not resumed. A
+			// --clock-start replaces it; without one the sandbox does not start.
+			if m.ClockStart == "" {
+				return fmt.Errorf("the clock %s holds cannot be resumed (%v): start with --clock-start, or on a fresh --data", m.DataPath, err)
+			}
+			ok = false
 		}
 	}
 	if m.ClockStart == "" && !m.Frozen {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -31,6 +32,9 @@ func TestAddrFileBesideStateFile(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "s.db")
 	p := startSandbox(t, data) // --addr 127.0.0.1:0
 	assert.Equal(t, p.URL, readAddr(t, data+".addr"))
+	if fi, err := os.Stat(data + ".addr"); assert.NoError(t, err) && runtime.GOOS != "windows" {
+		assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), "readable by a healthcheck run as another user")
+	}
 
 	t.Setenv("VPAY88_ADDR", "127.0.0.1:"+freePort(t)) // what the environment says, not what serve bound
 	code, msg := healthcheck("--data", data)

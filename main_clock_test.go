@@ -15,6 +15,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vpay88/vpay88-sandbox/clock"
+	"github.com/vpay88/vpay88-sandbox/store"
 )
 
 // clockOf reads GET /sandbox/api/clock.
@@ -57,15 +60,7 @@ func TestClockStartFrozenAndResumed(t *testing.T) {
 	assert.True(t, frozen)
 	assert.Equal(t, 0, p2.Terminate(t))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sandboxBinary(t), "--addr", "127.0.0.1:0", "--data", data, "--clock-start", start.Format(time.RFC3339))
-	cmd.Env = cleanEnv()
-	out, err := cmd.CombinedOutput()
-	var ee *exec.ExitError
-	require.True(t, errors.As(err, &ee), "want a failed exit: %v\n%s", err, out)
-	assert.Contains(t, string(out), "time never goes backwards")
-	assert.False(t, strings.Contains(string(out), "listening"))
+	assert.Contains(t, runFails(t, "--data", data, "--clock-start", start.Format(time.RFC3339)), "time never goes backwards")
 }
 
 // TestEphemeral: --ephemeral serves from a temporary file, says it ignores --data,
@@ -96,4 +91,44 @@ func TestEphemeral(t *testing.T) {
 	assert.True(t, os.IsNotExist(err), "the temporary folder is gone: %v", err)
 	_, err = os.Stat(data)
 	assert.True(t, os.IsNotExist(err), "--data was not created")
+}
+
+// runFails runs the binary with args and returns its output, requiring a failed exit.
+func runFails(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sandboxBinary(t), append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = cleanEnv()
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	require.True(t, errors.As(err, &ee), "want a failed exit: %v\n%s", err, out)
+	assert.False(t, strings.Contains(string(out), "listening"))
+	return string(out)
+}
+
+// TestClockWrappedStateIsNotResumed: a state file whose clock an older version let
+// wrap (issue 18: 2226 → 1742) does not start without --clock-start, and starts with
+// one; a --clock-start past the clock's range is refused before anything opens.
+func TestClockWrappedStateIsNotResumed(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "sandbox.db")
+	st, err := store.Open(data, store.WithClock(clock.Frozen(time.Date(1742, 3, 1, 0, 0, 0, 0, time.UTC))))
+	require.NoError(t, err)
+	require.NoError(t, st.SaveClock())
+	require.NoError(t, st.Close())
+
+	out := runFails(t, "--data", data)
+	assert.Contains(t, out, "cannot be resumed")
+	assert.Contains(t, out, "1742-03-01T00:00:00Z is before the earliest instant")
+	assert.Contains(t, out, "--clock-start")
+
+	out = runFails(t, "--data", data, "--clock-start", "2300-01-01T00:00:00Z")
+	assert.Contains(t, out, "--clock-start must be an instant the sandbox clock holds, 1970-01-01T00:00:00Z to 2200-01-01T00:00:00Z")
+
+	start := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+	p := startSandbox(t, data, "--clock-start", start.Format(time.RFC3339), "--frozen")
+	now, frozen := p.clockOf(t)
+	assert.Equal(t, start, now)
+	assert.True(t, frozen)
+	assert.Equal(t, 0, p.Terminate(t))
 }

@@ -18,6 +18,7 @@ export PATH=$PATH:/usr/local/go/bin
 ACTIONLINT_VERSION=v1.7.12
 
 work=$(mktemp -d)
+chmod 755 "$work" # the install test runs as nobody below it
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -27,19 +28,31 @@ trap cleanup EXIT
 step() { printf '\n== release-test: %s\n' "$*"; }
 fail() { printf 'release-test: FAIL: %s\n' "$*" >&2; exit 1; }
 t0=$SECONDS
+missing=()
+for tool in go git node npm tar zip unzip sha256sum setpriv readelf; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+[ ${#missing[@]} -eq 0 ] || fail "not installed: ${missing[*]}"
 
 step "actionlint $ACTIONLINT_VERSION on .github/workflows and docs/ci"
 GOBIN="$work/bin" GOFLAGS='' go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
 mapfile -t workflows < <(git ls-files '.github/workflows/*.yml' 'docs/ci/*.yml' 'docs/ci/**/*.yml' | grep -Ev 'docker-compose|gitlab' || true)
-[ ${#workflows[@]} -ge 3 ] || fail "expected the release workflow and the docs/ci GitHub recipes, found: ${workflows[*]}"
+for w in .github/workflows/release.yml docs/ci/github-actions.yml; do
+  [[ " ${workflows[*]} " == *" $w "* ]] || fail "$w is not among the workflows found: ${workflows[*]}"
+done
 "$work/bin/actionlint" -no-color "${workflows[@]}" || fail "actionlint: ${workflows[*]}"
 echo "actionlint: ${#workflows[@]} workflows clean: ${workflows[*]}"
 if command -v shellcheck >/dev/null; then
   shellcheck install.sh .ci/release-test.sh .ci/goreleaser || fail "shellcheck"
   echo "shellcheck: install.sh and the release scripts clean"
+elif [ "${CI:-}" = true ]; then
+  fail "shellcheck is not installed (.ci/run installs it: apt-get install shellcheck)"
+else
+  echo "SKIPPED shellcheck: not installed (apt-get install shellcheck); CI requires it"
 fi
 
 step "goreleaser check and a --snapshot release ($(grep -o 'GORELEASER_VERSION=.*' .ci/goreleaser))"
+export NO_COLOR=1 # plain GoReleaser logs in CI
 .ci/goreleaser check || fail "goreleaser check"
 .ci/goreleaser release --snapshot --clean --parallelism 2 || fail "goreleaser release --snapshot"
 version=$(node -p 'require("./dist/metadata.json").version')

@@ -60,7 +60,8 @@ type Dispatcher struct {
 	active   int            // attempts in flight
 	hosts    map[string]int // attempts in flight per receiver host:port
 	last     string         // merchant of the last delivery started: round-robin resumes after it
-	// changed is closed (and replaced) whenever an attempt ends: Drain waits on it.
+	// changed is closed (and replaced) whenever an attempt ends: the test clock's
+	// advance waits on it (Changed).
 	changed chan struct{}
 }
 
@@ -123,36 +124,12 @@ func (d *Dispatcher) Notify() {
 	}
 }
 
-// ErrClosed is Drain's answer once the dispatcher is closing.
-var ErrClosed = errors.New("callback: dispatcher closed")
-
-// Drain returns once no delivery is due at the store's time and no attempt is in
-// flight: every callback that came due has had its attempt, and each failed one is
-// rescheduled past now. The test clock's advance calls it at each step, so a retry
-// schedule plays out in time order before the advance answers. Attempts are still
-// started only by the loop (Drain wakes it), which keeps the loop's view of the
-// workers its own; each attempt is bounded by the client's timeout.
-func (d *Dispatcher) Drain(ctx context.Context) error {
-	for {
-		d.mu.Lock()
-		changed, active := d.changed, d.active
-		d.mu.Unlock()
-		due, err := d.o.Store.DueDeliveries(d.o.Store.Now(), 1)
-		if err != nil {
-			return err
-		}
-		if active == 0 && len(due) == 0 {
-			return nil
-		}
-		d.Notify()
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-d.ctx.Done():
-			return ErrClosed
-		}
-	}
+// Changed returns a channel closed when the next attempt ends, so a caller that
+// waits for some of the deliveries (the test clock's advance) can check again.
+func (d *Dispatcher) Changed() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changed
 }
 
 // PerHost returns the cap on attempts in flight to one receiver.

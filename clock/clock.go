@@ -19,6 +19,51 @@ import (
 // and attempt log assumes that time only moves forward.
 var ErrBackwards = errors.New("clock: time never goes backwards")
 
+// Min and Max bound every instant the clock may be moved, set, started or restored
+// to. The store keys timers, callback attempts and lists by Unix nanoseconds in an
+// unsigned 64-bit integer, so an instant before 1970 sorts after every other and one
+// after 2262-04-11T23:47:16Z does not fit (time.Time.UnixNano is undefined there);
+// Max leaves 62 years below that for the delays, retries and expiries counted from
+// the clock's time. A running clock is real time plus a time.Duration, which holds
+// ±292 years: within Min..Max it never wraps while real time is within them too.
+var (
+	Min = time.Unix(0, 0).UTC()
+	Max = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// ErrRange refuses a move to an instant outside Min..Max (errors.Is matches every
+// *RangeError).
+var ErrRange = errors.New("clock: instant out of range")
+
+// RangeError is a move refused because its instant is outside Min..Max; it names the
+// instant and the limit it crossed.
+type RangeError struct {
+	At    time.Time // the instant refused (zero when it cannot be represented)
+	Limit time.Time // Min or Max
+}
+
+func (e *RangeError) Error() string {
+	side := "after the latest"
+	if e.Limit.Equal(Min) {
+		side = "before the earliest"
+	}
+	return "clock: " + e.At.UTC().Format(time.RFC3339Nano) + " is " + side + " instant the sandbox clock holds, " + e.Limit.Format(time.RFC3339)
+}
+
+// Is makes errors.Is(err, ErrRange) true.
+func (e *RangeError) Is(target error) bool { return target == ErrRange }
+
+// CheckRange returns a *RangeError when t is outside Min..Max.
+func CheckRange(t time.Time) error {
+	switch {
+	case t.Before(Min):
+		return &RangeError{At: t, Limit: Min}
+	case t.After(Max):
+		return &RangeError{At: t, Limit: Max}
+	}
+	return nil
+}
+
 // Clock is a clock that tests can stop and move. The zero value is not usable: use
 // Real or Frozen.
 type Clock struct {
@@ -27,6 +72,9 @@ type Clock struct {
 	frozen bool
 	at     time.Time // the time while frozen
 	timers map[*Timer]struct{}
+	// last is the latest time read: a running clock never reads behind it, even
+	// when the machine's clock is stepped back (NTP, a VM resumed).
+	last time.Time
 	// now is time.Now, unless a test of this package replaces it.
 	now func() time.Time
 }
@@ -37,7 +85,7 @@ func Real() *Clock { return &Clock{now: time.Now, timers: map[*Timer]struct{}{}}
 // Frozen returns a clock stopped at t: it moves only by Advance, Set or Freeze(false).
 func Frozen(t time.Time) *Clock {
 	c := Real()
-	c.frozen, c.at = true, t
+	c.frozen, c.at = true, t.Round(0)
 	return c
 }
 
@@ -48,11 +96,18 @@ func (c *Clock) Now() time.Time {
 	return c.nowLocked()
 }
 
+// nowLocked reads the clock, never behind its last reading. The monotonic reading
+// is stripped: the clock's times are compared with stored ones, which have none.
 func (c *Clock) nowLocked() time.Time {
-	if c.frozen {
-		return c.at
+	t := c.at
+	if !c.frozen {
+		t = c.now().Add(c.offset).Round(0)
 	}
-	return c.now().Add(c.offset)
+	if t.Before(c.last) {
+		return c.last
+	}
+	c.last = t
+	return t
 }
 
 // Since is Now().Sub(t).
@@ -72,39 +127,57 @@ func (c *Clock) Offset() time.Duration {
 	return c.nowLocked().Sub(c.now())
 }
 
-// Advance moves the clock forward by d (a negative d is refused) and fires every
-// timer that came due, in deadline order, before it returns.
+// Advance moves the clock forward by d and fires every timer that came due, in
+// deadline order, before it returns. A negative d is ErrBackwards; a move past Max
+// is a *RangeError, and the clock stays where it was.
 func (c *Clock) Advance(d time.Duration) error {
 	if d < 0 {
 		return ErrBackwards
 	}
 	c.mu.Lock()
-	if c.frozen {
-		c.at = c.at.Add(d)
-	} else {
-		c.offset += d
-	}
+	err := c.setLocked(c.nowLocked().Add(d))
 	c.mu.Unlock()
-	c.fireDue()
-	return nil
+	if err == nil {
+		c.fireDue()
+	}
+	return err
 }
 
-// Set moves the clock to t, which must not be before its time now, and fires what
-// came due.
+// Set moves the clock to t, which must not be before its time now (ErrBackwards) nor
+// outside Min..Max (*RangeError), and fires what came due.
 func (c *Clock) Set(t time.Time) error {
 	c.mu.Lock()
+	err := c.setLocked(t)
+	c.mu.Unlock()
+	if err == nil {
+		c.fireDue()
+	}
+	return err
+}
+
+// setLocked moves the clock to t. A running clock's new offset is computed from t
+// and checked: time.Time.Sub saturates at ±292 years, so an offset that does not
+// land exactly on t is refused rather than stored.
+func (c *Clock) setLocked(t time.Time) error {
 	now := c.nowLocked()
 	if t.Before(now) {
-		c.mu.Unlock()
 		return ErrBackwards
 	}
+	if err := CheckRange(t); err != nil {
+		return err
+	}
+	t = t.Round(0)
 	if c.frozen {
 		c.at = t
 	} else {
-		c.offset += t.Sub(now)
+		real := c.now()
+		off := t.Sub(real)
+		if !real.Add(off).Equal(t) {
+			return &RangeError{At: t, Limit: Max}
+		}
+		c.offset = off
 	}
-	c.mu.Unlock()
-	c.fireDue()
+	c.last = t
 	return nil
 }
 
@@ -250,10 +323,19 @@ func (c *Clock) State() State {
 }
 
 // Restore puts the clock in st, as a restarted sandbox resumes its saved clock; it
-// refuses a state whose time is before the clock's own when timers are waiting, as
-// they were armed on it.
+// refuses a state whose time is outside Min..Max (a *RangeError: a wrapped clock
+// saved by an older version is not resumed), and one whose time is before the
+// clock's own when timers are waiting, as they were armed on it.
 func (c *Clock) Restore(st State) error {
 	c.mu.Lock()
+	at := st.At
+	if !st.Frozen {
+		at = c.now().Add(st.Offset)
+	}
+	if err := CheckRange(at); err != nil {
+		c.mu.Unlock()
+		return err
+	}
 	if len(c.timers) > 0 {
 		now := c.nowLocked()
 		if (st.Frozen && st.At.Before(now)) || (!st.Frozen && c.now().Add(st.Offset).Before(now)) {
@@ -261,10 +343,12 @@ func (c *Clock) Restore(st State) error {
 			return ErrBackwards
 		}
 	}
-	c.frozen, c.at, c.offset = st.Frozen, st.At, st.Offset
+	c.frozen, c.at, c.offset = st.Frozen, st.At.Round(0), st.Offset
 	if !st.Frozen {
 		c.at = time.Time{}
 	}
+	c.last = time.Time{} // a restored state is a new start: its time is the reading
+	c.last = c.nowLocked()
 	timers := c.pendingLocked()
 	c.mu.Unlock()
 	for _, t := range timers {

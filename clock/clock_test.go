@@ -74,3 +74,66 @@ func TestRunningClockTimerFiresInRealTime(t *testing.T) {
 		t.Fatal("a timer of 0 did not fire at once")
 	}
 }
+
+// TestMovesTheClockCannotHoldAreRefused replays issue 18's finding 4: three advances
+// of 36525 days wrapped the offset and took the clock from 2226 back to 1742. Every
+// move past Max is now refused and leaves the clock where it was.
+func TestMovesTheClockCannotHoldAreRefused(t *testing.T) {
+	real := t0
+	for _, frozen := range []bool{false, true} {
+		c := Real()
+		c.now = func() time.Time { return real }
+		if frozen {
+			c = Frozen(t0)
+		}
+		require.NoError(t, c.Advance(36525*24*time.Hour))
+		assert.Equal(t, 2126, c.Now().Year())
+		before := c.Now()
+		for _, move := range []func() error{
+			func() error { return c.Advance(36525 * 24 * time.Hour) },
+			func() error { return c.Advance(time.Duration(1<<63 - 1)) },
+			func() error { return c.Set(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)) },
+			func() error { return c.Set(Max.Add(time.Nanosecond)) },
+		} {
+			err := move()
+			assert.ErrorIs(t, err, ErrRange, "frozen=%v", frozen)
+			var re *RangeError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, Max, re.Limit)
+			assert.Contains(t, err.Error(), "2200-01-01T00:00:00Z")
+			assert.Equal(t, before, c.Now(), "a refused move leaves the clock")
+		}
+		assert.ErrorIs(t, c.Set(time.Time{}), ErrBackwards, "the zero time is before now")
+		require.NoError(t, c.Set(Max), "Max itself is held")
+		assert.Equal(t, Max, c.Now())
+		st := c.State()
+		if !frozen {
+			assert.Equal(t, Max.Sub(real), st.Offset)
+		}
+	}
+}
+
+// TestClockNeverReadsBehindItsLastReading: a machine clock stepped back (NTP) holds
+// a running sandbox clock still until real time catches up.
+func TestClockNeverReadsBehindItsLastReading(t *testing.T) {
+	real := t0
+	c := Real()
+	c.now = func() time.Time { return real }
+	assert.Equal(t, t0, c.Now())
+	real = t0.Add(-time.Minute)
+	assert.Equal(t, t0, c.Now(), "the machine went back a minute: the clock holds")
+	real = t0.Add(time.Second)
+	assert.Equal(t, t0.Add(time.Second), c.Now())
+}
+
+// TestRestoreRefusesAWrappedState: a state saved by a version that let the offset
+// wrap (1742) or saturate is not resumed.
+func TestRestoreRefusesAWrappedState(t *testing.T) {
+	c := Real()
+	assert.ErrorIs(t, c.Restore(State{Frozen: true, At: time.Date(1742, 1, 1, 0, 0, 0, 0, time.UTC)}), ErrRange)
+	assert.ErrorIs(t, c.Restore(State{Frozen: true, At: time.Date(2319, 1, 1, 0, 0, 0, 0, time.UTC)}), ErrRange)
+	assert.ErrorIs(t, c.Restore(State{Offset: time.Duration(-1 << 63)}), ErrRange)
+	assert.False(t, c.IsFrozen())
+	require.NoError(t, c.Restore(State{Frozen: true, At: t0}))
+	assert.Equal(t, t0, c.Now())
+}

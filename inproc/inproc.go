@@ -50,7 +50,8 @@ type Options struct {
 	// Seed seeds the fake data (payer names); 0 means random.
 	Seed int64
 	// Server, when set, changes the server's options before it starts (PublicURL,
-	// LoopbackOnly, AdminToken…).
+	// LoopbackOnly, AdminToken, Logger, which the store logs to as well…); Store is
+	// set after it runs.
 	Server func(*server.Options)
 	// Clock is the sandbox's clock (store, scheduler, dispatcher); nil means
 	// clock.Real().
@@ -123,13 +124,19 @@ func Start(o Options) (sb *Sandbox, err error) {
 	case o.NoSync:
 		sopts = append(sopts, store.WithoutSync())
 	}
-	if sb.Store, err = store.Open(sb.Path, sopts...); err != nil {
-		return sb, err
-	}
-	sb.ServerOptions = server.Options{Config: sb.Config, Store: sb.Store, Seed: o.Seed}
+	sb.ServerOptions = server.Options{Config: sb.Config, Seed: o.Seed}
 	if o.Server != nil {
 		o.Server(&sb.ServerOptions)
 	}
+	if l := sb.ServerOptions.Logger; l != nil {
+		// The store's own ERROR (a damaged file found by a read) goes where the
+		// server's lines go.
+		sopts = append(sopts, store.WithLogger(l))
+	}
+	if sb.Store, err = store.Open(sb.Path, sopts...); err != nil {
+		return sb, err
+	}
+	sb.ServerOptions.Store = sb.Store
 	if sb.Server, err = server.New(sb.ServerOptions); err != nil {
 		return sb, fmt.Errorf("server: %w", err)
 	}

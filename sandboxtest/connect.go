@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,9 +96,15 @@ type remote struct {
 
 // do sends one admin request and decodes its JSON answer into out, requiring want.
 func (r *remote) do(ctx context.Context, method, path, ctype string, body []byte, want int, out any) error {
+	_, err := r.doOneOf(ctx, method, path, ctype, body, []int{want}, out)
+	return err
+}
+
+// doOneOf is do accepting any status of wants; it returns the status.
+func (r *remote) doOneOf(ctx context.Context, method, path, ctype string, body []byte, wants []int, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, r.base+path, bytes.NewReader(body))
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
@@ -107,26 +114,69 @@ func (r *remote) do(ctx context.Context, method, path, ctype string, body []byte
 	}
 	resp, err := r.hc.Do(req)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return err
+		return resp.StatusCode, err
 	}
-	if resp.StatusCode != want {
+	if !slices.Contains(wants, resp.StatusCode) {
 		var e struct {
 			Error string `json:"error"`
 		}
 		if json.Unmarshal(b, &e) == nil && e.Error != "" {
-			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, e.Error)
+			return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, e.Error)
 		}
-		return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
+		return resp.StatusCode, fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
 	}
 	if out == nil {
-		return nil
+		return resp.StatusCode, nil
 	}
-	return json.Unmarshal(b, out)
+	return resp.StatusCode, json.Unmarshal(b, out)
+}
+
+// advanceWait is how long a remote Advance's POST waits for the move before the
+// sandbox answers 202 with a job (under the client's 30 s timeout); advanceLimit
+// bounds the polling of that job.
+var advanceWait = "20s" // a var: a test of this package takes the job path with 0s
+
+const advanceLimit = 10 * time.Minute
+
+// advance moves a remote sandbox's clock: POST /sandbox/api/clock, and when the
+// move outlasts advanceWait (a 202 with a job: a backlog of due payouts), polls the
+// job until it is done.
+func (r *remote) advance(ctx context.Context, d time.Duration) error {
+	body, _ := json.Marshal(map[string]string{"advance": d.String(), "wait": advanceWait})
+	// The fields of the job the admin API answers 202 with and at its poll URL.
+	var job struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		Poll  string `json:"poll"`
+		Error string `json:"error"`
+	}
+	code, err := r.doOneOf(ctx, http.MethodPost, "/sandbox/api/clock", "application/json", body, []int{http.StatusOK, http.StatusAccepted}, &job)
+	if err != nil || code == http.StatusOK {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, advanceLimit)
+	defer cancel()
+	pause := 50 * time.Millisecond
+	for job.State == "queued" || job.State == "running" {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the sandbox's clock job %s: %w", job.ID, ctx.Err())
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, time.Second)
+		if err := r.do(ctx, http.MethodGet, job.Poll, "", nil, http.StatusOK, &job); err != nil {
+			return err
+		}
+	}
+	if job.State != "done" {
+		return fmt.Errorf("the sandbox's clock job %s: %s", job.ID, job.Error)
+	}
+	return nil
 }
 
 // RequestFilter selects journal entries for Requests; empty fields match anything.

@@ -25,7 +25,6 @@ package sandboxtest
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -160,15 +159,15 @@ func (sb *Sandbox) Close() {
 // on. Start the sandbox WithClock(clock.Frozen(t)) for exact instants; on a running
 // clock Advance adds to its offset.
 //
-// Over Connect the clock is the shared instance's: every test on it moves with it.
-//
-// It goes through the admin API, as Pay and Settle do, so it behaves the same in both.
+// Over Connect the clock is the shared instance's: every test on it moves with it. A
+// move the sandbox answers with a job (202: it outlasted 20 s, e.g. a backlog of due
+// payouts) is polled until it is done, for at most 10 minutes. It goes through the
+// admin API, as Pay and Settle do, so it behaves the same in process and over Connect.
 func (sb *Sandbox) Advance(d time.Duration) error {
 	if d < 0 {
 		return clock.ErrBackwards
 	}
-	body, _ := json.Marshal(map[string]string{"advance": d.String()})
-	return sb.admin().do(context.Background(), http.MethodPost, "/sandbox/api/clock", "application/json", body, http.StatusOK, nil)
+	return sb.admin().advance(context.Background(), d)
 }
 
 // Now returns the sandbox's time. Over Connect it asks the shared sandbox; when that

@@ -52,6 +52,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/captures", s.handleAdminCaptures)
 	g.GET("/clock", s.handleGetClock)
 	g.POST("/clock", s.handleSetClock)
+	g.GET("/clock/jobs/:id", s.handleClockJob)
 	g.GET("/faults", s.handleListFaults)
 	g.POST("/faults", s.handleAddFault)
 	g.DELETE("/faults", s.handleClearFaults)
@@ -601,6 +602,9 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 	}
 	if target == "" {
 		s.journal.reset()
+		// The reset emptied the store's meta values with the rest; the fault queue in
+		// memory goes on, so it is stored again, or a restart would lose it.
+		s.storeFaults()
 		target = "all"
 	}
 	s.events.publish("order")

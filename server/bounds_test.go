@@ -242,3 +242,17 @@ func TestRuleWindowOnce(t *testing.T) {
 	require.Len(t, list, 1, "one window for the rule")
 	assert.Equal(t, "rule payouts-down", list[0].Source)
 }
+
+// TestFaultsSurviveReset: a full reset keeps the fault queue in memory (it is QA's
+// setup, not state), and stores it again: a restart after the reset still has it.
+func TestFaultsSurviveReset(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sandbox.db")
+	e := MustOpenEnvAt(t, path)
+	e.addFault(t, map[string]string{"kind": "status", "status": "502", "endpoint": "currency", "count": "0"})
+	code, b := e.PostForm(t, "/sandbox/api/reset", map[string]string{})
+	require.Equal(t, http.StatusOK, code, "%s", b)
+	require.Len(t, e.faultList(t), 1)
+	e.Close()
+	e2 := MustOpenEnvAt(t, path)
+	require.Len(t, e2.faultList(t), 1, "stored again after the reset")
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/store"
 )
 
 // The test clock (Stripe's test clocks are the model): the sandbox's time is real
@@ -18,10 +19,6 @@ import (
 // came due before the call answers, in time order: scheduled settlements, payouts'
 // withdrawal_delay, deposit expiry, reversals and callback retries on their real
 // schedule. Token expiry needs no run: a token is checked against the clock when used.
-
-// maxAdvanceSteps bounds one advance: each step runs at least one due timer or
-// delivery, so only a runaway (a timer that re-arms itself) could reach it.
-const maxAdvanceSteps = 100000
 
 // ClockView is the sandbox clock as GET and POST /sandbox/api/clock answer it.
 type ClockView struct {
@@ -38,6 +35,8 @@ type ClockView struct {
 	// Ran counts, in a POST's answer, the instants the move stopped at to run what
 	// was due there (settlements, expiries, reversals, callback attempts).
 	Ran int `json:"ran"`
+	// Jobs are the moves queued or running (clockjobs.go), oldest first.
+	Jobs []ClockJob `json:"jobs,omitempty"`
 }
 
 func (s *Server) clockView() ClockView {
@@ -50,6 +49,7 @@ func (s *Server) clockView() ClockView {
 		at = at.UTC()
 		v.NextDue = &at
 	}
+	v.Jobs = s.clockJobs.active()
 	return v
 }
 
@@ -74,15 +74,28 @@ type clockMove struct {
 	advance time.Duration
 	set     time.Time
 	freeze  *bool
+	// wait is how long the call waits for its move before answering 202 with a job.
+	wait time.Duration
 }
 
-// parseClockMove reads advance, set and freeze from a form, a query or a JSON body.
+// Bounds of POST /sandbox/api/clock's wait: how long a move may hold its call before
+// it answers 202 with a job to poll (README, "The test clock").
+const (
+	defaultClockWait = 5 * time.Second
+	maxClockWait     = 60 * time.Second
+)
+
+// clockLimits names the instants the clock holds, for the errors that refuse a move.
+var clockLimits = clock.Min.Format(time.RFC3339) + " to " + clock.Max.Format(time.RFC3339)
+
+// parseClockMove reads advance, set, freeze and wait from a form, a query or a JSON
+// body, and refuses a value the clock cannot hold (400) before anything moves.
 func parseClockMove(c echo.Context) (clockMove, error) {
 	f, err := adminFields(c)
 	if err != nil {
 		return clockMove{}, err
 	}
-	var m clockMove
+	m := clockMove{wait: defaultClockWait}
 	if v := f.Get("advance"); v != "" {
 		d, err := parseDuration(v)
 		if err != nil || d < 0 {
@@ -94,6 +107,9 @@ func parseClockMove(c echo.Context) (clockMove, error) {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
 			return m, fail(http.StatusBadRequest, "set must be an RFC 3339 time such as 2026-12-01T09:00:00Z, not "+strconv.Quote(v))
+		}
+		if t.IsZero() || clock.CheckRange(t) != nil {
+			return m, fail(http.StatusBadRequest, "set must be an instant the sandbox clock holds, "+clockLimits+", not "+strconv.Quote(v))
 		}
 		m.set = t
 	}
@@ -107,11 +123,20 @@ func parseClockMove(c echo.Context) (clockMove, error) {
 		}
 		m.freeze = &b
 	}
+	if v := f.Get("wait"); v != "" {
+		d, err := parseDuration(v)
+		if err != nil || d > maxClockWait {
+			return m, fail(http.StatusBadRequest, "wait must be a duration from 0s to "+maxClockWait.String()+", not "+strconv.Quote(v))
+		}
+		m.wait = d
+	}
 	return m, nil
 }
 
 // handleSetClock is POST /sandbox/api/clock: freeze=true applies first (so the move
-// lands exactly), then advance or set, running what came due, then freeze=false.
+// lands exactly), then advance or set, running what came due, then freeze=false. The
+// move runs as a job (clockjobs.go): the call answers 200 with the clock once the job
+// is done, or 202 with the job to poll when it is still running after wait.
 func (s *Server) handleSetClock(c echo.Context) error {
 	m, err := parseClockMove(c)
 	if err != nil {
@@ -121,28 +146,54 @@ func (s *Server) handleSetClock(c echo.Context) error {
 	if m.freeze != nil && *m.freeze {
 		clk.Freeze(true)
 	}
-	target := clk.Now().Add(m.advance)
+	now := clk.Now()
+	target := now.Add(m.advance)
+	if err := clock.CheckRange(target); err != nil {
+		return fail(http.StatusBadRequest, "advance="+m.advance.String()+" would take the clock from "+
+			now.UTC().Format(time.RFC3339Nano)+" to "+target.UTC().Format(time.RFC3339Nano)+", past the latest instant it holds, "+clock.Max.Format(time.RFC3339))
+	}
 	if !m.set.IsZero() {
-		if m.set.Before(clk.Now()) {
-			return fail(http.StatusConflict, "time never goes backwards: the sandbox is at "+clk.Now().UTC().Format(time.RFC3339Nano))
+		if m.set.Before(now) {
+			return fail(http.StatusConflict, "time never goes backwards: the sandbox is at "+now.UTC().Format(time.RFC3339Nano))
 		}
 		target = m.set
 	}
-	ran, err := s.AdvanceTo(c.Request().Context(), target)
+	j, err := s.clockJobs.submit(target, m.freeze != nil && !*m.freeze)
 	if err != nil {
 		return err
 	}
-	if m.freeze != nil && !*m.freeze {
-		clk.Freeze(false)
+	accepted := func() error {
+		c.Response().Header().Set(echo.HeaderLocation, j.view().Poll)
+		return c.JSON(http.StatusAccepted, j.view())
 	}
-	if err := s.store.SaveClock(); err != nil {
-		return err
+	if m.wait == 0 {
+		return accepted() // wait=0s: always the job, even when it would be quick
 	}
-	s.events.publish("clock")
-	v := s.clockView()
-	v.Ran = ran
-	s.log.Info("clock moved", "now", v.Now, "offset", v.Offset, "frozen", v.Frozen, "ran", ran)
-	return c.JSON(http.StatusOK, v)
+	t := time.NewTimer(m.wait)
+	defer t.Stop()
+	select {
+	case <-j.done:
+	case <-t.C:
+		return accepted()
+	case <-c.Request().Context().Done():
+		return c.Request().Context().Err() // the client left; the job goes on
+	}
+	v := j.view()
+	if v.State != jobDone {
+		return fail(http.StatusServiceUnavailable, v.Error)
+	}
+	cv := s.clockView()
+	cv.Ran = v.Stops
+	return c.JSON(http.StatusOK, cv)
+}
+
+// handleClockJob is GET /sandbox/api/clock/jobs/{id}: a move's progress.
+func (s *Server) handleClockJob(c echo.Context) error {
+	j := s.clockJobs.get(c.Param("id"))
+	if j == nil {
+		return fail(http.StatusNotFound, "no clock job "+strconv.Quote(c.Param("id"))+" (the last "+strconv.Itoa(keptClockJobs)+" are kept, until a restart)")
+	}
+	return c.JSON(http.StatusOK, j.view())
 }
 
 // Advance moves the sandbox clock forward by d and runs what came due (AdvanceTo).
@@ -150,73 +201,57 @@ func (s *Server) Advance(ctx context.Context, d time.Duration) (int, error) {
 	if d < 0 {
 		return 0, clock.ErrBackwards
 	}
-	n, err := s.AdvanceTo(ctx, s.store.Clock().Now().Add(d))
-	if err == nil {
-		err = s.store.SaveClock()
-	}
-	s.events.publish("clock")
-	return n, err
+	return s.AdvanceTo(ctx, s.store.Clock().Now().Add(d))
 }
 
-// AdvanceTo moves the sandbox clock to target, stopping at each due timer or callback
-// attempt on the way, in time order, to run it: a payout's settlement, then its
-// callback, then the callback's retry a minute later, each at its own instant, as
-// they would have happened. It returns how many instants it stopped at; once it
-// returns, nothing due at target is left to run (a callback attempt in flight has
-// ended).
+// AdvanceTo moves the sandbox clock to target, as POST /sandbox/api/clock does (a
+// job, behind the moves called before it), and waits for it: once it returns,
+// everything the orders that existed when it was called had due by target has run
+// (runAdvance). It returns how many stops the move made. When ctx ends first it
+// returns ctx's error and the move goes on.
 func (s *Server) AdvanceTo(ctx context.Context, target time.Time) (int, error) {
-	s.advanceMu.Lock()
-	defer s.advanceMu.Unlock()
-	clk := s.store.Clock()
-	ran := 0
-	for step := 0; step < maxAdvanceSteps; step++ {
-		if err := ctx.Err(); err != nil {
-			return ran, err
-		}
-		at, ok := s.nextDue()
-		if !ok || at.After(target) {
-			break
-		}
-		if at.After(clk.Now()) {
-			if err := clk.Set(at); err != nil && !errors.Is(err, clock.ErrBackwards) {
-				return ran, err
-			}
-		}
-		// The scheduler may run a timer the clock fired before runDueNow gets to it:
-		// the instant counts, whoever ran it.
-		ran++
-		if err := s.runDueNow(ctx); err != nil {
-			return ran, err
-		}
+	if err := clock.CheckRange(target); err != nil {
+		return 0, err
 	}
-	if target.After(clk.Now()) {
-		if err := clk.Set(target); err != nil && !errors.Is(err, clock.ErrBackwards) {
-			return ran, err
-		}
+	if target.Before(s.store.Clock().Now()) {
+		return 0, clock.ErrBackwards
 	}
-	return ran, s.runDueNow(ctx)
-}
-
-// runDueNow runs every timer due at the clock's time, then waits for the callbacks
-// due (the new ones included) to have their attempts.
-func (s *Server) runDueNow(ctx context.Context) error {
-	s.runTimers()
-	return s.dispatcher.Drain(ctx)
-}
-
-// runTimers runs the settlement, expiry and reversal timers due now. The scheduler
-// loop and an advance both run timers; dueMu keeps them from running one twice (a
-// reversal run twice would reverse the order back).
-func (s *Server) runTimers() {
-	s.dueMu.Lock()
-	defer s.dueMu.Unlock()
-	due, err := s.store.Due(s.store.Now())
+	j, err := s.clockJobs.submit(target, false)
 	if err != nil {
-		s.log.Error("read settlement timers", "err", err)
-		return
+		return 0, err
 	}
-	for _, o := range due {
-		s.runDue(o)
+	select {
+	case <-j.done:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	v := j.view()
+	if v.State != jobDone {
+		return v.Stops, errors.New(v.Error)
+	}
+	return v.Stops, nil
+}
+
+// runTimers runs the settlement, expiry and reversal timers due now, in batches of
+// schedulerBatch (runBatch). The scheduler loop and an advance both run timers; dueMu
+// keeps them from running one twice (a reversal run twice would reverse the order
+// back). dueMu is let go after each batch, one round of the workers, so that an
+// advance waits for it no longer than a round of commits even when traffic keeps
+// timers coming due.
+func (s *Server) runTimers() {
+	for s.ctx.Err() == nil {
+		s.dueMu.Lock()
+		due, _, err := s.store.DueOf(s.store.Now(), store.AllOrders, schedulerBatch)
+		if err != nil {
+			s.dueMu.Unlock()
+			s.log.Error("read settlement timers", "err", err)
+			return
+		}
+		s.runBatch(due)
+		s.dueMu.Unlock()
+		if len(due) < schedulerBatch {
+			return
+		}
 	}
 }
 

@@ -85,6 +85,9 @@ type Fault struct {
 	// Until ends a maintenance window (by the sandbox clock).
 	Until time.Time `json:"until,omitzero"`
 	Ended bool      `json:"ended"`
+
+	// globs are Match compiled for matching (rearm fills them).
+	globs []fieldGlob
 }
 
 // faultKey files a live fault by an endpoint and a merchant it hits ("": any).
@@ -194,6 +197,9 @@ func (q *faultQueue) rearm(now time.Time) {
 			continue
 		}
 		q.live++
+		if f.globs == nil && len(f.Match) > 0 {
+			f.globs = compileGlobs(f.Match)
+		}
 		if !f.Until.IsZero() && (q.nextEnd.IsZero() || f.Until.Before(q.nextEnd)) {
 			q.nextEnd = f.Until
 		}
@@ -318,12 +324,41 @@ func (f *Fault) matches(r faultRequest) bool {
 	if f.Merchant != "" && f.Merchant != r.merchant {
 		return false
 	}
-	for field, pat := range f.Match {
-		if ok, _ := path.Match(pat, r.fields(field)); !ok {
+	if f.globs == nil && len(f.Match) > 0 {
+		f.globs = compileGlobs(f.Match)
+	}
+	for _, g := range f.globs {
+		v := r.fields(g.field)
+		if !strings.HasPrefix(v, g.prefix) {
+			return false
+		}
+		if ok, _ := path.Match(g.pattern, v); !ok {
 			return false
 		}
 	}
 	return true
+}
+
+// fieldGlob is one of a fault's field patterns, with the literal text it starts with:
+// a value without that prefix is refused by one comparison, so a request pays a few
+// nanoseconds for each of the never-matching faults of its endpoint, not a glob match
+// (1000 of them once cost a generate_orders 130 µs of CPU).
+type fieldGlob struct {
+	field, pattern, prefix string
+}
+
+// compileGlobs lists a fault's patterns, in field order.
+func compileGlobs(match map[string]string) []fieldGlob {
+	out := make([]fieldGlob, 0, len(match))
+	for field, pat := range match {
+		prefix := pat
+		if i := strings.IndexAny(pat, `*?[\`); i >= 0 {
+			prefix = pat[:i]
+		}
+		out = append(out, fieldGlob{field: field, pattern: pat, prefix: prefix})
+	}
+	slices.SortFunc(out, func(a, b fieldGlob) int { return strings.Compare(a.field, b.field) })
+	return out
 }
 
 // snapshot and restore carry the queue across restarts (store meta "faults").

@@ -290,3 +290,27 @@ func TestMerchantsWhileOrdersSettle(t *testing.T) {
 	// A deletion racing a settlement is expected: it is told at INFO (issue 18).
 	assert.NotContains(t, logs.String(), "level=ERROR")
 }
+
+// TestSettlementOfADeletedMerchant: a payout whose timer fires after its run-time
+// merchant was deleted (the scheduler read it before) is skipped at INFO, with no
+// ERROR line, and its timer is not left to fire again (issue 18: 8 ERROR lines).
+func TestSettlementOfADeletedMerchant(t *testing.T) {
+	e, logs := openLogged(t, holdWithdrawals)
+	m := e.addMerchant(t, `{}`)
+	r := e.Call(t, pathWithdrawOrders, map[string]string{"auth": authFor(t, e, m.Username, m.APIKey), "amount": "100",
+		"currency": "MYR", "orderid": "GONE-1", "bank_id": "1", "holder_name": "John Doe", "account_no": "12332343432"})
+	require.Equal(t, true, r["status"], "%v", r)
+	o, err := e.Store.Order(gateway.KindWithdrawal, m.Username, "GONE-1")
+	require.NoError(t, err)
+	code, body := e.delete(t, "/sandbox/api/merchants/"+m.Username)
+	require.Equal(t, http.StatusOK, code, body)
+
+	e.Srv.RunDueNow(o)
+	o.Status = gateway.StatusCompleted // its scheduled reversal, had it settled
+	e.Srv.RunDueNow(o)
+	assert.NotContains(t, logs.String(), "level=ERROR")
+	assert.Contains(t, logs.String(), "scheduled settlement skipped: the order or its merchant was deleted")
+	_, ok, err := e.Store.NextDue()
+	require.NoError(t, err)
+	assert.False(t, ok, "no timer left")
+}

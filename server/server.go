@@ -78,16 +78,18 @@ type Server struct {
 
 	dispatcher *callback.Dispatcher
 	wake       chan struct{}
-	// dueMu is held while timers run (runTimers); advanceMu serialises clock moves.
-	dueMu, advanceMu sync.Mutex
-	ctx              context.Context
-	cancel           context.CancelFunc
-	wg               sync.WaitGroup
-	metrics          *metrics
-	journal          *journal
-	events           *hub
-	captures         *captureLog
-	faults           *faultQueue
+	// dueMu is held while timers run (runTimers, runAdvance); clockJobs runs the
+	// clock's moves one after another.
+	dueMu     sync.Mutex
+	clockJobs *clockJobs
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	metrics   *metrics
+	journal   *journal
+	events    *hub
+	captures  *captureLog
+	faults    *faultQueue
 	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
 	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
@@ -132,10 +134,12 @@ func New(o Options) (*Server, error) {
 	s.echo = s.routes()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.dispatcher.Start()
-	s.wg.Add(3)
+	s.clockJobs = newClockJobs(s)
+	s.wg.Add(4)
 	go s.scheduleLoop()
 	go s.housekeeping()
 	go s.faultSaver()
+	go s.clockJobs.run()
 	s.warnNoCallbackURL(o.Config)
 	return s, nil
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -50,10 +51,18 @@ func MakeTempDir(prefix string) (*TempDir, error) {
 }
 
 // lockNew makes the directory's lock file, locked. It is made under a name of its own
-// and renamed into place once locked, so that no other start finds it unlocked; where
-// a locked file cannot be renamed (Windows), it is made in place.
+// and renamed into place once locked, so that no other start finds it unlocked. Windows
+// cannot rename a file open without FILE_SHARE_DELETE: there it is made in place, and
+// a start that comes in the microseconds before it is locked may take the directory
+// for a dead one (its removal then fails on the state file the live process holds).
 func lockNew(dir string) (*os.File, error) {
-	f, err := os.CreateTemp(dir, tempLock+".*")
+	var f *os.File
+	var err error
+	if runtime.GOOS == "windows" {
+		f, err = os.OpenFile(filepath.Join(dir, tempLock), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	} else {
+		f, err = os.CreateTemp(dir, tempLock+".*")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +70,11 @@ func lockNew(dir string) (*os.File, error) {
 		f.Close()
 		return nil, err
 	}
-	// Should the rename fail, the lock is still held on the open file: a start that
-	// finds no lock file leaves the directory alone for tempGrace.
-	_ = os.Rename(f.Name(), filepath.Join(dir, tempLock))
+	if runtime.GOOS != "windows" {
+		// Should the rename fail, the lock is still held on the open file: a start
+		// that finds no lock file leaves the directory alone for tempGrace.
+		_ = os.Rename(f.Name(), filepath.Join(dir, tempLock))
+	}
 	return f, nil
 }
 

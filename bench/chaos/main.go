@@ -88,10 +88,12 @@ var trials = []Trial{
 	{Name: "journal", Part: "5 journal flood", Budget: 40 * time.Second, Quick: 20 * time.Second, Run: trialJournal},
 	{Name: "damaged", Part: "6 damaged files", Budget: 70 * time.Second, Quick: 40 * time.Second, Run: trialDamaged},
 	{Name: "soak", Part: "7 soak", Budget: 80 * time.Second, Quick: 30 * time.Second, Run: trialSoak},
-	{Name: "boundsfaults", Part: "bounds: scenario rules and faults", Budget: 75 * time.Second, Quick: 50 * time.Second, Run: trialBoundsFaults},
-	{Name: "boundsproxy", Part: "18.3+9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
-	{Name: "boundslists", Part: "18.10 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
-	{Name: "boundsmisc", Part: "18.6+11+12 merchants and small ones", Budget: 75 * time.Second, Quick: 60 * time.Second, Run: trialBoundsMisc},
+	{Name: "boundsfaults", Part: "8 bounds: scenario rules and faults", Budget: 75 * time.Second, Quick: 50 * time.Second, Run: trialBoundsFaults},
+	{Name: "boundsproxy", Part: "9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
+	{Name: "clock", Part: "10 test clock", Budget: 240 * time.Second, Quick: 100 * time.Second, Run: trialClock},
+	{Name: "ephemeral", Part: "11 ephemeral leftovers", Budget: 20 * time.Second, Quick: 15 * time.Second, Run: trialEphemeral},
+	{Name: "boundslists", Part: "12 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
+	{Name: "boundsmisc", Part: "13 merchants and small findings", Budget: 75 * time.Second, Quick: 60 * time.Second, Run: trialBoundsMisc},
 }
 
 func main() { os.Exit(run()) }

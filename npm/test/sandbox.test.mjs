@@ -62,6 +62,29 @@ test("npx vpay88-sandbox --ephemeral serves, and stops on SIGTERM", async () => 
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+test("killing a background npx stops the sandbox too", async () => {
+  // What `npx vpay88-sandbox --ephemeral &` then `kill $!` does in a CI script.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "npx-test-"));
+  const addrFile = path.join(dir, "addr");
+  const npx = spawn("npx", ["--offline", "--no-install", "vpay88-sandbox", "--ephemeral", "--addr", "127.0.0.1:0", "--addr-file", addrFile],
+    { stdio: "ignore" });
+  let url;
+  for (let i = 0; i < 400 && !url; i++) {
+    try {
+      url = fs.readFileSync(addrFile, "utf8").trim();
+    } catch {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  assert.ok(url, "no address file within 10 s");
+  npx.kill("SIGTERM");
+  // The address file goes at the binary's graceful stop.
+  for (let i = 0; i < 200 && fs.existsSync(addrFile); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(fs.existsSync(addrFile), false, "the sandbox outlived the npx that started it");
+  await assert.rejects(fetch(`${url}/healthz`));
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test("start(): a deposit paid on the checkout page, its callback verified", async (t) => {
   const sandbox = await start({ profile: "document" });
   t.after(() => sandbox.stop());
@@ -154,6 +177,27 @@ test("start() fails with the sandbox's own words, and leaves nothing running", a
     assert.match(err.message, /--profile/);
     return true;
   });
+});
+
+test("a sandbox never stopped does not outlive the process that started it", () => {
+  // A test run that forgets stop(): node exits at its end (the sandbox holds no
+  // reference to the event loop) and takes the sandbox with it.
+  const script = `const { start } = require("vpay88-sandbox");
+    start().then((s) => console.log(JSON.stringify({ url: s.url, pid: s.pid })));`;
+  const out = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", timeout: 20000 });
+  const { url, pid } = JSON.parse(out);
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  // SIGKILLed at exit: gone by the time node has exited and been waited for.
+  let alive = true;
+  for (let i = 0; i < 100 && alive; i++) {
+    try {
+      process.kill(pid, 0);
+      execFileSync("sleep", ["0.05"]);
+    } catch {
+      alive = false;
+    }
+  }
+  assert.equal(alive, false, `pid ${pid} still running`);
 });
 
 test("stop() ends the process and removes its files", async () => {

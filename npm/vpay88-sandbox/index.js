@@ -116,9 +116,26 @@ async function start(opts = {}) {
     done = true;
   });
 
-  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  // The sandbox lives as long as this process: it does not keep a test runner
+  // alive on its own (a forgotten stop() would hang it), and it is killed when this
+  // process exits without stop().
+  child.unref();
+  child.stderr.unref();
+  const onExit = () => {
+    if (!done) child.kill("SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once("exit", onExit);
+
+  const cleanup = () => {
+    process.removeListener("exit", onExit);
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
   const stop = async () => {
     if (!done) {
+      // Held until it has exited: the graceful stop is waited for.
+      child.ref();
+      child.stderr.ref();
       child.kill("SIGTERM"); // graceful: callbacks in flight finish, the temporary state is removed
       const killer = setTimeout(() => child.kill("SIGKILL"), 10000);
       await exited;

@@ -106,17 +106,33 @@ async function move(fields, what) {
   if (clk.busy) return;
   setBusy(true);
   try {
-    const v = await api('POST', '/clock', { form: fields });
+    let v = await api('POST', '/clock', { form: fields });
+    // A long move answers 202 with a job (a payout backlog): follow it to its end.
+    if (v && v.poll) v = await followJob(v, what);
     showClock(v);
     // ran counts what the move itself ran; the sandbox's scheduler may run some too.
     say('ok', what + (v.ran ? ': ' + plural(v.ran, 'due event') + ' ran.' : '.'));
     changed(affects('clock'));
   } catch (err) {
-    if (err.status === 400 || err.status === 409) say('error', err.message);
+    if (err.status === 400 || err.status === 409 || err.status === 429 || err.status === 503) say('error', err.message);
     else report(err);
   } finally {
     setBusy(false);
   }
+}
+
+// followJob polls a clock job until it ends, showing its progress, and returns the
+// clock as the move's answer would have (ran: the job's stops).
+async function followJob(j, what) {
+  while (j.state === 'queued' || j.state === 'running') {
+    say('ok', what + ': ' + j.state + ', ' + plural(j.timers_run, 'due event') + ' run so far…');
+    await new Promise((r) => setTimeout(r, 500));
+    j = await api('GET', '/clock/jobs/' + encodeURIComponent(j.id));
+  }
+  if (j.state !== 'done') throw Object.assign(new Error(j.error || 'the move stopped'), { status: 503 });
+  const v = await api('GET', '/clock');
+  v.ran = j.stops;
+  return v;
 }
 
 const advance = (d) => move({ advance: d }, 'Advanced +' + d);

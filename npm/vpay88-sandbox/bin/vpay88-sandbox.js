@@ -24,6 +24,17 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
   });
 }
+// `npx` (npm exec) runs this script through `sh -c` and, killed itself, passes the
+// signal to that shell only, which dies without passing it on: this script is
+// orphaned with the sandbox still serving. So once the process that started it is
+// gone, stop the sandbox as if it had been sent SIGTERM.
+const parent = process.ppid;
+const orphanWatch = setInterval(() => {
+  if (process.ppid !== parent && child.exitCode === null && child.signalCode === null) {
+    child.kill("SIGTERM");
+  }
+}, 500);
+orphanWatch.unref();
 child.on("error", (err) => {
   process.stderr.write(`vpay88-sandbox: cannot run ${bin}: ${err.message}\n`);
   process.exit(1);
