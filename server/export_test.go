@@ -7,3 +7,6 @@ func (s *Server) PruneNow() { s.prune() }
 
 // RunDueNow does what o's timer came due for, as the scheduler does when it fires.
 func (s *Server) RunDueNow(o *gateway.Order) { s.runDue(o) }
+
+// ClockJobStates are the states a clock job passes through, for the OpenAPI check.
+var ClockJobStates = []string{jobQueued, jobRunning, jobDone, jobStopped}

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/server"
 )
 
 // strs spells one of gateway's lists as strings.
@@ -49,6 +50,8 @@ func vocabularies() map[string][]string {
 		"fault thens":         gateway.FaultThens(),
 		"malformed bodies":    gateway.MalformedBodies(),
 		"payment types":       gateway.PaymentTypes(),
+		// The clock's job states are the admin API's own, not the gateway's.
+		"clock job states": server.ClockJobStates,
 		// gateway's dialect switches join here when they land, with their enums below.
 	}
 }
@@ -135,6 +138,7 @@ func TestOpenAPIVocabularies(t *testing.T) {
 		"POST /sandbox/api/faults body":                          "fault bodies",
 		"POST /sandbox/api/faults then":                          "fault thens",
 		"POST /sandbox/api/faults malformed":                     "malformed bodies",
+		"schema ClockJob state":                                  "clock job states",
 	}
 	vocab := vocabularies()
 	seen := map[string]bool{}
