@@ -281,7 +281,7 @@ func btoi(b bool) int {
 // withdrawal_delay, 2 s) while 8 clients make more, deleted 2.3 s in, as the first
 // ones settle. A settlement that read its timer before the deletion and reaches the
 // store after it is overtaken; before the fix each logged an ERROR line (8 in the
-// issue). Up to 3 rounds, each with a merchant of its own, until one is overtaken: a
+// issue). Up to 5 rounds, each with a merchant of its own, until one is overtaken: a
 // round that overtakes none has not measured anything.
 func miscDeletedMidSettlement(ctx context.Context, t *T) []Row {
 	env := *t.Env
@@ -295,7 +295,7 @@ func miscDeletedMidSettlement(ctx context.Context, t *T) []Row {
 	rounds, delCode := 0, 0
 	overtaken, errorLines := 0, 0
 	log := ""
-	for rounds < 3 && overtaken == 0 && ctx.Err() == nil {
+	for rounds < 5 && overtaken == 0 && ctx.Err() == nil {
 		rounds++
 		user, key, err := makeMerchant(ctx, sb.URL, fmt.Sprintf(`{"username":"leaving-%d","currencies":["MYR"]}`, rounds))
 		if err != nil {
