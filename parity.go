@@ -16,8 +16,8 @@ import (
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/parity"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/parity"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // parityFlags is the `parity` command line; each flag defaults to its

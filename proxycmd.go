@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 )
 
 // proxyFlags are the proxy subcommand's settings; each defaults to its

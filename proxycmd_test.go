@@ -15,7 +15,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/client"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/proxy"
+	"github.com/vpay88/vpay88-sandbox/internal/proxy"
 	"github.com/vpay88/vpay88-sandbox/sandboxtest"
 )
 

@@ -13,6 +13,8 @@
 #  6. `go install …@vX` reports vX: the module served as vX from a local proxy folder.
 # Each step fails the run with a line saying which.
 set -euo pipefail
+# No grep -q after a pipe: under pipefail the writer killed by SIGPIPE when grep stops
+# early fails the whole check (seen with unzip -l).
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 ACTIONLINT_VERSION=v1.7.12
@@ -69,11 +71,11 @@ for os in linux darwin windows; do
 done
 [ "$(wc -l <dist/checksums.txt)" -eq 6 ] || fail "checksums.txt should list the 6 archives: $(cat dist/checksums.txt)"
 (cd dist && sha256sum --quiet -c checksums.txt) || fail "dist/checksums.txt does not match the archives"
-tar -tzf "dist/vpay88-sandbox_${version}_linux_amd64.tar.gz" | grep -qx vpay88-sandbox || fail "linux archive has no vpay88-sandbox"
-unzip -l "dist/vpay88-sandbox_${version}_windows_arm64.zip" | grep -q ' vpay88-sandbox.exe$' || fail "windows archive has no vpay88-sandbox.exe"
+tar -tzf "dist/vpay88-sandbox_${version}_linux_amd64.tar.gz" | grep -x vpay88-sandbox >/dev/null || fail "linux archive has no vpay88-sandbox"
+unzip -l "dist/vpay88-sandbox_${version}_windows_arm64.zip" | grep ' vpay88-sandbox.exe$' >/dev/null || fail "windows archive has no vpay88-sandbox.exe"
 mkdir "$work/x" && tar -xzf "dist/vpay88-sandbox_${version}_linux_amd64.tar.gz" -C "$work/x"
 [ "$("$work/x/vpay88-sandbox" version)" = "vpay88-sandbox v$version" ] || fail "the archive's binary says '$("$work/x/vpay88-sandbox" version)', not v$version"
-if readelf -l "$work/x/vpay88-sandbox" | grep -q INTERP; then fail "the linux binary is not static (it names an ELF interpreter)"; fi
+if readelf -l "$work/x/vpay88-sandbox" | grep INTERP >/dev/null; then fail "the linux binary is not static (it names an ELF interpreter)"; fi
 echo "dist: ${#archives[@]} archives, checksums verified, binary says v$version"
 
 step "install.sh from a release served on 127.0.0.1, as a user without root"

@@ -15,7 +15,7 @@
 #   CHAOS_REV=HEAD bench/chaos.sh -quick   # the last commit instead of the working tree
 #
 # Parts: crash, callbacks, badinput, hang, journal, damaged, soak, boundsfaults, boundsproxy, clock,
-# ephemeral, boundslists, boundsmisc. Exit status 0 when
+# ephemeral, merchants, boundslists, boundsmisc. Exit status 0 when
 # every goal is met, 1 when one is missed, 2 on a usage or build error.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,12 +1,14 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
@@ -20,7 +22,8 @@ const maxCallbackBytes = 64 << 10
 type Callback struct {
 	// OrderID is the merchant's order id.
 	OrderID string `json:"order_id"`
-	// Amount is a number in the vendor's examples (300.0000, 1).
+	// Amount is a number in the vendor's examples (300.0000, 1); members of the
+	// family that quote it ("300.0000", callback_amount: string) are read alike.
 	Amount   gateway.Money `json:"amount"`
 	Currency string        `json:"currency"`
 	// OrderStatus is "completed" or "fail".
@@ -42,6 +45,9 @@ type Callback struct {
 	// (SPEC §5). Merchants that run one account per channel pick the secret that
 	// verifies the token by it: VerifyCallbackWith, SecretsByPaymentType.
 	PaymentType string `json:"payment_type"`
+	// Username is the merchant account's username, which members of the family send
+	// (callback_username: on, SPEC §7); merchants find the account by it.
+	Username string `json:"username"`
 }
 
 // ChargeMoney reads Charge as exact money; an absent charge (the vendor's failed
@@ -94,7 +100,11 @@ var ErrUnknownPaymentType = fmt.Errorf("%w: no secret for its payment_type", Err
 // channel, each with its own secret: secrets chooses the secret by the callback's
 // payment_type. When it has none for it, the decoded callback is returned with
 // ErrUnknownPaymentType (which is also ErrBadToken).
+//
+// A body sent as the form field json=<JSON> (callback_body: form, SPEC §7) is read as
+// its JSON.
 func VerifyCallbackWith(body []byte, secrets SecretFunc) (*Callback, error) {
+	body = formJSON(body)
 	var cb Callback
 	if err := Unmarshal(body, &cb); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadCallback, err)
@@ -113,6 +123,18 @@ func VerifyCallbackWith(body []byte, secrets SecretFunc) (*Callback, error) {
 		return &cb, ErrBadToken
 	}
 	return &cb, nil
+}
+
+// formJSON returns the JSON of a json=<JSON> form body, or body as it is.
+func formJSON(body []byte) []byte {
+	if !bytes.HasPrefix(body, []byte("json=")) {
+		return body
+	}
+	v, err := url.ParseQuery(string(body))
+	if err != nil || v.Get("json") == "" {
+		return body
+	}
+	return []byte(v.Get("json"))
 }
 
 // CallbackFunc handles one verified callback. Returning an error makes the handler

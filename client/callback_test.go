@@ -126,3 +126,22 @@ func TestCallbackHandler(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
+
+// TestVerifyCallback_FamilyDialects: a callback of another member of the family — the
+// amount as a string, the account's username, the body as the form field json=<JSON>
+// (SPEC §7) — decodes and verifies like the document's.
+func TestVerifyCallback_FamilyDialects(t *testing.T) {
+	body := `{"order_id":"F-1","amount":"300.0000","currency":"MYR","order_status":"completed","status":true,` +
+		`"charge":"9.0000","token":"` + gateway.Token("s", "F-1") + `","name":"Ali","type":"deposit","username":"shop-qr","payment_type":"QR"}`
+	for name, b := range map[string]string{"json": body, "form": string(gateway.FormCallbackBody([]byte(body)))} {
+		t.Run(name, func(t *testing.T) {
+			cb, err := client.VerifyCallback([]byte(b), "s")
+			require.NoError(t, err)
+			assert.Equal(t, gateway.MustMoney("300"), cb.Amount)
+			assert.Equal(t, "shop-qr", cb.Username)
+			assert.Equal(t, "QR", cb.PaymentType)
+			_, err = client.VerifyCallback([]byte(b), "other")
+			assert.ErrorIs(t, err, client.ErrBadToken)
+		})
+	}
+}

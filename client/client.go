@@ -427,8 +427,11 @@ func (r WithdrawalRequest) Fields() url.Values {
 // WithdrawOrderResult is the answer of /merchant/withdraw_orders.
 type WithdrawOrderResult struct {
 	// Message is "Success" on an accepted payout.
-	Message string    `json:"message"`
-	Raw     *Response `json:"-"`
+	Message string `json:"message"`
+	// WithdrawOrderID is the gateway's payout reference, which members of the family
+	// answer beside the message (SPEC §7); "" when the answer has none.
+	WithdrawOrderID string    `json:"withdraw_order_id"`
+	Raw             *Response `json:"-"`
 }
 
 // WithdrawOrder asks for a payout. Acceptance is not completion: the outcome comes by
@@ -530,6 +533,31 @@ func (c *Client) GetBalance(ctx context.Context) (*BalanceResult, error) {
 		r.Balances = append(r.Balances, Balance{Currency: b.Currency, Balance: b.Balance.Money(),
 			Available: b.Available.Money(), Reserved: b.Reserved.Money()})
 	}
+	return result(&r, err)
+}
+
+// CurrencyBalanceResult is /wallet/get_balance asked with auth and currency.
+type CurrencyBalanceResult struct {
+	// Balance is the currency's available balance ("1000000.0000" on the wire).
+	Balance  gateway.Money `json:"balance"`
+	Currency string        `json:"currency"`
+	Raw      *Response     `json:"-"`
+}
+
+// CurrencyBalance reads one currency's balance from /wallet/get_balance as a live
+// integration asks it: an auth token (a fresh one when token is "") and the currency
+// (SPEC §7: the answer's one required field is balance).
+func (c *Client) CurrencyBalance(ctx context.Context, token, currency string) (*CurrencyBalanceResult, error) {
+	if token == "" {
+		a, err := c.Auth(ctx)
+		if err != nil {
+			return nil, err
+		}
+		token = a.Auth
+	}
+	var r CurrencyBalanceResult
+	resp, err := c.call(ctx, EndpointGetBalance, url.Values{"auth": {token}, "currency": {currency}}, &r)
+	r.Raw = resp
 	return result(&r, err)
 }
 

@@ -177,3 +177,26 @@ func TestClient_GetBalance(t *testing.T) {
 	_, err = bad.GetBalance(ctx)
 	assert.ErrorIs(t, err, client.ErrParamsIncorrect)
 }
+
+// TestClient_CurrencyBalance: get_balance with auth and currency, as a Laravel wallet
+// calls it; withdraw_orders' answer carries the payout reference.
+func TestClient_CurrencyBalance(t *testing.T) {
+	sb := sandboxtest.New(t, sandboxtest.WithConfig(func(c *config.Config) { c.WithdrawalDelay = config.Duration(1 << 62) }))
+	ctx := context.Background()
+	r, err := sb.Client.CurrencyBalance(ctx, "", "MYR")
+	require.NoError(t, err)
+	assert.Equal(t, gateway.MustMoney("1000000"), r.Balance)
+	assert.Equal(t, "MYR", r.Currency)
+	assert.Contains(t, string(r.Raw.Body), `"balance":"1000000.0000"`)
+	w, err := sb.Client.WithdrawOrder(ctx, client.WithdrawalRequest{Amount: gateway.MustMoney("100"), Currency: "MYR",
+		OrderID: "cb-1", BankID: "1", HolderName: "John Doe", AccountNo: "12332343432"})
+	require.NoError(t, err)
+	assert.Regexp(t, `^W[0-9]+$`, w.WithdrawOrderID)
+	r, err = sb.Client.CurrencyBalance(ctx, "", "MYR")
+	require.NoError(t, err)
+	assert.Equal(t, gateway.MustMoney("999895"), r.Balance, "available: amount and fee reserved")
+	_, err = sb.Client.CurrencyBalance(ctx, "", "EUR")
+	assert.ErrorIs(t, err, client.ErrCurrencyInvalid)
+	_, err = sb.Client.CurrencyBalance(ctx, "nope", "MYR")
+	assert.ErrorIs(t, err, client.ErrParamsIncorrect)
+}

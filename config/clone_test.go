@@ -30,9 +30,9 @@ func TestDefaultCopiesAreIndependent(t *testing.T) {
 	m.Currencies[0].Max = gateway.MustMoney("1")
 	m.Currencies = append(m.Currencies[:1], m.Currencies[2:]...) // shifts in place
 	a.Merchants = append(a.Merchants, config.MerchantConfig{Username: "extra"})
-	a.Banks["MYR"][0] = "changed"
+	a.Banks["MYR"][0] = config.BankEntry{Name: "changed"}
 	delete(a.Banks, "SGD")
-	a.Banks["USD"] = []string{"new"}
+	a.Banks["USD"] = []config.BankEntry{{Name: "new"}}
 	a.Scenarios = append(a.Scenarios, scenarios.Rule{Name: "added"})
 
 	b := config.Default()

@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -44,11 +45,11 @@ type Config struct {
 	Retention scenarios.Duration `yaml:"retention"`
 	// Profile is which gateway to imitate where the document and live integrations
 	// disagree: document (the default) or observed (SPEC §5).
-	Profile   gateway.Profile     `yaml:"profile"`
-	Callbacks Callbacks           `yaml:"callbacks"`
-	Merchants []MerchantConfig    `yaml:"merchants"`
-	Banks     map[string][]string `yaml:"banks"`
-	Scenarios []scenarios.Rule    `yaml:"scenarios"`
+	Profile   gateway.Profile        `yaml:"profile"`
+	Callbacks Callbacks              `yaml:"callbacks"`
+	Merchants []MerchantConfig       `yaml:"merchants"`
+	Banks     map[string][]BankEntry `yaml:"banks"`
+	Scenarios []scenarios.Rule       `yaml:"scenarios"`
 }
 
 // Callbacks tunes the callback dispatcher.
@@ -91,6 +92,31 @@ type MerchantConfig struct {
 	// PaymentType is the account's channel (bank, duitnow, ewallet): live merchants
 	// run one account per channel; observed-profile callbacks name it.
 	PaymentType string `yaml:"payment_type"`
+	// Profile, when set, is this merchant's own profile (document or observed): its
+	// dialect starts from that preset instead of the sandbox's profile.
+	Profile gateway.Profile `yaml:"profile"`
+	// Dialect overrides the profile's value of dialect switches for this merchant
+	// (gateway.Switches: callback_amount: string, pending_status: status_false…).
+	Dialect map[string]string `yaml:"dialect"`
+}
+
+// BankEntry is one bank of a currency's list: a plain name, whose id is its position
+// from "1" (the vendor's lists), or {id, name} for a white label that numbers its
+// banks its own way (FPay BDT 800, SuperRich THB 106…; SPEC §7).
+type BankEntry struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name"`
+}
+
+// UnmarshalYAML reads a name or an {id, name} mapping.
+func (b *BankEntry) UnmarshalYAML(unmarshal func(any) error) error {
+	var name string
+	if err := unmarshal(&name); err == nil {
+		*b = BankEntry{Name: name}
+		return nil
+	}
+	type plain BankEntry
+	return unmarshal((*plain)(b))
 }
 
 // Default returns the embedded default configuration, a fresh copy each call that the
@@ -122,11 +148,15 @@ func (c *Config) Clone() *Config {
 		for i, m := range c.Merchants {
 			m.Aliases = slices.Clone(m.Aliases)
 			m.Currencies = slices.Clone(m.Currencies)
+			for j := range m.Currencies {
+				m.Currencies[j].Banks = slices.Clone(m.Currencies[j].Banks)
+			}
+			m.Dialect = maps.Clone(m.Dialect)
 			out.Merchants[i] = m
 		}
 	}
 	if c.Banks != nil {
-		out.Banks = make(map[string][]string, len(c.Banks))
+		out.Banks = make(map[string][]BankEntry, len(c.Banks))
 		for code, names := range c.Banks {
 			out.Banks[code] = slices.Clone(names)
 		}
@@ -370,11 +400,9 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
-	for code, list := range c.Banks {
-		for j, b := range list {
-			if strings.TrimSpace(b) == "" {
-				return fieldErr(fmt.Sprintf("banks.%s[%d]", code, j), "bank name is empty")
-			}
+	for code := range c.Banks {
+		if err := checkBanks("banks."+code, c.BankList(code)); err != nil {
+			return err
 		}
 	}
 	return scenarios.Validate(c.Scenarios)
@@ -403,6 +431,18 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 	if m.Username == "" {
 		return fieldErr(at+".username", "is required")
 	}
+	// A merchant's names and keys are the vendor fields' values: the same limits and
+	// encoding (gateway.CheckField), so every merchant can be named in a request.
+	for field, v := range map[string]string{"username": m.Username, "api_key": m.APIKey, "secret_key": m.SecretKey} {
+		if err := gateway.CheckField(field, v); err != nil {
+			return fieldErr(at+"."+field, "%s", err)
+		}
+	}
+	for j, a := range m.Aliases {
+		if err := gateway.CheckField("username", a); err != nil || a == "" {
+			return fieldErr(fmt.Sprintf("%s.aliases[%d]", at, j), "an alias is a username: 1 to %d bytes of UTF-8 without control characters", gateway.MaxFieldBytes("username"))
+		}
+	}
 	for _, n := range append([]string{m.Username}, m.Aliases...) {
 		if names[n] {
 			return fieldErr(at+".username", "%q names two merchants", n)
@@ -416,7 +456,18 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 		return fieldErr(at+".callback_url", "%s", err)
 	}
 	if m.PaymentType != "" && !gateway.ValidPaymentType(m.PaymentType) {
-		return fieldErr(at+".payment_type", "must be %s, not %q", gateway.OneOf(gateway.PaymentTypes()), m.PaymentType)
+		return fieldErr(at+".payment_type", "must be a channel (bank, duitnow, ewallet) or a word of at most 32 characters without control characters or surrounding spaces, not %.40q", m.PaymentType)
+	}
+	if err := gateway.CheckDialect(m.Dialect); err != nil {
+		return fieldErr(at+".dialect", "%s", err)
+	}
+	if m.Profile != "" {
+		if _, err := gateway.ParseProfile(string(m.Profile)); err != nil {
+			return fieldErr(at+".profile", "%s", err)
+		}
+	}
+	if err := gateway.CheckCallbackURL(m.CallbackURL); err != nil {
+		return fieldErr(at+".callback_url", "%s", err)
 	}
 	if m.SecretKey == "" {
 		return fieldErr(at+".secret_key", "is required (callback tokens are md5(secret_key + order id))")
@@ -440,11 +491,14 @@ func (c *Config) validateMerchant(at string, m MerchantConfig, names map[string]
 
 // validateCurrency checks one currency of a merchant at path cat.
 func (c *Config) validateCurrency(cat string, cur gateway.Currency) error {
-	if len(cur.Code) != 3 || strings.ToUpper(cur.Code) != cur.Code {
-		return fieldErr(cat+".code", "%q is not a three-letter upper-case currency code", cur.Code)
+	if !ValidCurrencyCode(cur.Code) {
+		return fieldErr(cat+".code", "%.16q is not a currency code of 3 to 5 upper-case letters or digits (MYR, BDT, USDT)", cur.Code)
 	}
 	if cur.Min <= 0 || cur.Max < cur.Min {
 		return fieldErr(cat+".max", "limits must satisfy 0 < min <= max (min %s, max %s)", cur.Min, cur.Max)
+	}
+	if cur.StartBalance < 0 {
+		return fieldErr(cat+".start_balance", "must not be negative (%s)", cur.StartBalance)
 	}
 	if cur.DepositChargePercent < 0 || cur.DepositChargePercent > gateway.MustMoney("100") {
 		return fieldErr(cat+".deposit_charge_percent", "must be between 0 and 100")
@@ -454,10 +508,55 @@ func (c *Config) validateCurrency(cat string, cur gateway.Currency) error {
 	if cur.PayoutFee < 0 || cur.PayoutFee.Places() > 2 {
 		return fieldErr(cat+".payout_fee", "must be a non-negative amount with at most two decimals (the payout callback writes \"5.00\"), not %s", cur.PayoutFee)
 	}
-	if len(c.Banks[cur.Code]) == 0 {
-		return fieldErr(cat+".code", "no banks are listed for %s under banks:", cur.Code)
+	if len(cur.Banks) > 0 {
+		return checkBanks(cat+".banks", cur.Banks)
+	}
+	// THB and IDR deposits name the customer's bank: such a currency needs a list.
+	// Others may have none (a USDT merchant): their payouts then answer bank_id invalid.
+	if len(c.Banks[cur.Code]) == 0 && gateway.NeedsBank(cur.Code) {
+		return fieldErr(cat+".code", "no banks are listed for %s under banks: or the currency's banks:", cur.Code)
 	}
 	return nil
+}
+
+// MaxBanks bounds one currency's bank list.
+const MaxBanks = 500
+
+// checkBanks checks a bank list at path at: names and ids present, ids unique and
+// within bank_id's limit, at most MaxBanks.
+func checkBanks(at string, banks []gateway.Bank) error {
+	if len(banks) > MaxBanks {
+		return fieldErr(at, "lists %d banks; at most %d", len(banks), MaxBanks)
+	}
+	ids := map[string]bool{}
+	for j, b := range banks {
+		bat := fmt.Sprintf("%s[%d]", at, j)
+		if strings.TrimSpace(b.Name) == "" || gateway.CheckField("holder_name", b.Name) != nil {
+			return fieldErr(bat, "bank name is empty, over 255 bytes or has control characters")
+		}
+		if b.ID == "" || gateway.CheckField("bank_id", b.ID) != nil {
+			return fieldErr(bat+".id", "bank id is empty, over 16 bytes or has control characters")
+		}
+		if ids[b.ID] {
+			return fieldErr(bat+".id", "bank id %q is listed twice", b.ID)
+		}
+		ids[b.ID] = true
+	}
+	return nil
+}
+
+// ValidCurrencyCode reports whether code is 3 to 5 upper-case letters or digits: the
+// family serves USDT and BDT beside the document's currencies (SPEC §7).
+func ValidCurrencyCode(code string) bool {
+	if len(code) < 3 || len(code) > 5 {
+		return false
+	}
+	for _, r := range code {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // MerchantList turns the merchant entries into domain merchants.
@@ -465,17 +564,38 @@ func (c *Config) MerchantList() []gateway.Merchant {
 	out := make([]gateway.Merchant, len(c.Merchants))
 	for i, m := range c.Merchants {
 		out[i] = gateway.Merchant{Username: m.Username, Aliases: m.Aliases, APIKey: m.APIKey,
-			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: m.Currencies, PaymentType: m.PaymentType}
+			SecretKey: m.SecretKey, CallbackURL: m.CallbackURL, Currencies: slices.Clone(m.Currencies),
+			PaymentType: m.PaymentType, Profile: m.Profile, DialectOverrides: maps.Clone(m.Dialect)}
+		for j := range out[i].Currencies {
+			out[i].Currencies[j].Banks = withCurrency(m.Currencies[j].Code, m.Currencies[j].Banks)
+		}
 	}
 	return out
 }
 
-// BankList returns the banks of a currency with ids numbered from "1".
+// withCurrency is a copy of banks with their currency set.
+func withCurrency(code string, banks []gateway.Bank) []gateway.Bank {
+	if banks == nil {
+		return nil
+	}
+	out := slices.Clone(banks)
+	for i := range out {
+		out[i].Currency = code
+	}
+	return out
+}
+
+// BankList returns the banks of a currency: ids as given, or numbered from "1" by
+// position.
 func (c *Config) BankList(code string) []gateway.Bank {
-	names := c.Banks[code]
-	out := make([]gateway.Bank, len(names))
-	for i, n := range names {
-		out[i] = gateway.Bank{ID: fmt.Sprint(i + 1), Currency: code, Name: n}
+	entries := c.Banks[code]
+	out := make([]gateway.Bank, len(entries))
+	for i, e := range entries {
+		id := e.ID
+		if id == "" {
+			id = fmt.Sprint(i + 1)
+		}
+		out[i] = gateway.Bank{ID: id, Currency: code, Name: e.Name}
 	}
 	return out
 }

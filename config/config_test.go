@@ -187,8 +187,9 @@ func TestParseRefusesBadDocuments(t *testing.T) {
 			return edit(t, "scenarios: []", "scenarios:\n  - name: slow\n    match:\n      kind: deposit\n    effect:\n      outcome: completed\n      delay: later")
 		}, "delay: later", "delay"},
 		{"NoBanksForCurrency", func(t *testing.T) []byte {
-			return edit(t, "{code: SGD,", "{code: EUR,")
-		}, "{code: EUR,", "code"},
+			// The file is merged over the default: an empty list takes THB's banks away.
+			return edit(t, "  THB:\n", "  THB: []\n  XTHB:\n")
+		}, "{code: THB,", "code"},
 		{"BadConcurrency", func(t *testing.T) []byte {
 			return edit(t, "concurrency: 16", "concurrency: 0")
 		}, "concurrency: 0", "concurrency"},

@@ -45,7 +45,7 @@ func TestParseMergesOverDefault(t *testing.T) {
 			assert.Equal(t, []config.Duration{0, config.Duration(time.Second)}, c.Callbacks.Schedule)
 		}},
 		{"OneCurrencysBanks", "banks:\n  MYR: [Bank A, Bank B]\n", func(t *testing.T, c *config.Config) {
-			assert.Equal(t, []string{"Bank A", "Bank B"}, c.Banks["MYR"])
+			assert.Equal(t, []config.BankEntry{{Name: "Bank A"}, {Name: "Bank B"}}, c.Banks["MYR"])
 			assert.Equal(t, def.Banks["SGD"], c.Banks["SGD"])
 		}},
 		{"MerchantsReplacedWhole", "merchants:\n  - username: shop\n    api_key: k\n    secret_key: s\n    callback_url: http://127.0.0.1:9000/cb\n" +
@@ -85,7 +85,7 @@ func TestParseMergedErrorsNameTheFile(t *testing.T) {
 		{"NoMerchants", "merchants: []\n", "merchants: at least one merchant"},
 		{"UnknownField", "scenario:\n  - name: x\n", `part.yaml:1: unknown field "scenario"`},
 		{"NotAMapping", "- a\n", "part.yaml:1:"},
-		{"CurrencyWithoutBanks", "merchants:\n  - {username: a, api_key: k, secret_key: s, currencies: [{code: EUR, min: 1, max: 9}]}\n", "no banks are listed for EUR"},
+		{"CurrencyWithoutBanks", "banks:\n  THB: []\nmerchants:\n  - {username: a, api_key: k, secret_key: s, currencies: [{code: THB, min: 1, max: 9}]}\n", "no banks are listed for THB"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := config.Parse("part.yaml", []byte(tc.doc))

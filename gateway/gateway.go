@@ -47,13 +47,19 @@ type Currency struct {
 	PayoutFee Money `json:"payout_fee" yaml:"payout_fee,omitempty"`
 	// StartBalance is the balance a fresh or reset sandbox gives the merchant.
 	StartBalance Money `json:"start_balance" yaml:"start_balance,omitempty"`
+	// Banks, when set, replace the configured bank list of this currency for this
+	// merchant: white labels number their banks their own way (SuperRich THB 106…158,
+	// FPay BDT 800; SPEC §7). Bank lists, bank_id checks, the checkout page and payouts
+	// use them.
+	Banks []Bank `json:"banks,omitempty" yaml:"banks,omitempty"`
 }
 
-// Bank is one entry of a bank list; ids are strings numbered from "1" per currency.
+// Bank is one entry of a bank list; ids are strings, numbered from "1" per currency
+// unless the config or the merchant gives them ("800", "106").
 type Bank struct {
-	Currency string `json:"currency"`
-	Name     string `json:"bank_name"`
-	ID       string `json:"id"`
+	Currency string `json:"currency" yaml:"-"`
+	Name     string `json:"bank_name" yaml:"name"`
+	ID       string `json:"id" yaml:"id"`
 }
 
 // Merchant is a merchant account with its three credentials.
@@ -71,6 +77,13 @@ type Merchant struct {
 	// live merchants run one account per channel, and under the observed profile the
 	// callbacks carry it (SPEC §5).
 	PaymentType string `json:"payment_type,omitempty"`
+	// Profile, when set, is the merchant's own profile (document or observed), whose
+	// preset its dialect starts from instead of the sandbox's: one sandbox serves
+	// integrations of several members of the family.
+	Profile Profile `json:"profile,omitempty"`
+	// DialectOverrides are the merchant's own values of dialect switches (Switches),
+	// over its profile's preset.
+	DialectOverrides map[string]string `json:"dialect,omitempty"`
 }
 
 // Currency returns the merchant's settings for code, if enabled.
@@ -106,8 +119,22 @@ type Order struct {
 	// stored and shown; the holder name is the payer's name by default (SPEC §5).
 	BankCode           string `json:"bank_code,omitempty"`
 	CustomerHolderName string `json:"customer_bank_holder_name,omitempty"`
-	// PaymentType is the channel the order's callback names under the observed profile.
+	// PaymentType is the channel (or free word) the order's callback names, when its
+	// merchant's dialect sends one: the merchant account's, else the channel of its
+	// bank_code or pay_method, else bank.
 	PaymentType string `json:"payment_type,omitempty"`
+	// PayMethod is generate_orders' pay_method (thaiqr, truemoney, online_banking,
+	// duitnowqr; SPEC §7); CustomerBankAccount, RequestCallbackURL and APIKeySent are
+	// fields integrations send beside the document's, stored and shown.
+	PayMethod           string `json:"pay_method,omitempty"`
+	CustomerBankAccount string `json:"customer_bank_account,omitempty"`
+	RequestCallbackURL  string `json:"request_callback_url,omitempty"`
+	APIKeySent          bool   `json:"api_key_sent,omitempty"`
+	// PaidAmount, when set on a completed deposit, is what the customer paid instead
+	// of Amount (a scenario's paid_amount, the checkout page, the admin settle): the
+	// callback carries it, the ledger credits it minus its charge, check_status
+	// answers it.
+	PaidAmount Money `json:"paid_amount,omitempty"`
 
 	// Bank for THB/IDR deposits and for withdrawals.
 	BankID   string `json:"bank_id,omitempty"`
@@ -176,6 +203,8 @@ type Outcome struct {
 	Charge *Money `json:"charge,omitempty"`
 	// Source says what chose the outcome: "checkout", "admin", a rule's name, a magic value.
 	Source string `json:"source,omitempty"`
+	// Paid, on a completed deposit, is what the customer paid instead of the amount.
+	Paid *PaidSpec `json:"paid_amount,omitempty"`
 }
 
 // Token is the callback token: lowercase hex MD5 of secret key + merchant order id
@@ -190,13 +219,22 @@ func Token(secretKey, orderID string) string {
 // recorded as dropped) or an absolute http or https URL with a host. "localhost:9000/cb"
 // or "app:8080/cb" would otherwise be accepted and every callback would fail for the
 // whole retry schedule; the error shows the form that works.
+//
+// It is at most 2048 bytes, valid UTF-8 without control characters, as the vendor
+// fields are (CheckField).
 func CheckCallbackURL(raw string) error {
 	if raw == "" {
 		return nil
 	}
+	if len(raw) > maxCallbackURL {
+		return fmt.Errorf("a callback URL has at most %d bytes, not %d", maxCallbackURL, len(raw))
+	}
+	if err := CheckField("callback_url", raw); err != nil {
+		return err
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Hostname() == "" {
-		return fmt.Errorf("must be an http or https URL such as http://127.0.0.1:9000/callback, not %q", raw)
+		return fmt.Errorf("must be an http or https URL such as http://127.0.0.1:9000/callback, not %.64q", raw)
 	}
 	return nil
 }

@@ -25,9 +25,10 @@ var fieldLimitTable = []FieldLimit{
 	{"id", 128},            // the order id of check_status / check_withdraw_status
 	{"username", 255},      // a merchant, or the customer's name at the merchant
 	{"api_key", 128},       // the vendor's example key has 20 characters
+	{"secret_key", 128},    // a merchant's third credential (the sandbox makes 32 characters)
 	{"auth", 64},           // the sandbox issues 20 characters
 	{"amount", 32},         // 15 digits, a point and four decimals, with room to spare
-	{"currency", 8},        // three letters
+	{"currency", 8},        // three to five letters or digits (MYR, USDT)
 	{"email", 254},         // the longest address SMTP can carry (RFC 5321)
 	{"phone_number", 32},   // E.164 is at most 15 digits
 	{"mode", 16},           // DIGI, MAXIS, CELCOM
@@ -38,6 +39,11 @@ var fieldLimitTable = []FieldLimit{
 	{"bank_branch", 255},
 	{"bank_code", 32},                  // live integrations: "MayBank", "DuitNowQR", "GrabPay"
 	{"customer_bank_holder_name", 255}, // live integrations: the customer's name at the bank
+	{"pay_method", 32},                 // thaiqr, truemoney, online_banking, duitnowqr
+	{"customer_bank_account", 64},      // as account_no
+	{"callback_url", 2048},             // generate_orders' (sent empty by one integration) and a merchant's
+	{"payment_type", 32},               // a merchant account's channel or free word
+	{"paid_amount", 32},                // as amount, or a percentage "90%"
 	{"name", 255},                      // payer or holder name given on the checkout page or to the admin API
 	{"remarks", 1024},                  // payout remarks given to the admin API
 }

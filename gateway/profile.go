@@ -6,7 +6,8 @@ import (
 )
 
 // Profile is which gateway the sandbox imitates where the vendor document and live
-// integrations disagree (SPEC §5). Additions that break no client of the document
+// integrations disagree (SPEC §5): a preset of the dialect switches (dialect.go), over
+// which a merchant may set its own. Additions that break no client of the document
 // (auth's order_id, extra request fields, reversals, "Bank Maintenance.", get_balance)
 // are in both profiles; a profile changes only what conflicts with the document.
 type Profile string
@@ -32,22 +33,6 @@ func ParseProfile(s string) (Profile, error) {
 	return "", fmt.Errorf("profile must be document or observed, not %q", s)
 }
 
-// OptionalContact reports whether generate_orders takes a request without email and
-// phone_number: two live integrations never send them and the gateway accepts their
-// deposits (SPEC §5); the document lists both as required.
-func (p Profile) OptionalContact() bool { return p == ProfileObserved }
-
-// CallbackPaymentType reports whether callbacks carry payment_type, which one live
-// integration reads to pick the merchant account whose secret verifies the token.
-func (p Profile) CallbackPaymentType() bool { return p == ProfileObserved }
-
-// Payment types of the merchant accounts a merchant runs, one per channel (SPEC §5).
-const (
-	PaymentTypeBank    = "bank"
-	PaymentTypeDuitNow = "duitnow"
-	PaymentTypeEwallet = "ewallet"
-)
-
 // liveMYRWithdrawalBanks is the MYR withdraw_bank_list answer as one live integration
 // recorded it (SPEC §5): ids are JSON strings from "246", and the names and their
 // misspellings ("AI-RAHJI BANK", "ALIIANCE BANK") are the gateway's own.
@@ -59,10 +44,10 @@ var liveMYRWithdrawalBanks = []Bank{
 	{"MYR", "Bank Rakyat", "252"}, {"MYR", "TOUCH N GO", "278"}, {"MYR", "GXBANK", "279"},
 }
 
-// WithdrawalBanks returns the payout bank list of a currency under the profile: the
-// live MYR list under observed, else the configured one.
-func (p Profile) WithdrawalBanks(currency string, configured []Bank) []Bank {
-	if p == ProfileObserved && currency == "MYR" {
+// WithdrawalBanks returns the payout bank list of a currency under the dialect: the
+// live MYR list under myr_payout_banks: live, else the configured one.
+func (d Dialect) WithdrawalBanks(currency string, configured []Bank) []Bank {
+	if d.Is(SwitchMYRPayoutBanks, ValueLive) && currency == "MYR" {
 		return slices.Clone(liveMYRWithdrawalBanks)
 	}
 	return configured

@@ -46,15 +46,17 @@ func AnyBad(f Form, names ...string) bool {
 }
 
 // RequireDeposit is generate_orders' first check: every required field is present
-// (THB and IDR also need bank_id), else "Params missing.". Under the observed profile
-// email and phone_number are optional (SPEC §5).
-func RequireDeposit(f Form, p Profile) error {
+// (THB and IDR also need bank_id), else "Params missing.". With contact_fields:
+// optional (the observed profile) email and phone_number are optional (SPEC §5); with
+// truemoney_bank_id: optional a THB pay_method=truemoney deposit needs no bank_id
+// (SPEC §7).
+func RequireDeposit(f Form, d Dialect) error {
 	required := []string{"username", "auth", "amount", "currency", "orderid", "email", "phone_number"}
-	if p.OptionalContact() {
+	if d.Is(SwitchContactFields, ValueOptional) {
 		required = required[:5]
 	}
 	if AnyMissing(f, required...) ||
-		(NeedsBank(f.Get("currency")) && f.Get("bank_id") == "") {
+		(NeedsBank(f.Get("currency")) && f.Get("bank_id") == "" && !bankOptional(f, d)) {
 		return Refuse(MsgParamsMissing)
 	}
 	if AnyBad(f, "auth") {
@@ -66,7 +68,7 @@ func RequireDeposit(f Form, p Profile) error {
 // NewDeposit checks a generate_orders request of merchant m after its token, in the
 // vendor's order — currency, amount, email, mode or bank, order id — and returns the
 // pending deposit it asks for. Its Key (the checkout page's) is the caller's to set.
-func NewDeposit(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time) (*Order, error) {
+func NewDeposit(f Form, m *Merchant, banks BankFinder, d Dialect, now time.Time) (*Order, error) {
 	cur := f.Get("currency")
 	cc, enabled := m.Currency(cur)
 	if !enabled || AnyBad(f, "currency") {
@@ -77,20 +79,25 @@ func NewDeposit(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time)
 		return nil, Refuse(MsgInvalidAmount)
 	}
 	// An email given is checked, also where it is optional (the observed profile).
-	if email := f.Get("email"); (email != "" || !p.OptionalContact()) && (!ValidEmail(email) || AnyBad(f, "email")) {
+	if email := f.Get("email"); (email != "" || !d.Is(SwitchContactFields, ValueOptional)) && (!ValidEmail(email) || AnyBad(f, "email")) {
 		return nil, Refuse(MsgEmailIncorrect)
 	}
 	// The customer's name and phone and the fields live integrations add have no
 	// message of their own; "Params incorrect." is the one generate_orders gives for a
 	// field whose value it does not take (mode).
-	if AnyBad(f, "username", "phone_number", "bank_code", "customer_bank_holder_name") {
+	// So do the fields integrations of the family add (SPEC §7): pay_method,
+	// customer_bank_account, an (empty) callback_url, api_key.
+	if AnyBad(f, "username", "phone_number", "bank_code", "customer_bank_holder_name",
+		"pay_method", "customer_bank_account", "callback_url", "api_key") {
 		return nil, Refuse(MsgParamsIncorrectDot)
 	}
 	o := &Order{Kind: KindDeposit, Merchant: m.Username, OrderID: f.Get("orderid"), Amount: amount, Currency: cur,
 		Status: StatusPending, Customer: f.Get("username"), Email: f.Get("email"), Phone: f.Get("phone_number"),
 		BankCode: f.Get("bank_code"), CustomerHolderName: f.Get("customer_bank_holder_name"),
-		PaymentType: p.paymentType(m), CreatedAt: now}
-	if err := depositChannel(f, o, banks); err != nil {
+		PayMethod: f.Get("pay_method"), CustomerBankAccount: f.Get("customer_bank_account"),
+		RequestCallbackURL: f.Get("callback_url"), APIKeySent: f.Get("api_key") != "", CreatedAt: now}
+	o.PaymentType = orderPaymentType(m, o)
+	if err := depositChannel(f, o, banks, d); err != nil {
 		return nil, err
 	}
 	// The vendor answers "Order ID Exist." "when the merchant order id is wrong or
@@ -104,7 +111,7 @@ func NewDeposit(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time)
 // depositChannel reads how the customer pays: MYR's optional telco `mode` and
 // `redirect_url` (MYR-only in the vendor document; elsewhere unknown fields, ignored),
 // THB's and IDR's `bank_id` from the bank list.
-func depositChannel(f Form, o *Order, banks BankFinder) error {
+func depositChannel(f Form, o *Order, banks BankFinder, d Dialect) error {
 	if o.Currency == "MYR" {
 		if AnyBad(f, "redirect_url") {
 			return Refuse(MsgParamsIncorrectDot)
@@ -117,12 +124,21 @@ func depositChannel(f Form, o *Order, banks BankFinder) error {
 		}
 		o.RedirectURL = f.Get("redirect_url")
 	}
-	if NeedsBank(o.Currency) {
+	if NeedsBank(o.Currency) && (f.Get("bank_id") != "" || !bankOptional(f, d)) {
 		b, ok := banks(o.Currency, f.Get("bank_id"))
 		if !ok {
 			return Refuse(MsgBankIDInvalid)
 		}
 		o.BankID, o.BankName = b.ID, b.Name
+		return nil
+	}
+	// Elsewhere bank_id is not the document's, yet members send it (FPay BDT 800,
+	// SPEC §7): a bank of the currency's list is stored and shown, any other value
+	// ignored as an unknown field is.
+	if id := f.Get("bank_id"); id != "" && CheckField("bank_id", id) == nil {
+		if b, ok := banks(o.Currency, id); ok {
+			o.BankID, o.BankName = b.ID, b.Name
+		}
 	}
 	return nil
 }
@@ -143,7 +159,7 @@ func RequireWithdrawal(f Form) error {
 // the vendor's order — payee fields, amount, bank, order id — and returns the pending
 // payout with its reservation (PayoutReserve). Whether the balance covers it is the
 // store's check, made atomically with the reservation.
-func NewWithdrawal(f Form, m *Merchant, banks BankFinder, p Profile, now time.Time) (*Order, error) {
+func NewWithdrawal(f Form, m *Merchant, banks BankFinder, now time.Time) (*Order, error) {
 	// The payee's fields have no message of their own; "Params incorrect" is the one
 	// withdraw_orders gives for a request it does not take.
 	if AnyBad(f, "holder_name", "account_no", "bank_branch") {
@@ -168,19 +184,28 @@ func NewWithdrawal(f Form, m *Merchant, banks BankFinder, p Profile, now time.Ti
 	}
 	return &Order{Kind: KindWithdrawal, Merchant: m.Username, OrderID: f.Get("orderid"), Amount: amount, Currency: cur,
 		Status: StatusPending, BankID: b.ID, BankName: b.Name, HolderName: f.Get("holder_name"), AccountNo: f.Get("account_no"),
-		BankBranch: f.Get("bank_branch"), Reserved: PayoutReserve(amount, cc), PaymentType: p.paymentType(m), CreatedAt: now}, nil
+		BankBranch: f.Get("bank_branch"), Reserved: PayoutReserve(amount, cc), PaymentType: orderPaymentType(m, nil), CreatedAt: now}, nil
 }
 
-// paymentType is the channel an order's callback names: the merchant account's
-// under the observed profile (bank when the config names none), none under document.
-func (p Profile) paymentType(m *Merchant) string {
-	if !p.CallbackPaymentType() {
-		return ""
-	}
+// orderPaymentType is the channel an order's callback names (when its merchant's
+// dialect sends one): the merchant account's payment_type, else the channel of the
+// deposit's bank_code or pay_method (OrderChannel), else bank.
+func orderPaymentType(m *Merchant, o *Order) string {
 	if m.PaymentType != "" {
 		return m.PaymentType
 	}
+	if o != nil {
+		if c := OrderChannel(o.BankCode, o.PayMethod); c != "" {
+			return c
+		}
+	}
 	return PaymentTypeBank
+}
+
+// bankOptional reports whether a deposit may leave out bank_id although its currency
+// names banks: a THB TrueMoney deposit under truemoney_bank_id: optional (SPEC §7).
+func bankOptional(f Form, d Dialect) bool {
+	return f.Get("currency") == "THB" && f.Get("pay_method") == PayMethodTrueMoney && d.Is(SwitchTrueMoneyBankID, ValueOptional)
 }
 
 // Allows reports whether an amount is within the currency's per-order limits.

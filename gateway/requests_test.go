@@ -61,7 +61,7 @@ func TestNewDeposit(t *testing.T) {
 		{"OrderIDTooLong", form(ok, "orderid", strings.Repeat("x", 129)), gateway.MsgOrderIDExist},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := gateway.NewDeposit(tc.f, testMerchant, testBanks, gateway.ProfileDocument, time.Unix(0, 0))
+			o, err := gateway.NewDeposit(tc.f, testMerchant, testBanks, gateway.ProfileDocument.Preset(), time.Unix(0, 0))
 			if tc.want != "" {
 				require.Error(t, err)
 				assert.Equal(t, tc.want, err.Error())
@@ -72,7 +72,7 @@ func TestNewDeposit(t *testing.T) {
 			assert.Equal(t, tc.f.Get("orderid"), o.OrderID)
 		})
 	}
-	doc := gateway.ProfileDocument
+	doc := gateway.ProfileDocument.Preset()
 	assert.EqualError(t, gateway.RequireDeposit(form(ok, "email", "<del>"), doc), gateway.MsgParamsMissing)
 	assert.EqualError(t, gateway.RequireDeposit(form(ok, "currency", "THB"), doc), gateway.MsgParamsMissing, "THB needs bank_id")
 	assert.NoError(t, gateway.RequireDeposit(ok, doc))
@@ -94,7 +94,7 @@ func TestNewWithdrawal(t *testing.T) {
 		{"OrderIDTooLong", form(ok, "orderid", strings.Repeat("x", 40000)), gateway.MsgOrderIDExistWithdrawal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, err := gateway.NewWithdrawal(tc.f, testMerchant, testBanks, gateway.ProfileDocument, time.Unix(0, 0))
+			o, err := gateway.NewWithdrawal(tc.f, testMerchant, testBanks, time.Unix(0, 0))
 			if tc.want != "" {
 				require.Error(t, err)
 				assert.Equal(t, tc.want, err.Error())
@@ -112,12 +112,12 @@ func TestNewWithdrawal(t *testing.T) {
 // phone_number (still checked when given), carries bank_code and the customer's bank
 // holder name, and names its channel for the callback.
 func TestObservedDeposit(t *testing.T) {
-	obs := gateway.ProfileObserved
+	obs := gateway.ProfileObserved.Preset()
 	live := url.Values{"username": {"vpay88-test"}, "auth": {"tok"}, "amount": {"100"}, "currency": {"MYR"},
 		"orderid": {"Abc123XyZ0000001"}, "bank_code": {"MayBank"}, "customer_bank_holder_name": {"Ali Bin Abu"},
 		"api_key": {"EPSOWM0eewwrwer0OfUo"}}
 	require.NoError(t, gateway.RequireDeposit(live, obs))
-	assert.EqualError(t, gateway.RequireDeposit(live, gateway.ProfileDocument), gateway.MsgParamsMissing)
+	assert.EqualError(t, gateway.RequireDeposit(live, gateway.ProfileDocument.Preset()), gateway.MsgParamsMissing)
 	o, err := gateway.NewDeposit(live, testMerchant, testBanks, obs, time.Unix(0, 0))
 	require.NoError(t, err)
 	assert.Equal(t, "MayBank", o.BankCode)
@@ -128,20 +128,21 @@ func TestObservedDeposit(t *testing.T) {
 	paid, err := gateway.Settle(*o, myr, gateway.Outcome{Kind: gateway.OutcomeCompleted}, "Generated Name")
 	require.NoError(t, err)
 	assert.Equal(t, "Ali Bin Abu", paid.PayerName, "the holder name is the payer by default")
-	assert.Contains(t, string(gateway.CallbackBody(&paid, "s")), `"payment_type":"bank"`)
-	doc, err := gateway.NewDeposit(form(live, "email", "a@b.co", "phone_number", "1"), testMerchant, testBanks, gateway.ProfileDocument, time.Unix(0, 0))
+	assert.Contains(t, string(obs.CallbackBody(&paid, testMerchant, "tok")), `"payment_type":"Online Banking"`)
+	assert.NotContains(t, string(gateway.CallbackBody(&paid, "s")), `payment_type`, "the document's callbacks carry none")
+	doc, err := gateway.NewDeposit(form(live, "email", "a@b.co", "phone_number", "1"), testMerchant, testBanks, gateway.ProfileDocument.Preset(), time.Unix(0, 0))
 	require.NoError(t, err)
-	assert.Empty(t, doc.PaymentType, "the document profile's callbacks carry no payment_type")
+	assert.Equal(t, gateway.PaymentTypeBank, doc.PaymentType, "the channel is stored in both profiles")
 }
 
 func TestProfileBanks(t *testing.T) {
 	configured := []gateway.Bank{{Currency: "MYR", Name: "Malayan Banking Berhad", ID: "1"}}
-	live := gateway.ProfileObserved.WithdrawalBanks("MYR", configured)
+	live := gateway.ProfileObserved.Preset().WithdrawalBanks("MYR", configured)
 	require.Len(t, live, 18)
 	assert.Equal(t, gateway.Bank{Currency: "MYR", Name: "MAYBANK", ID: "246"}, live[0])
 	assert.Equal(t, gateway.Bank{Currency: "MYR", Name: "GXBANK", ID: "279"}, live[17])
-	assert.Equal(t, configured, gateway.ProfileDocument.WithdrawalBanks("MYR", configured))
-	assert.Equal(t, configured, gateway.ProfileObserved.WithdrawalBanks("THB", configured))
+	assert.Equal(t, configured, gateway.ProfileDocument.Preset().WithdrawalBanks("MYR", configured))
+	assert.Equal(t, configured, gateway.ProfileObserved.Preset().WithdrawalBanks("THB", configured))
 	_, err := gateway.ParseProfile("live")
 	assert.Error(t, err)
 }

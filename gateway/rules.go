@@ -49,7 +49,9 @@ type Decision struct {
 	Remarks string
 	Name    string
 	Charge  *Money
-	Faults  CallbackFaults
+	// Paid is what the customer pays instead of the amount (paid_amount).
+	Paid   *PaidSpec
+	Faults CallbackFaults
 	// ReverseAfter schedules a reversal that long after the order settles.
 	ReverseAfter time.Duration
 	// Fault is done to the request itself; Maintenance opens a maintenance window.
@@ -106,7 +108,7 @@ func Plan(o *Order, d Decision, def Defaults, now time.Time) {
 		source = "default"
 	}
 	o.SettleAt = now.Add(delay)
-	o.SettleOutcome = &Outcome{Kind: outcome, Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Source: source}
+	o.SettleOutcome = &Outcome{Kind: outcome, Remarks: d.Remarks, Name: d.Name, Charge: d.Charge, Paid: d.Paid, Source: source}
 }
 
 // PayoutReserve is what an accepted withdrawal holds back: the amount and the fee it
@@ -172,7 +174,11 @@ func settleDeposit(o *Order, c Currency, out Outcome, payer string) {
 	if o.PayerName == "" {
 		o.PayerName = payer
 	}
-	o.Charge = o.Amount.Percent(c.DepositChargePercent)
+	if out.Paid != nil {
+		o.PaidAmount = out.Paid.Of(o.Amount)
+	}
+	// The charge is taken from what was paid (README, guessed behaviours).
+	o.Charge = o.SettledAmount().Percent(c.DepositChargePercent)
 }
 
 func settleWithdrawal(o *Order, c Currency, out Outcome) {
@@ -216,7 +222,7 @@ type Movement struct {
 func SettlementMovement(o Order) (Movement, bool) {
 	switch {
 	case o.Kind == KindDeposit && o.Status == StatusCompleted:
-		return Movement{Available: o.Amount - o.Charge, Reason: ReasonDepositCredit}, true
+		return Movement{Available: o.SettledAmount() - o.Charge, Reason: ReasonDepositCredit}, true
 	case o.Kind == KindWithdrawal && o.Status == StatusCompleted:
 		return Movement{Available: o.Reserved - (o.Amount + o.Charge), Reserved: -o.Reserved, Reason: ReasonPayoutComplete}, true
 	case o.Kind == KindWithdrawal && (o.Status == StatusFail || o.Status == StatusRejected):
@@ -237,7 +243,11 @@ const OutOfOrderHold = 2 * time.Second
 
 // Callback is one callback a settlement sends, before the outbox stores it.
 type Callback struct {
+	// Body is the JSON body; Form says it is sent as the form field json=<JSON>
+	// (callback_body: form); URL is where it goes.
 	Body []byte
+	Form bool
+	URL  string
 	// At is when its first attempt is due.
 	At time.Time
 	// Dropped callbacks are recorded, never sent; Note says why any callback beyond the
@@ -249,14 +259,18 @@ type Callback struct {
 // Callbacks returns the callbacks of a settled order with its scenario's faults: the
 // signed body, held back by a delay or out_of_order, sent with a wrong token,
 // duplicated, or dropped; a merchant without a callback URL gets one dropped callback.
-func Callbacks(o Order, m Merchant, now time.Time) []Callback {
+//
+// The merchant's dialect d shapes the body (CallbackBody), picks the URL (payout_callback_url)
+// and the encoding (callback_body).
+func Callbacks(o Order, m Merchant, d Dialect, now time.Time) []Callback {
 	f := CallbackFaults{}
 	if o.Faults != nil {
 		f = *o.Faults
 	}
-	cb := Callback{Body: CallbackBody(&o, m.SecretKey), At: now}
+	cb := Callback{Body: d.CallbackBody(&o, &m, Token(m.SecretKey, o.OrderID)), At: now,
+		URL: d.CallbackURL(o.Kind, &m), Form: d.FormCallback()}
 	switch {
-	case m.CallbackURL == "":
+	case cb.URL == "":
 		cb.Dropped, cb.Note = true, "merchant has no callback_url"
 		return []Callback{cb}
 	case f.Drop:
@@ -264,7 +278,7 @@ func Callbacks(o Order, m Merchant, now time.Time) []Callback {
 		return []Callback{cb}
 	}
 	if f.WrongToken {
-		cb.Body = CallbackBodyWithToken(&o, Token(m.SecretKey+"-wrong", o.OrderID))
+		cb.Body = d.CallbackBody(&o, &m, Token(m.SecretKey+"-wrong", o.OrderID))
 		cb.Note = "wrong token by scenario " + o.Rule
 	}
 	hold := time.Duration(f.Delay)
@@ -306,8 +320,8 @@ func Reverse(o Order, c Currency, payer string, now time.Time) (Order, Movement,
 	mv := Movement{Reason: ReasonReversal}
 	switch {
 	case o.Kind == KindDeposit && o.Status == StatusCompleted:
-		mv.Available = -(o.Amount - o.Charge)
-		o.Status, o.Charge, o.PayerName = StatusFail, 0, ""
+		mv.Available = -(o.SettledAmount() - o.Charge)
+		o.Status, o.Charge, o.PayerName, o.PaidAmount = StatusFail, 0, "", 0
 	case o.Kind == KindDeposit:
 		o.Status, o.Charge = StatusCompleted, o.Amount.Percent(c.DepositChargePercent)
 		if o.PayerName = o.CustomerHolderName; o.PayerName == "" {

@@ -157,7 +157,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	good := gateway.Token("s3cret", "D-1")
 
-	cbs := gateway.Callbacks(paid, m, now)
+	cbs := gateway.Callbacks(paid, m, gateway.Dialect{}, now)
 	require.Len(t, cbs, 1)
 	assert.Equal(t, now, cbs[0].At)
 	assert.Equal(t, good, token(cbs[0]))
@@ -165,15 +165,15 @@ func TestCallbacks(t *testing.T) {
 
 	noURL := m
 	noURL.CallbackURL = ""
-	cbs = gateway.Callbacks(paid, noURL, now)
+	cbs = gateway.Callbacks(paid, noURL, gateway.Dialect{}, now)
 	require.Len(t, cbs, 1)
 	assert.True(t, cbs[0].Dropped)
 
-	cbs = gateway.Callbacks(with(gateway.CallbackFaults{Drop: true}), m, now)
+	cbs = gateway.Callbacks(with(gateway.CallbackFaults{Drop: true}), m, gateway.Dialect{}, now)
 	assert.True(t, cbs[0].Dropped)
 	assert.Contains(t, cbs[0].Note, "r1")
 
-	cbs = gateway.Callbacks(with(gateway.CallbackFaults{Duplicate: 2, WrongToken: true, Delay: gateway.Duration(time.Minute)}), m, now)
+	cbs = gateway.Callbacks(with(gateway.CallbackFaults{Duplicate: 2, WrongToken: true, Delay: gateway.Duration(time.Minute)}), m, gateway.Dialect{}, now)
 	require.Len(t, cbs, 3)
 	for _, cb := range cbs {
 		assert.NotEqual(t, good, token(cb), "wrong token on every copy")
@@ -181,7 +181,7 @@ func TestCallbacks(t *testing.T) {
 	}
 	assert.Contains(t, cbs[1].Note, "duplicate")
 
-	cbs = gateway.Callbacks(with(gateway.CallbackFaults{OutOfOrder: true}), m, now)
+	cbs = gateway.Callbacks(with(gateway.CallbackFaults{OutOfOrder: true}), m, gateway.Dialect{}, now)
 	assert.Equal(t, now.Add(gateway.OutOfOrderHold), cbs[0].At)
 }
 

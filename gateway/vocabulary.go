@@ -108,11 +108,9 @@ func FaultFieldKinds() map[string][]FaultKind {
 	}
 }
 
-// PaymentTypes lists the channels of a merchant account that callbacks name.
+// PaymentTypes lists the channels of a merchant account that callbacks name (a
+// merchant's payment_type may also be a word of its own: ValidPaymentType).
 func PaymentTypes() []string { return slices.Clone(paymentTypes) }
-
-// ValidPaymentType reports whether t is a channel callbacks name.
-func ValidPaymentType(t string) bool { return slices.Contains(paymentTypes, t) }
 
 // OneOf writes a list for a message that says what is accepted: "a, b or c".
 func OneOf[T ~string](vs []T) string {

@@ -54,7 +54,7 @@ func TestVocabulariesAreTheRules(t *testing.T) {
 	for _, p := range gateway.PaymentTypes() {
 		assert.True(t, gateway.ValidPaymentType(p), p)
 	}
-	assert.False(t, gateway.ValidPaymentType("card"))
+	assert.False(t, gateway.ValidPaymentType("a word of more than thirty-two bytes"))
 
 	// Every queued kind normalizes; the defaults Normalize fills are the lists' first.
 	assert.NotContains(t, gateway.QueuedFaultKinds(), gateway.FaultMaintenance)

@@ -1,6 +1,9 @@
 package gateway
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // The vendor API on the wire: its endpoints and the JSON of its answers, written once
 // for the server that sends them and the client that reads them.
@@ -62,6 +65,19 @@ type MessageAnswer struct {
 	Message string `json:"message"`
 }
 
+// WithdrawAnswer is withdraw_orders' acceptance: the vendor's
+// {"status":true,"message":"Success"}, with withdraw_order_id, the gateway's payout
+// reference, under withdraw_order_id: on (SPEC §7: one integration stores it).
+type WithdrawAnswer struct {
+	Status          bool   `json:"status"`
+	Message         string `json:"message"`
+	WithdrawOrderID string `json:"withdraw_order_id,omitempty"`
+}
+
+// WithdrawOrderID is a payout's gateway reference: "W" and the gateway's order number
+// (README, guessed behaviours: its format is not shown).
+func WithdrawOrderID(o *Order) string { return "W" + strconv.FormatUint(o.Number, 10) }
+
 // Rate is one currency of /merchant/currency with its per-order limits.
 type Rate struct {
 	Currency string `json:"currency"`
@@ -97,6 +113,21 @@ type BalanceEntry struct {
 type BalanceAnswer struct {
 	Status bool           `json:"status"`
 	Data   []BalanceEntry `json:"data"`
+}
+
+// TokenBalanceAnswer is /wallet/get_balance called with auth and currency, as one
+// live integration calls it and reads one required scalar, balance (SPEC §7); the
+// string form and currency are the sandbox's guess.
+type TokenBalanceAnswer struct {
+	Status   bool   `json:"status"`
+	Balance  string `json:"balance"`
+	Currency string `json:"currency"`
+}
+
+// PendingFalseAnswer is check_status of a pending order under pending_status:
+// status_false, {"status":false} alone (SPEC §7: one integration against two).
+type PendingFalseAnswer struct {
+	Status bool `json:"status"`
 }
 
 // PayURLAnswer is the answer of /merchant/generate_orders.

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 )
 
 // Connect gives a test the same *Sandbox as New, over a sandbox that is already

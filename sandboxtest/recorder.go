@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/vpay88/vpay88-sandbox/client"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 )
 
 // ErrTimeout is returned by Recorder.Wait and Recorder.Next when what they wait for did

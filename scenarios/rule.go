@@ -49,6 +49,10 @@ type Effect struct {
 	Remarks string         `yaml:"remarks,omitempty" json:"remarks,omitempty"`
 	Name    string         `yaml:"name,omitempty" json:"name,omitempty"`
 	Charge  *gateway.Money `yaml:"charge,omitempty" json:"charge,omitempty"`
+	// PaidAmount makes a completed deposit paid with another amount: absolute
+	// ("250") or a percentage of the order's ("90%"). The callback carries it, the
+	// ledger credits it minus its charge, check_status answers it (SPEC §7).
+	PaidAmount *gateway.PaidSpec `yaml:"paid_amount,omitempty" json:"paid_amount,omitempty"`
 	// Error forces the API to refuse the request with this message; nothing is stored.
 	Error string `yaml:"error,omitempty" json:"error,omitempty"`
 	// Latency is added to the API response.
@@ -84,7 +88,7 @@ func (r Rule) Clone() Rule {
 	m.Amount, m.AmountMin, m.AmountMax = clonePtr(m.Amount), clonePtr(m.AmountMin), clonePtr(m.AmountMax)
 	m.re = maps.Clone(m.re)
 	e := &r.Effect
-	e.Charge, e.Fault = clonePtr(e.Charge), clonePtr(e.Fault)
+	e.Charge, e.Fault, e.PaidAmount = clonePtr(e.Charge), clonePtr(e.Fault), clonePtr(e.PaidAmount)
 	if e.Maintenance != nil {
 		w := *e.Maintenance
 		w.Endpoints = slices.Clone(w.Endpoints)

@@ -82,13 +82,17 @@ func Validate(rules []Rule) error {
 		if e.Charge != nil && m.Kind != gateway.KindDeposit && e.Charge.Places() > 2 {
 			return &FieldError{Path: at("effect.charge"), Msg: fmt.Sprintf("charge %s has more than two decimals, which a withdrawal callback cannot carry (it writes \"5.00\"); set match.kind: deposit for a four-decimal deposit charge", *e.Charge)}
 		}
+		// What a customer paid is known when the deposit completes: the rule says so.
+		if e.PaidAmount != nil && (m.Kind != gateway.KindDeposit || e.Outcome != gateway.OutcomeCompleted) {
+			return &FieldError{Path: at("effect.paid_amount"), Msg: "paid_amount applies to completed deposits: set match.kind: deposit and effect.outcome: completed"}
+		}
 		if e.Callback.Duplicate < 0 || e.Callback.Duplicate > 10 {
 			return &FieldError{Path: at("effect.callback.duplicate"), Msg: "duplicate must be between 0 and 10"}
 		}
 		if err := validateFaults(e, at); err != nil {
 			return err
 		}
-		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil && e.ReverseAfter == 0 && e.Fault == nil && e.Maintenance == nil {
+		if e.Outcome == "" && e.Error == "" && e.Latency == 0 && e.Callback == (Faults{}) && e.Remarks == "" && e.Name == "" && e.Charge == nil && e.PaidAmount == nil && e.ReverseAfter == 0 && e.Fault == nil && e.Maintenance == nil {
 			return &FieldError{Path: at("effect"), Msg: "the rule has no effect"}
 		}
 	}
@@ -151,7 +155,7 @@ func decision(rules []Rule, i int) Decision {
 	return Decision{
 		Source: name, Error: e.Error, Latency: time.Duration(e.Latency),
 		Outcome: e.Outcome, Delay: time.Duration(e.Delay), Remarks: e.Remarks,
-		Name: e.Name, Charge: e.Charge, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
+		Name: e.Name, Charge: e.Charge, Paid: e.PaidAmount, Faults: e.Callback, ReverseAfter: time.Duration(e.ReverseAfter),
 		Fault: e.Fault, Maintenance: e.Maintenance,
 	}
 }

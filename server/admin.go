@@ -45,6 +45,8 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/merchants", s.handleAdminMerchants)
 	g.POST("/merchants", s.handleAddMerchant)
 	g.DELETE("/merchants/:username", s.handleDeleteMerchant)
+	g.PATCH("/merchants/:username", s.handlePatchMerchant)
+	g.GET("/dialects", s.handleDialects)
 	g.GET("/scenarios", s.handleAdminScenarios)
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
 	g.POST("/reset", s.handleAdminReset)
@@ -218,6 +220,9 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 			}
 			out.Charge = &ch
 		}
+		if out.Paid, err = paidField(f.Get("paid_amount"), kind, out.Kind); err != nil {
+			return err
+		}
 		o, err := s.settle(kind, m.Username, id, out)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
@@ -231,6 +236,26 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		}
 		return s.writeOrderView(c, o)
 	}
+}
+
+// paidField reads the paid_amount of a settlement (the admin API's, the checkout
+// page's): nil when empty; a 400 when it is no amount or percentage, or the order is
+// not a deposit being completed.
+func paidField(v string, kind gateway.Kind, out gateway.OutcomeKind) (*gateway.PaidSpec, error) {
+	if v == "" {
+		return nil, nil
+	}
+	if kind != gateway.KindDeposit || out != gateway.OutcomeCompleted {
+		return nil, fail(http.StatusBadRequest, "paid_amount applies to a deposit being completed")
+	}
+	if err := gateway.CheckField("paid_amount", v); err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
+	}
+	p, err := gateway.ParsePaid(v)
+	if err != nil {
+		return nil, fail(http.StatusBadRequest, err.Error())
+	}
+	return &p, nil
 }
 
 // handleAdminReverse gives a settled order its other final status with a second
@@ -261,11 +286,13 @@ func (s *Server) handleAdminResend(kind gateway.Kind) echo.HandlerFunc {
 		if !o.Settled() {
 			return fail(http.StatusConflict, "order is pending: callbacks are sent when it settles")
 		}
-		if m.CallbackURL == "" {
-			return fail(http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url or the config file)")
+		dl := s.dialect(m)
+		u := dl.CallbackURL(o.Kind, m)
+		if u == "" {
+			return fail(http.StatusConflict, "merchant "+m.Username+" has no callback_url (--callback-url, the config file or PATCH /sandbox/api/merchants/"+m.Username+")")
 		}
-		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL,
-			Body: gateway.CallbackBody(o, m.SecretKey), NextAt: s.store.Now().UTC(), Note: "resend"}
+		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: u,
+			Body: dl.CallbackBody(o, m, gateway.Token(m.SecretKey, o.OrderID)), NextAt: s.store.Now().UTC(), Note: "resend", Form: dl.FormCallback()}
 		if err := s.store.Enqueue([]*store.Delivery{d}); err != nil {
 			return err
 		}

@@ -144,14 +144,31 @@ func (s *Server) handleAuth(c echo.Context) error {
 	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok, OrderID: randomString(16)})
 }
 
-// bank finds a bank a customer pays from (deposits: the configured lists).
-func (s *Server) bank(currency, id string) (gateway.Bank, bool) {
-	return findBank(s.banks[currency], id)
+// dialect is merchant m's effective dialect: the profile's preset and its overrides.
+func (s *Server) dialect(m *gateway.Merchant) gateway.Dialect { return m.Dialect(s.cfg.Profile) }
+
+// depositBanks are the banks m's customers pay from in a currency: the merchant's own
+// list for it, else the configured one.
+func (s *Server) depositBanks(m *gateway.Merchant, currency string) []gateway.Bank {
+	if cc, ok := m.Currency(currency); ok && len(cc.Banks) > 0 {
+		return cc.Banks
+	}
+	return s.banks[currency]
 }
 
-// payoutBank finds a bank a payout goes to: the profile's withdrawal list.
-func (s *Server) payoutBank(currency, id string) (gateway.Bank, bool) {
-	return findBank(s.payoutBanks[currency], id)
+// payoutBanks are the banks m's payouts go to: the merchant's own list, else the
+// dialect's (the live MYR list under myr_payout_banks: live, SPEC §5), else the
+// configured one.
+func (s *Server) payoutBanks(m *gateway.Merchant, currency string) []gateway.Bank {
+	if cc, ok := m.Currency(currency); ok && len(cc.Banks) > 0 {
+		return cc.Banks
+	}
+	return s.dialect(m).WithdrawalBanks(currency, s.banks[currency])
+}
+
+// bankFinder looks banks up in one of m's lists (depositBanks or payoutBanks).
+func bankFinder(m *gateway.Merchant, list func(*gateway.Merchant, string) []gateway.Bank) gateway.BankFinder {
+	return func(currency, id string) (gateway.Bank, bool) { return findBank(list(m, currency), id) }
 }
 
 func findBank(banks []gateway.Bank, id string) (gateway.Bank, bool) {
@@ -217,15 +234,21 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := gateway.RequireDeposit(f, s.cfg.Profile); err != nil {
+	// The token's merchant is looked up before the first check, whose required
+	// fields are the merchant's dialect's; an unknown token is refused after it.
+	m, _ := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrectDot)
+	dl := s.cfg.Profile.Preset()
+	if m != nil {
+		dl = s.dialect(m)
+	}
+	if err := gateway.RequireDeposit(f, dl); err != nil {
 		return err
 	}
-	m, err := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrectDot)
-	if err != nil {
-		return err
+	if m == nil {
+		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
 	c.Set(ctxMerchant, m.Username)
-	o, err := gateway.NewDeposit(f, m, s.bank, s.cfg.Profile, s.store.Now())
+	o, err := gateway.NewDeposit(f, m, bankFinder(m, s.depositBanks), dl, s.store.Now())
 	if err != nil {
 		return err
 	}
@@ -287,7 +310,7 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 		return err
 	}
 	c.Set(ctxMerchant, m.Username)
-	o, err := gateway.NewWithdrawal(f, m, s.payoutBank, s.cfg.Profile, s.store.Now())
+	o, err := gateway.NewWithdrawal(f, m, bankFinder(m, s.payoutBanks), s.store.Now())
 	if err != nil {
 		return err
 	}
@@ -317,7 +340,11 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 		return err
 	}
 	s.orderCreated(o)
-	return answer(c, gateway.MessageAnswer{Status: true, Message: gateway.MsgSuccess})
+	ans := gateway.WithdrawAnswer{Status: true, Message: gateway.MsgSuccess}
+	if s.dialect(m).Is(gateway.SwitchWithdrawOrderID, gateway.ValueOn) {
+		ans.WithdrawOrderID = gateway.WithdrawOrderID(o)
+	}
+	return answer(c, ans)
 }
 
 // handleBankList answers both bank lists: withdraw_bank_list from the profile's payout
@@ -327,7 +354,7 @@ func (s *Server) handleBankList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	lists := s.banks
+	lists := s.depositBanks
 	if c.Path() == gateway.EndpointWithdrawBankList.Path() {
 		lists = s.payoutBanks
 	}
@@ -338,17 +365,26 @@ func (s *Server) handleBankList(c echo.Context) error {
 	data := []gateway.Bank{}
 	for _, cur := range m.Currencies {
 		if filter == "" || filter == cur.Code {
-			data = append(data, lists[cur.Code]...)
+			data = append(data, lists(m, cur.Code)...)
 		}
 	}
 	return answer(c, gateway.BankListAnswer{Status: true, Data: data})
 }
 
-// handleGetBalance answers /wallet/get_balance, an endpoint live integrations list
-// without its fields (SPEC §5): the sandbox asks for username and api_key, like auth
-// (a balance is no lookup by order id), and answers the merchant's balance per
-// currency (README, guessed behaviours).
+// handleGetBalance answers /wallet/get_balance in its two shapes. With auth and
+// currency (a live integration's call, SPEC §7) it answers that currency's available
+// balance as {"status":true,"balance":"<4 decimals>","currency":…}, refused as
+// check_status refuses (Params missing., Params incorrect, Currency invalid.). With
+// username and api_key (the sandbox's earlier guess) it answers every currency as a
+// data list (README, guessed behaviours).
 func (s *Server) handleGetBalance(c echo.Context) error {
+	f, err := form(c)
+	if err != nil {
+		return err
+	}
+	if f.Get("auth") != "" && f.Get("api_key") == "" {
+		return s.tokenBalance(c, f)
+	}
 	m, err := s.credentials(c)
 	if err != nil {
 		return err
@@ -369,6 +405,33 @@ func (s *Server) handleGetBalance(c echo.Context) error {
 	return answer(c, gateway.BalanceAnswer{Status: true, Data: data})
 }
 
+// tokenBalance is get_balance with auth and currency: one currency's available balance.
+func (s *Server) tokenBalance(c echo.Context, f url.Values) error {
+	if gateway.AnyMissing(f, "auth", "currency") {
+		return gateway.Refuse(gateway.MsgParamsMissing)
+	}
+	m, err := s.tokenMerchant(f.Get("auth"), gateway.MsgParamsIncorrect)
+	if err != nil || gateway.AnyBad(f, "auth") {
+		return gateway.Refuse(gateway.MsgParamsIncorrect)
+	}
+	c.Set(ctxMerchant, m.Username)
+	cur := f.Get("currency")
+	if _, ok := m.Currency(cur); !ok || gateway.AnyBad(f, "currency") {
+		return gateway.Refuse(gateway.MsgCurrencyInvalid)
+	}
+	bals, err := s.store.Balances(m.Username)
+	if err != nil {
+		return err
+	}
+	var avail gateway.Money
+	for _, b := range bals {
+		if b.Currency == cur {
+			avail = b.Available
+		}
+	}
+	return answer(c, gateway.TokenBalanceAnswer{Status: true, Balance: avail.String(), Currency: cur})
+}
+
 func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		f, err := form(c)
@@ -379,20 +442,28 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 			return gateway.Refuse(gateway.MsgParamsMissing)
 		}
 		username := f.Get("username")
+		var o *gateway.Order
+		msg := ""
 		// A live token (live integrations send auth with check_status, SPEC §5) says
-		// whose order it is: merchants sharing one sandbox may reuse order ids.
-		if tok := f.Get("auth"); tok != "" && s.merchant(username) == nil {
-			if name, live := s.store.TokenMerchant(tok); live {
-				username = name
-			}
+		// whose order it is: only that merchant's orders are looked in, since
+		// merchants sharing one sandbox may reuse order ids and customer names.
+		if tm, _ := s.tokenMerchant(f.Get("auth"), ""); tm != nil && gateway.CheckField("username", username) == nil {
+			o, msg = s.merchantOrder(kind, tm, f.Get("id"))
+		} else {
+			o, msg = s.lookup(kind, username, f.Get("id"))
 		}
-		o, msg := s.lookup(kind, username, f.Get("id"))
 		if o == nil {
 			return gateway.Refuse(msg)
 		}
 		c.Set(ctxMerchant, o.Merchant)
+		if o.Status == gateway.StatusPending {
+			if m := s.merchant(o.Merchant); m != nil && s.dialect(m).Is(gateway.SwitchPendingStatus, gateway.ValueStatusFalse) {
+				// SPEC §7: one member answers a pending order {"status":false} alone.
+				return answer(c, gateway.PendingFalseAnswer{})
+			}
+		}
 		return answer(c, gateway.StatusAnswer{Status: true, OrderStatus: o.Status,
-			OrderDatetime: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Amount: gateway.Number(o.Amount), Currency: o.Currency})
+			OrderDatetime: o.CreatedAt.In(time.Local).Format(gateway.DateTimeLayout), Amount: gateway.Number(o.SettledAmount()), Currency: o.Currency})
 	}
 }
 
@@ -410,24 +481,42 @@ func (s *Server) lookup(kind gateway.Kind, username, id string) (*gateway.Order,
 		return nil, gateway.MsgParamsIncorrect
 	}
 	idOK := gateway.CheckField("id", id) == nil
-	if m := s.merchant(username); m != nil {
-		if !idOK {
-			return nil, gateway.MsgOrderNotFound
+	m := s.merchant(username)
+	if m != nil && !idOK {
+		return nil, gateway.MsgOrderNotFound
+	}
+	if m != nil {
+		if o, msg := s.merchantOrder(kind, m, id); o != nil {
+			return o, msg
 		}
-		o, err := s.store.OrderHead(kind, m.Username, id)
-		if err != nil {
-			return nil, gateway.MsgOrderNotFound
-		}
-		return o, ""
 	}
 	if !idOK {
 		return nil, gateway.MsgParamsIncorrect
 	}
+	// A customer name is resolved within the merchants that have an order with this
+	// id under it. A merchant named like another merchant's customer (a run-time
+	// merchant "mary") does not hide that customer's deposits: its own orders are
+	// looked in first, then the customer's (issue 18, finding 6).
 	found, _ := s.store.FindOrderHeads(kind, id)
 	for _, o := range found {
-		if kind == gateway.KindWithdrawal || o.Customer == username {
+		if o.Customer == username || (kind == gateway.KindWithdrawal && m == nil) {
 			return o, ""
 		}
 	}
+	if m != nil {
+		return nil, gateway.MsgOrderNotFound
+	}
 	return nil, gateway.MsgParamsIncorrect
+}
+
+// merchantOrder finds merchant m's order of kind by its id.
+func (s *Server) merchantOrder(kind gateway.Kind, m *gateway.Merchant, id string) (*gateway.Order, string) {
+	if gateway.CheckField("id", id) != nil {
+		return nil, gateway.MsgOrderNotFound
+	}
+	o, err := s.store.OrderHead(kind, m.Username, id)
+	if err != nil {
+		return nil, gateway.MsgOrderNotFound
+	}
+	return o, ""
 }

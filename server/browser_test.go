@@ -370,3 +370,32 @@ func TestCheckoutBrowser(t *testing.T) {
 		}
 	})
 }
+
+// TestCheckoutBrowserQRAndPaidAmount: a QR pay method shows a QR code that the tester
+// clicks to "scan" and pay; the Amount paid field makes the callback carry another
+// amount.
+func TestCheckoutBrowserQRAndPaidAmount(t *testing.T) {
+	rc := newRecorder(t, nil)
+	e := MustOpenEnv(t, withCallback(rc.URL))
+	browser := checkoutBrowser(t)
+	dir := screenshotDir(t)
+
+	ctx := newTab(t, browser)
+	m := e.Deposit(t, "BR-QR-1", map[string]string{"currency": "THB", "bank_id": "1", "pay_method": "thaiqr"})
+	step(t, ctx, chromedp.Navigate(m["p_url"].(string)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=qr] svg`)))
+	assert.Equal(t, "QR", value(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid=channel]`))))
+	assert.Greater(t, value(t, ctx, chromedp.Evaluate[int](`document.querySelectorAll("[data-testid=qr] rect").length`)), 100, "a QR code's modules")
+	screenshots(t, ctx, dir, "checkout-qr")
+	step(t, ctx, chromedp.Click(chromedp.CSS(`[data-testid=qr]`)), chromedp.WaitVisible(chromedp.CSS(`[data-testid=status]`)))
+	assert.Equal(t, "Payment completed", value(t, ctx, chromedp.Text(chromedp.CSS(`[data-testid=status]`))))
+	cb := merchantSide(t, rc.wait(t, 1, 5*time.Second)[0], bySecret(testSecret))
+	assert.Equal(t, "completed", cb["order_status"], "the click paid")
+
+	ctx = newTab(t, browser)
+	m = e.Deposit(t, "BR-PAID-1", map[string]string{"amount": "300"})
+	step(t, ctx, chromedp.Navigate(m["p_url"].(string)), chromedp.WaitVisible(chromedp.ID("pay")),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid=paid_amount]`), "90%"),
+		chromedp.Click(chromedp.ID("pay")), chromedp.WaitVisible(chromedp.CSS(`[data-testid=status]`)))
+	d := rc.wait(t, 1, 5*time.Second)[0]
+	assert.Contains(t, string(d.Body), `"amount":270.0000,`, "90 % of 300 paid")
+}

@@ -14,6 +14,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,6 +84,11 @@ type Capture struct {
 	// OK says every finding is ok.
 	OK       bool      `json:"ok"`
 	Findings []Finding `json:"findings"`
+	// Dialect is, per dialect switch the body shows, the value it matches
+	// (callback_amount: string…); DialectSnippet is the merchant's config for the
+	// values that differ from the document's, ready to paste.
+	Dialect        map[string]string `json:"dialect,omitempty"`
+	DialectSnippet string            `json:"dialect_snippet,omitempty"`
 	// Forward is the forward to --forward-to, when one is configured.
 	Forward *CaptureForward `json:"forward,omitempty"`
 
@@ -208,7 +214,8 @@ func (s *Server) handleCapture(c echo.Context) error {
 	if !utf8.Valid(kept) {
 		cp.BodyBase64 = kept
 	}
-	cp.Shape, cp.Merchant, cp.Findings = s.checkCallback(name, r.Header.Get("Content-Type"), body)
+	cp.Shape, cp.Merchant, cp.Findings, cp.Dialect = s.checkCallback(name, r.Header.Get("Content-Type"), body)
+	cp.DialectSnippet = dialectSnippet(cp.Dialect)
 	cp.OK = true
 	for _, f := range cp.Findings {
 		cp.OK = cp.OK && f.OK
@@ -349,6 +356,11 @@ func shapeOf(name string, v any) callbackShape {
 		if strings.Contains(opts, "omitempty") {
 			sh.optional[tag] = true
 		}
+		switch {
+		case f.Type == reflect.TypeOf(gateway.CallbackAmount{}):
+			sh.types[tag] = "number" // the document's; callback_amount: string quotes it
+			continue
+		}
 		switch f.Type.Kind() {
 		case reflect.Bool:
 			sh.types[tag] = "boolean"
@@ -367,7 +379,7 @@ var (
 	fourDecimals = lazyRegexp(`^[0-9]+\.[0-9]{4}$`)
 	twoDecimals  = lazyRegexp(`^[0-9]+\.[0-9]{2}$`)
 	plainNumber  = lazyRegexp(`^(0|[1-9][0-9]*)(\.[0-9]*[1-9])?$`)
-	currencyCode = lazyRegexp(`^[A-Z]{3}$`)
+	currencyCode = lazyRegexp(`^[A-Z0-9]{3,5}$`)
 	md5Hex       = lazyRegexp(`^[0-9a-f]{32}$`)
 )
 
@@ -378,10 +390,10 @@ func lazyRegexp(expr string) func() *regexp.Regexp {
 // checkCallback compares a body with the callback the sandbox would send and returns
 // the shape it was compared with, the merchant whose secret verified the token, and
 // the findings.
-func (s *Server) checkCallback(name, contentType string, body []byte) (shape, merchant string, fs []Finding) {
-	k := &callbackCheck{byKey: map[string]json.RawMessage{}}
+func (s *Server) checkCallback(name, contentType string, body []byte) (shape, merchant string, fs []Finding, dialect map[string]string) {
+	k := &callbackCheck{byKey: map[string]json.RawMessage{}, dialect: map[string]string{}}
 	if !k.parse(contentType, body) {
-		return "", "", k.fs
+		return "", "", k.fs, nil
 	}
 	k.pickShape()
 	sh := callbackShapes[k.shape]
@@ -399,16 +411,79 @@ func (s *Server) checkCallback(name, contentType string, body []byte) (shape, me
 	if tok := k.str("token"); tok != "" {
 		k.add("format.token", md5Hex().MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
 	}
-	return k.shape, merchant, k.fs
+	k.attribute()
+	return k.shape, merchant, k.fs, k.dialect
+}
+
+// attribute says, per dialect switch the body shows, which value it matches, as a
+// finding ("amount is a string: set callback_amount: string") and in k.dialect.
+func (k *callbackCheck) attribute() {
+	set := func(sw gateway.Switch, v, why string) {
+		k.dialect[string(sw)] = v
+		k.add("dialect."+string(sw), true, "%s: set %s: %s", why, sw, v)
+	}
+	switch {
+	case k.form:
+		set(gateway.SwitchCallbackBody, gateway.ValueForm, "the body is the form field json=<JSON>")
+	case !k.plainForm:
+		set(gateway.SwitchCallbackBody, gateway.ValueJSON, "the body is JSON")
+	}
+	if raw, ok := k.byKey["amount"]; ok && !k.plainForm {
+		if jsonType(raw) == "string" {
+			set(gateway.SwitchCallbackAmount, gateway.ValueString, "amount is a string")
+		} else {
+			set(gateway.SwitchCallbackAmount, gateway.ValueNumber, "amount is a number")
+		}
+	}
+	if _, ok := k.byKey["username"]; ok {
+		set(gateway.SwitchCallbackUsername, gateway.ValueOn, "the callback carries username")
+	} else {
+		set(gateway.SwitchCallbackUsername, gateway.ValueOff, "the callback carries no username")
+	}
+	if _, ok := k.byKey["payment_type"]; !ok {
+		set(gateway.SwitchPaymentType, gateway.ValueOff, "the callback carries no payment_type")
+		return
+	}
+	pt := k.str("payment_type")
+	switch {
+	case gateway.LiveWord(pt):
+		set(gateway.SwitchPaymentType, gateway.ValueLive, "payment_type "+strconv.Quote(pt)+" is a channel's newest live word")
+	case pt == gateway.PaymentTypeBank || pt == gateway.PaymentTypeDuitNow || pt == gateway.PaymentTypeEwallet:
+		set(gateway.SwitchPaymentType, gateway.ValueChannel, "payment_type "+strconv.Quote(pt)+" is a channel's name")
+	default:
+		set(gateway.SwitchPaymentType, gateway.ValueChannel, "payment_type "+strconv.Quote(cut(pt, 40))+" is a word of its own (give the merchant payment_type: "+strconv.Quote(cut(pt, 40))+")")
+	}
+}
+
+// dialectSnippet is the config for a captured dialect: the switches whose value
+// differs from the document's, as a merchant's dialect: block ("" when none do).
+func dialectSnippet(d map[string]string) string {
+	var lines []string
+	for _, sw := range gateway.Switches() {
+		if v, ok := d[string(sw.Name)]; ok && v != sw.Document {
+			lines = append(lines, "  "+string(sw.Name)+": "+v)
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "dialect:\n" + strings.Join(lines, "\n") + "\n"
 }
 
 // callbackCheck is one captured body being checked: its fields and the findings.
 type callbackCheck struct {
-	fs     []Finding
-	fields []field
-	byKey  map[string]json.RawMessage
-	shape  string // deposit, deposit_fail or withdrawal
-	status string // order_status
+	fs []Finding
+	// form says the body was the form field json=<JSON> (callback_body: form);
+	// dialect collects the switches the body shows (attribute).
+	form    bool
+	dialect map[string]string
+	// plainForm says the body was a form of the callback's fields, whose values are
+	// all strings: the JSON types say nothing of the dialect.
+	plainForm bool
+	fields    []field
+	byKey     map[string]json.RawMessage
+	shape     string // deposit, deposit_fail or withdrawal
+	status    string // order_status
 }
 
 func (k *callbackCheck) add(check string, ok bool, format string, args ...any) {
@@ -426,8 +501,21 @@ func (k *callbackCheck) str(key string) string {
 // neither and nothing else can be checked.
 func (k *callbackCheck) parse(contentType string, body []byte) bool {
 	mt, _, _ := mime.ParseMediaType(contentType)
-	k.add("content_type", mt == "application/json", "%s; the sandbox sends application/json", orNone(contentType))
 	fields, err := jsonFields(body)
+	// A member of the family sends the JSON as the form field json=<JSON> (SPEC §7,
+	// callback_body: form): its JSON is what is checked.
+	if err != nil && mt == "application/x-www-form-urlencoded" && bytes.HasPrefix(body, []byte("json=")) {
+		if v, qerr := url.ParseQuery(string(body)); qerr == nil && len(v) == 1 {
+			if f, jerr := jsonFields([]byte(v.Get("json"))); jerr == nil {
+				fields, err, k.form = f, nil, true
+			}
+		}
+	}
+	if k.form {
+		k.add("content_type", true, "%s with the form field json=<JSON>: the callback_body: form dialect", contentType)
+	} else {
+		k.add("content_type", mt == "application/json", "%s; the sandbox sends application/json", orNone(contentType))
+	}
 	if err != nil {
 		form, ferr := formFields(mt, contentType, body)
 		if ferr != nil || len(form) == 0 {
@@ -435,7 +523,7 @@ func (k *callbackCheck) parse(contentType string, body []byte) bool {
 			return false
 		}
 		k.add("json", false, "not a JSON object but a %s form; its fields are checked, all read as strings", mt)
-		fields = form
+		fields, k.plainForm = form, true
 	} else {
 		k.add("json", true, "a JSON object with %d keys", len(fields))
 	}
@@ -519,6 +607,10 @@ func (k *callbackCheck) checkTypes(sh callbackShape) {
 			continue
 		}
 		got := jsonType(raw)
+		if key == "amount" && got == "string" && !k.plainForm {
+			k.add("type."+key, true, "a string: the callback_amount: string dialect (the document's is a number): %s", cut(string(raw), 80))
+			continue
+		}
 		k.add("type."+key, got == sh.types[key], "%s, the sandbox sends a %s: %s", got, sh.types[key], cut(string(raw), 80))
 	}
 }
@@ -550,7 +642,7 @@ func (k *callbackCheck) checkFormats() {
 		k.add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
 	}
 	if _, ok := k.byKey["currency"]; ok {
-		k.add("format.currency", currencyCode().MatchString(k.str("currency")), "%s; a three-letter code", quoteOrNone(k.byKey["currency"]))
+		k.add("format.currency", currencyCode().MatchString(k.str("currency")), "%s; a code of 3 to 5 upper-case letters or digits", quoteOrNone(k.byKey["currency"]))
 	}
 }
 
@@ -568,7 +660,7 @@ func (k *callbackCheck) checkValues() {
 	if _, ok := k.byKey["payment_type"]; ok {
 		pt := k.str("payment_type")
 		known := gateway.ValidPaymentType(pt)
-		k.add("value.payment_type", known, "%s; live callbacks carry bank, duitnow or ewallet (observed profile)", quoteOrNone(k.byKey["payment_type"]))
+		k.add("value.payment_type", known, "%s; live callbacks carry Online Banking, QR or EWallet (bank, duitnow, ewallet in older code), or a merchant's own word of at most 32 characters", quoteOrNone(k.byKey["payment_type"]))
 	}
 }
 

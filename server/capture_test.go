@@ -15,7 +15,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
 )
 
@@ -34,7 +34,10 @@ type captureJSON struct {
 	Shape      string      `json:"shape"`
 	Merchant   string      `json:"merchant"`
 	OK         bool        `json:"ok"`
-	Findings   []struct {
+	// Dialect and DialectSnippet: the switches the body shows (issue 19).
+	Dialect        map[string]string `json:"dialect"`
+	DialectSnippet string            `json:"dialect_snippet"`
+	Findings       []struct {
 		Check  string `json:"check"`
 		OK     bool   `json:"ok"`
 		Detail string `json:"detail"`
@@ -193,10 +196,11 @@ func TestCaptureForgedCallback(t *testing.T) {
 	c := caps[0]
 	assert.False(t, c.OK)
 	assert.Empty(t, c.Merchant, "no merchant's secret verifies it")
-	assert.ElementsMatch(t, []string{"token", "type.amount", "keys_missing", "keys_extra"}, c.failing(), "%+v", c.Findings)
+	assert.ElementsMatch(t, []string{"token", "keys_missing", "keys_extra"}, c.failing(), "%+v", c.Findings)
 	assert.Contains(t, c.finding("keys_missing"), "name")
 	assert.Contains(t, c.finding("keys_extra"), "sign")
-	assert.Contains(t, c.finding("type.amount"), "string")
+	assert.Contains(t, c.finding("type.amount"), "callback_amount: string dialect")
+	assert.Contains(t, c.finding("dialect.callback_amount"), "amount is a string: set callback_amount: string")
 	assert.Contains(t, c.finding("token"), "tried vpay88-test")
 
 	// A body that is not JSON at all, and a form-encoded one: recorded, named, answered.

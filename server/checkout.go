@@ -93,6 +93,13 @@ type pageData struct {
 	Outcome string
 	// SettledLine says on the payment page that the order is settled already.
 	SettledLine string
+	// Channel is how the customer pays (Online banking, QR, E-wallet): the
+	// channel of the order's bank_code or pay_method, else the merchant account's.
+	Channel string
+	// QR, for a QR pay_method or bank_code, is a QR code's modules (QRSize by
+	// QRSize) the tester clicks to "scan" and pay.
+	QR     []qrCell
+	QRSize int
 }
 
 // outcomeWords are the statuses as a sentence says them; the vendor's status "fail"
@@ -157,6 +164,14 @@ func (s *Server) pageData(o *gateway.Order) pageData {
 		PayURL:    "/checkout/order-pay/" + num + "/" + q,
 	}
 	d.MethodTitle, d.Options = s.paymentOptions(o)
+	ch := gateway.OrderChannel(o.BankCode, o.PayMethod)
+	if ch == "" {
+		ch = o.PaymentType
+	}
+	d.Channel = gateway.ChannelLabel(ch)
+	if gateway.QRPayMethod(o.PayMethod) || gateway.OrderChannel(o.BankCode, "") == gateway.PaymentTypeDuitNow {
+		d.QR, d.QRSize = qrModules(o.Currency+" "+amount+" "+o.Key), qrSize+4 // a quiet zone of two modules
+	}
 	return d
 }
 
@@ -168,18 +183,36 @@ func resultURL(o *gateway.Order) string {
 // paymentOptions lists the ways to pay that fit the order, as the vendor's flows
 // describe them: MYR online banking or the chosen telco; THB and IDR the bank chosen
 // through bank_list; VND bank transfer.
+//
+// The family's pay_method and bank_code choose more (SPEC §7): a QR to scan (thaiqr,
+// duitnowqr, MayBankQR, DuitNowQR), an e-wallet (truemoney, Tng, GrabPay, Boost).
+// Bank names come from the merchant's own list for the currency when it has one.
 func (s *Server) paymentOptions(o *gateway.Order) (string, []string) {
+	banks := s.banks[o.Currency]
+	if m := s.merchant(o.Merchant); m != nil {
+		banks = s.depositBanks(m, o.Currency)
+	}
 	switch {
 	case o.Mode != "":
 		return "Pay with prepaid credit", []string{o.Mode}
+	case o.PayMethod == gateway.PayMethodThaiQR:
+		return "Scan to pay (Thai QR PromptPay)", []string{"Thai QR"}
+	case o.PayMethod == gateway.PayMethodDuitNowQR:
+		return "Scan to pay (DuitNow QR)", []string{"DuitNow QR"}
+	case o.PayMethod == gateway.PayMethodTrueMoney:
+		return "Pay with TrueMoney Wallet", []string{"TrueMoney Wallet"}
+	case o.BankCode != "" && gateway.OrderChannel(o.BankCode, "") == gateway.PaymentTypeDuitNow:
+		return "Scan to pay (DuitNow QR)", []string{o.BankCode}
+	case o.BankCode != "" && gateway.OrderChannel(o.BankCode, "") == gateway.PaymentTypeEwallet:
+		return "Pay with your e-wallet", []string{o.BankCode}
 	case o.BankName != "":
 		return "Pay from your bank", []string{o.BankName}
 	case o.Currency == "VND":
-		return "Bank transfer", bankNames(s.banks["VND"], 6)
+		return "Bank transfer", bankNames(banks, 6)
 	case o.Currency == "MYR":
-		return "Online banking (FPX)", bankNames(s.banks["MYR"], 6)
+		return "Online banking (FPX)", bankNames(banks, 6)
 	default:
-		return "Bank transfer", bankNames(s.banks[o.Currency], 6)
+		return "Bank transfer", bankNames(banks, 6)
 	}
 }
 
@@ -224,7 +257,17 @@ func (s *Server) handleCheckoutSubmit(c echo.Context) error {
 		if err := gateway.CheckField("name", name); err != nil {
 			return fail(http.StatusBadRequest, "The name on the account is not accepted: "+err.Error())
 		}
-		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Kind: kind, Name: name, Source: "checkout"})
+		// The amount paid belongs to a payment; a tester who typed one and then
+		// chose Fail has it ignored.
+		v := ""
+		if kind == gateway.OutcomeCompleted {
+			v = strings.TrimSpace(f.Get("paid_amount"))
+		}
+		paid, err := paidField(v, o.Kind, kind)
+		if err != nil {
+			return fail(http.StatusBadRequest, "The amount paid is not accepted: "+err.Error())
+		}
+		settled, err := s.settle(o.Kind, o.Merchant, o.OrderID, gateway.Outcome{Kind: kind, Name: name, Source: "checkout", Paid: paid})
 		if err != nil && !errors.Is(err, store.ErrAlreadySettled) {
 			return err
 		}

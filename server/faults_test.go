@@ -19,7 +19,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/server"
 )

@@ -99,3 +99,31 @@ func TestDashboardBrowserWithdrawalWording(t *testing.T) {
 	assert.Empty(t, words, `the dashboard says "payout" for a withdrawal`)
 	b.noScriptErrors()
 }
+
+// TestDashboardBrowserMerchantEdit: the merchants table pages (50 a page) and shows
+// each merchant's dialect; Edit changes a configured merchant's callback URL and
+// dialect (PATCH), which the API then lists.
+func TestDashboardBrowserMerchantEdit(t *testing.T) {
+	env := MustOpenEnv(t)
+	for i := range 55 {
+		env.mustMerchant(t, fmt.Sprintf(`{"username":"pg-%02d"}`, i))
+	}
+	b := mustBrowser(t, 60*time.Second)
+	row := `#merchants-table tbody tr[data-merchant="vpay88-test"]`
+	b.do(chromedp.Navigate(env.URL+"/sandbox/#balances"), visible(`#live[data-mode="live"]`), shows(row))
+	assert.Equal(t, "1–50 of 56", eval[string](b, `document.querySelector("#merchants-pager .range").textContent`))
+	assert.Equal(t, "document", b.text(row+` [data-testid="dialect"]`))
+	b.do(click(row+` [data-testid="edit-merchant"]`), shows(`tr[data-edit="vpay88-test"]`))
+	b.choose(`tr[data-edit="vpay88-test"] select[name="callback_amount"]`, "string")
+	b.do(chromedp.SendKeys(`tr[data-edit="vpay88-test"] input[name="callback_url"]`, "http://127.0.0.1:9/cb"),
+		click(`tr[data-edit="vpay88-test"] button:not(.ghost)`), absent(`tr[data-edit="vpay88-test"]`))
+	b.do(chromedp.Poll[chromedp.Void](`document.querySelector(`+js(row+` [data-testid="dialect"]`)+`).textContent.includes("callback_amount: string")`,
+		chromedp.WithPollingTimeout(15*time.Second)))
+	var list merchantList
+	getJSON(t, env.URL+"/sandbox/api/merchants?limit=1", &list)
+	assert.Equal(t, "http://127.0.0.1:9/cb", list.Merchants[0].CallbackURL)
+	assert.Equal(t, map[string]string{"callback_amount": "string"}, list.Merchants[0].Dialect)
+	b.do(click(`#merchants-pager [data-dir="1"]`), shows(`#merchants-table tbody tr[data-merchant="pg-54"]`))
+	assert.Equal(t, "51–56 of 56", eval[string](b, `document.querySelector("#merchants-pager .range").textContent`))
+	b.noScriptErrors()
+}

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 	"github.com/vpay88/vpay88-sandbox/server"
 )
 
@@ -157,12 +157,12 @@ func TestMerchantAPIErrors(t *testing.T) {
 	}{
 		{`{"username":"vpay88-test"}`, http.StatusConflict, "exists"},
 		{`{"username":"vpay88_test"}`, http.StatusConflict, "exists"},
-		{`{"currencies":["XXX"]}`, http.StatusBadRequest, "currency XXX is not one"},
+		{`{"currencies":["XXX"]}`, http.StatusBadRequest, "is not in the config file: give its min and max"},
 		{`{"callback_url":"ftp://x"}`, http.StatusBadRequest, "http or https"},
 		// The start-up rule too (issue 21): a URL without its scheme, or without a host.
 		{`{"callback_url":"localhost:9000/cb"}`, http.StatusBadRequest, `not \"localhost:9000/cb\"`},
 		{`{"callback_url":"http:///cb"}`, http.StatusBadRequest, "http or https"},
-		{`{"payment_type":"card"}`, http.StatusBadRequest, "payment_type"},
+		{`{"payment_type":"a-word-of-more-than-thirty-two-bytes"}`, http.StatusBadRequest, "payment_type"},
 		{`{"currencies":[{"currency":"MYR","min":"10","max":"5"}]}`, http.StatusBadRequest, "max"},
 		{`[1]`, http.StatusBadRequest, "JSON merchant"},
 	} {

@@ -13,7 +13,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/clock"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
-	"github.com/vpay88/vpay88-sandbox/inproc"
+	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -102,7 +102,8 @@ func TestMagicValues(t *testing.T) {
 	for i, w := range withdrawals {
 		id := "MAGIC-W" + string(rune('1'+i))
 		m := e.Withdraw(t, id, map[string]string{"account_no": w.account})
-		require.Equal(t, map[string]any{"status": true, "message": "Success"}, m)
+		require.Equal(t, true, m["status"])
+		require.Equal(t, "Success", m["message"])
 		assert.Equal(t, w.status, e.status(t, gateway.KindWithdrawal, id)["order_status"], "%s: settled before the answer", w.account)
 		if w.status != "pending" {
 			cb := decode(t, rc.wait(t, 1, 5*time.Second)[0].Body)

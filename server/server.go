@@ -16,9 +16,9 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
-	"github.com/vpay88/vpay88-sandbox/callback"
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/internal/callback"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -67,14 +67,16 @@ type Server struct {
 	merchants map[string]*gateway.Merchant
 	byName    map[string]*gateway.Merchant // username and aliases
 	runtime   []string                     // run-time merchants, oldest first
-	rules     []scenarios.Rule
+	// namesVersion changes when a merchant is made or deleted: the dashboard reloads
+	// its merchant filters only then.
+	namesVersion atomic.Uint64
+	rules        []scenarios.Rule
 	// ruleIndex is rules arranged so an order tries only those that can match it.
 	ruleIndex *scenarios.Index
 	faker     *rand.Rand
-	banks     map[string][]gateway.Bank // the configured lists: deposits, bank_list
-	// payoutBanks are withdraw_bank_list's, per currency: the profile's (the live MYR
-	// list under observed, SPEC §5).
-	payoutBanks map[string][]gateway.Bank
+	// banks are the configured lists per currency (config banks:); a merchant's own
+	// banks for a currency replace them for it (merchantBanks).
+	banks map[string][]gateway.Bank
 
 	dispatcher *callback.Dispatcher
 	wake       chan struct{}
@@ -107,7 +109,7 @@ func New(o Options) (*Server, error) {
 		cfg: o.Config, store: o.Store, log: o.Logger, adminToken: o.AdminToken,
 		publicURL: strings.TrimRight(o.PublicURL, "/"), loopbackOnly: o.LoopbackOnly, publicHost: publicHostOf(o.PublicURL),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
-		banks: map[string][]gateway.Bank{}, payoutBanks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
+		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
 		captures: newCaptureLog(o.ForwardTo), stopping: make(chan struct{}),
 	}
@@ -127,6 +129,9 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	if err := o.Store.EnsureBalances(append(opening, more...)); err != nil {
+		return nil, err
+	}
+	if err := s.applyMerchantEdits(); err != nil {
 		return nil, err
 	}
 	s.setRules(o.Config.Scenarios)
@@ -152,12 +157,9 @@ func (s *Server) loadMerchants(cfg *config.Config) []store.Balance {
 		m := m
 		s.indexMerchant(&m, false)
 		opening = append(opening, openingBalances(&m)...)
-		for _, c := range m.Currencies {
-			if _, ok := s.banks[c.Code]; !ok {
-				s.banks[c.Code] = cfg.BankList(c.Code)
-				s.payoutBanks[c.Code] = cfg.Profile.WithdrawalBanks(c.Code, s.banks[c.Code])
-			}
-		}
+	}
+	for code := range cfg.Banks {
+		s.banks[code] = cfg.BankList(code)
 	}
 	return opening
 }

@@ -63,11 +63,11 @@ func (s *Server) payerName() string {
 
 // deliveries turns the callbacks of a settled order into outbox entries.
 func (s *Server) deliveries(m *gateway.Merchant, o *gateway.Order) []*store.Delivery {
-	cbs := gateway.Callbacks(*o, *m, s.store.Now().UTC())
+	cbs := gateway.Callbacks(*o, *m, s.dialect(m), s.store.Now().UTC())
 	out := make([]*store.Delivery, 0, len(cbs))
 	for _, cb := range cbs {
-		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: m.CallbackURL,
-			Body: cb.Body, NextAt: cb.At, Note: cb.Note}
+		d := &store.Delivery{Merchant: o.Merchant, Kind: o.Kind, OrderID: o.OrderID, URL: cb.URL,
+			Body: cb.Body, NextAt: cb.At, Note: cb.Note, Form: cb.Form}
 		if cb.Dropped {
 			d.State = store.DeliveryDropped
 		}

@@ -50,9 +50,9 @@ func vocabularies() map[string][]string {
 		"fault thens":         gateway.FaultThens(),
 		"malformed bodies":    gateway.MalformedBodies(),
 		"payment types":       gateway.PaymentTypes(),
+		"profiles":            {string(gateway.ProfileDocument), string(gateway.ProfileObserved)},
 		// The clock's job states are the admin API's own, not the gateway's.
 		"clock job states": server.ClockJobStates,
-		// gateway's dialect switches join here when they land, with their enums below.
 	}
 }
 
@@ -133,7 +133,8 @@ func TestOpenAPIVocabularies(t *testing.T) {
 		"POST /sandbox/api/withdrawals/{orderid}/settle outcome": "withdrawal outcomes",
 		"GET /sandbox/api/callbacks state":                       "callback states",
 		"POST /sandbox/api/callbacks/retry state":                "retry states",
-		"POST /sandbox/api/merchants payment_type":               "payment types",
+		"POST /sandbox/api/merchants profile":                    "profiles",
+		"PATCH /sandbox/api/merchants/{username} profile":        "profiles",
 		"POST /sandbox/api/faults kind":                          "queued fault kinds",
 		"POST /sandbox/api/faults body":                          "fault bodies",
 		"POST /sandbox/api/faults then":                          "fault thens",

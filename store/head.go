@@ -24,6 +24,8 @@ type orderHead struct {
 	Status    gateway.Status `json:"status"`
 	Customer  string         `json:"customer"`
 	CreatedAt time.Time      `json:"created_at"`
+	// PaidAmount is what check_status answers of a deposit paid with another amount.
+	PaidAmount gateway.Money `json:"paid_amount"`
 }
 
 func headAt(tx *bolt.Tx, n []byte) (*gateway.Order, error) {
@@ -35,12 +37,12 @@ func headAt(tx *bolt.Tx, n []byte) (*gateway.Order, error) {
 	if err := json.Unmarshal(v, &h); err != nil {
 		return nil, fmt.Errorf("%w: order: %v", ErrCorrupt, err)
 	}
-	return &gateway.Order{Kind: h.Kind, Merchant: h.Merchant, OrderID: h.OrderID, Amount: h.Amount, Currency: h.Currency,
+	return &gateway.Order{Kind: h.Kind, Merchant: h.Merchant, OrderID: h.OrderID, Amount: h.Amount, Currency: h.Currency, PaidAmount: h.PaidAmount,
 		Status: h.Status, Customer: h.Customer, CreatedAt: h.CreatedAt}, nil
 }
 
 // OrderHead is Order with only kind, merchant, order id, amount, currency, status,
-// customer and creation time filled in: what check_status answers.
+// customer, creation time and paid amount filled in: what check_status answers.
 func (s *Store) OrderHead(kind gateway.Kind, merchant, orderID string) (*gateway.Order, error) {
 	return s.readOrder(OrderKey(kind, merchant, orderID), headAt)
 }

@@ -131,6 +131,62 @@ func (s *Store) DeleteMerchant(username string) error {
 		if err := g.Put([]byte(username), present); err != nil {
 			return err
 		}
+		if e := tx.Bucket(bucketEdits); e != nil {
+			if err := e.Delete([]byte(username)); err != nil {
+				return err
+			}
+		}
 		return b.Delete([]byte(username))
 	})
+}
+
+// bucketEdits holds the changes made at run time (PATCH /sandbox/api/merchants/{name})
+// to any merchant, configured or run-time, by username: they outlive restarts and
+// full resets, as the merchants do, and go with a deleted run-time merchant.
+var bucketEdits = []byte("merchant_edits")
+
+// MerchantEdit is a merchant's editable settings after a PATCH: its callback URL, its
+// own profile and dialect switches, which replace the configured ones at every start.
+type MerchantEdit struct {
+	CallbackURL string            `json:"callback_url"`
+	Profile     string            `json:"profile,omitempty"`
+	Dialect     map[string]string `json:"dialect"`
+}
+
+// PutMerchantEdit stores a merchant's edit, replacing the one before.
+func (s *Store) PutMerchantEdit(username string, e MerchantEdit) error {
+	rec, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	return s.write(func(tx *bolt.Tx) error {
+		if merchantGone(tx, username) {
+			return ErrMerchantGone
+		}
+		b, err := tx.CreateBucketIfNotExists(bucketEdits)
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte(username), rec)
+	})
+}
+
+// MerchantEdits returns every stored edit by username.
+func (s *Store) MerchantEdits() (map[string]MerchantEdit, error) {
+	out := map[string]MerchantEdit{}
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEdits)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			var e MerchantEdit
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("%w: merchant edit %q: %v", ErrCorrupt, k, err)
+			}
+			out[string(k)] = e
+			return nil
+		})
+	})
+	return out, err
 }

@@ -40,6 +40,10 @@ type Delivery struct {
 	// sets it to Attempts, so the delivery gets the whole schedule again while
 	// Attempts (and the attempt log) keep counting.
 	RunFrom int `json:"run_from,omitempty"`
+	// Form says the body is sent as the form field json=<JSON>
+	// (application/x-www-form-urlencoded), as the merchant's dialect asks
+	// (callback_body: form); Body keeps the JSON.
+	Form bool `json:"form,omitempty"`
 }
 
 // Attempt is one try at delivering a callback, as the admin API shows it.

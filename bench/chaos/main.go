@@ -92,8 +92,9 @@ var trials = []Trial{
 	{Name: "boundsproxy", Part: "9 proxy differences, capture findings", Budget: 120 * time.Second, Quick: 60 * time.Second, Run: trialBoundsProxy},
 	{Name: "clock", Part: "10 test clock", Budget: 240 * time.Second, Quick: 100 * time.Second, Run: trialClock},
 	{Name: "ephemeral", Part: "11 ephemeral leftovers", Budget: 20 * time.Second, Quick: 15 * time.Second, Run: trialEphemeral},
-	{Name: "boundslists", Part: "12 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
-	{Name: "boundsmisc", Part: "13 merchants and small findings", Budget: 90 * time.Second, Quick: 75 * time.Second, Run: trialBoundsMisc},
+	{Name: "merchants", Part: "12 run-time merchants", Budget: 60 * time.Second, Quick: 30 * time.Second, Run: trialMerchants},
+	{Name: "boundslists", Part: "13 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
+	{Name: "boundsmisc", Part: "14 merchants and small findings", Budget: 90 * time.Second, Quick: 75 * time.Second, Run: trialBoundsMisc},
 }
 
 func main() { os.Exit(run()) }
