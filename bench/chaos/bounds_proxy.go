@@ -120,8 +120,9 @@ func wordyTarget() (string, func(), error) {
 }
 
 // startProxy runs `vpay88-sandbox proxy` in front of target with the default
-// merchant's credentials (the shadow starts at once) and waits for it to answer.
-func startProxy(ctx context.Context, env *Env, target string) (*Sandbox, error) {
+// merchant's credentials (the shadow starts at once) and more flags, and waits for it
+// to answer.
+func startProxy(ctx context.Context, env *Env, target string, flags ...string) (*Sandbox, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -133,6 +134,7 @@ func startProxy(ctx context.Context, env *Env, target string) (*Sandbox, error) 
 	}
 	cmd := exec.Command(env.Bin, "proxy", "--target", target, "--addr", addr, "--username", defaultMerchant.User,
 		"--api-key", defaultMerchant.APIKey, "--secret", defaultMerchant.Secret)
+	cmd.Args = append(cmd.Args, flags...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = env.Tmp, io.Discard, lf
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "VPAY88_") {

@@ -93,6 +93,8 @@ var trials = []Trial{
 	{Name: "clock", Part: "10 test clock", Budget: 240 * time.Second, Quick: 100 * time.Second, Run: trialClock},
 	{Name: "ephemeral", Part: "11 ephemeral leftovers", Budget: 20 * time.Second, Quick: 15 * time.Second, Run: trialEphemeral},
 	{Name: "merchants", Part: "12 run-time merchants", Budget: 60 * time.Second, Quick: 30 * time.Second, Run: trialMerchants},
+	{Name: "boundslists", Part: "13 lists behind a busy team", Budget: 100 * time.Second, Quick: 90 * time.Second, Run: trialBoundsLists},
+	{Name: "boundsmisc", Part: "14 merchants and small findings", Budget: 90 * time.Second, Quick: 75 * time.Second, Run: trialBoundsMisc},
 }
 
 func main() { os.Exit(run()) }
@@ -100,7 +102,7 @@ func main() { os.Exit(run()) }
 // args is the command line.
 type args struct {
 	bin, tmp, repo, jsonOut, commit, durability string
-	quick                                       bool
+	quick, printLimit                           bool
 	total                                       time.Duration
 	selected                                    map[string]bool // empty: every part
 }
@@ -110,6 +112,10 @@ func run() int {
 	if code != 0 {
 		return code
 	}
+	if a.printLimit {
+		fmt.Println(int(runLimit(a).Seconds()))
+		return 0
+	}
 	work, cleanup, err := workFolder(a.tmp)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "chaos:", err)
@@ -118,13 +124,7 @@ func run() int {
 	defer cleanup()
 	stopOnSignal(work, cleanup)
 
-	limit := a.total
-	if limit == 0 {
-		limit = 290 * time.Second
-		if a.quick {
-			limit = 100 * time.Second
-		}
-	}
+	limit := runLimit(a)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 
@@ -154,6 +154,32 @@ func run() int {
 	return 0
 }
 
+// limitMargin is the whole run's time beyond its parts' budgets: starting, stopping
+// and cleaning up between parts, and the table.
+const limitMargin = 30 * time.Second
+
+// runLimit is the hard limit for the whole run: -total, or the budgets of the selected
+// parts (-quick's where -quick is given) added up, plus limitMargin. Each part is cut
+// off at its own budget, so a run within its parts' budgets is never cut short as a
+// whole; a fixed limit stopped fitting the parts as they were added.
+func runLimit(a args) time.Duration {
+	if a.total > 0 {
+		return a.total
+	}
+	sum := limitMargin
+	for _, tr := range trials {
+		if len(a.selected) > 0 && !a.selected[tr.Name] {
+			continue
+		}
+		if a.quick {
+			sum += tr.Quick
+		} else {
+			sum += tr.Budget
+		}
+	}
+	return sum
+}
+
 // parseArgs reads the flags; a non-zero code is the exit status of a usage error.
 func parseArgs() (args, int) {
 	var a args
@@ -161,11 +187,12 @@ func parseArgs() (args, int) {
 	flag.StringVar(&a.tmp, "tmp", "", "scratch folder (default: a new one under $TMPDIR, removed at the end)")
 	flag.StringVar(&a.repo, "repo", ".", "repository root (for config/default.yaml and git)")
 	only := flag.String("only", "", "comma-separated parts to run: "+trialNames())
-	flag.BoolVar(&a.quick, "quick", false, "shorter run (about 60 s): fewer crashes, orders and seconds")
+	flag.BoolVar(&a.quick, "quick", false, "shorter run: fewer crashes, orders and seconds (each part's Quick budget)")
 	flag.StringVar(&a.jsonOut, "json", "", "also write the table as JSON to this file")
 	flag.StringVar(&a.commit, "commit", "", "commit shown in the header (default: git rev-parse --short HEAD in -repo)")
 	flag.StringVar(&a.durability, "durability", "machine", "the sandbox's --durability: machine (fsync) or process (no fsync)")
-	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default 290s, 100s with -quick)")
+	flag.DurationVar(&a.total, "total", 0, "hard limit for the whole run (default: the selected parts' budgets added up, plus 30s)")
+	flag.BoolVar(&a.printLimit, "print-limit", false, "print the whole run's limit in seconds and exit (bench/chaos.sh sets its timeout by it)")
 	flag.Parse()
 	if a.durability != "machine" && a.durability != "process" {
 		fmt.Fprintln(os.Stderr, "chaos: -durability must be machine or process")

@@ -35,7 +35,9 @@ type Opts struct {
 	Config      string
 	CallbackURL string
 	FastRetries bool
-	LogLevel    string // default warn: a log line per request would cost CPU we measure
+	LogLevel    string   // default warn: a log line per request would cost CPU we measure
+	Args        []string // more flags, e.g. --ephemeral or --frozen
+	Env         []string // more environment, e.g. TMPDIR=…
 }
 
 var (
@@ -83,6 +85,7 @@ func command(env *Env, o Opts, addr string, w io.Writer) *exec.Cmd {
 	if o.FastRetries {
 		args = append(args, "--fast-retries")
 	}
+	args = append(args, o.Args...)
 	cmd := exec.Command(env.Bin, args...)
 	cmd.Dir = env.Tmp
 	cmd.Stdout = io.Discard
@@ -93,6 +96,7 @@ func command(env *Env, o Opts, addr string, w io.Writer) *exec.Cmd {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
+	cmd.Env = append(cmd.Env, o.Env...)
 	// If this program dies without cleaning up, the kernel kills the child.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
