@@ -152,6 +152,8 @@ func TestRuntimeMerchantFields(t *testing.T) {
 		"LongPaymentType":  {`{"payment_type":"` + strings.Repeat("p", 33) + `"}`, "payment_type"},
 		"DuplicateBankID":  {`{"currencies":[{"code":"BDT","min":1,"max":5,"banks":[{"id":"1","name":"a"},{"id":"1","name":"b"}]}]}`, "twice"},
 		"EmptyBankName":    {`{"currencies":[{"code":"BDT","min":1,"max":5,"banks":[{"id":"1"}]}]}`, "bank name"},
+		// encoding/json would turn the byte into U+FFFD and the name would pass.
+		"RawInvalidUTF8": {"{\"username\":\"bad\xff\"}", "invalid UTF-8"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

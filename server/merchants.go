@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -187,6 +188,11 @@ func readJSONBody(c echo.Context, v any, what string) (bool, error) {
 	body, err := readBody(c)
 	if err != nil {
 		return true, err
+	}
+	// encoding/json turns invalid UTF-8 inside a string into U+FFFD, so a name checked
+	// after decoding would pass: the raw body is checked first, as the form path does.
+	if !utf8.Valid(body) {
+		return true, fail(http.StatusBadRequest, "the body must be "+what+" in UTF-8: it holds invalid UTF-8")
 	}
 	if len(body) > 0 {
 		if err := json.Unmarshal(body, v); err != nil {
