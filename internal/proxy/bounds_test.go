@@ -146,7 +146,11 @@ func TestProxyQueueBytes(t *testing.T) {
 
 // resettingTarget reads each request whole, then answers with head (nothing when
 // empty) and resets the connection (SO_LINGER 0).
-func resettingTarget(t *testing.T, head string) string {
+func resettingTarget(t *testing.T, head string) string { return resetter(t, head, true) }
+
+// resetter is resettingTarget; with readBody false it resets once it has read the
+// request's header, while the body is still coming.
+func resetter(t *testing.T, head string, readBody bool) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = l.Close() })
@@ -158,7 +162,7 @@ func resettingTarget(t *testing.T, head string) string {
 			}
 			go func() {
 				req, err := http.ReadRequest(bufio.NewReader(c))
-				if err == nil {
+				if err == nil && readBody {
 					_, _ = io.Copy(io.Discard, req.Body)
 					_, _ = io.WriteString(c, head)
 				}
@@ -196,6 +200,26 @@ func TestProxyPassesResetOn(t *testing.T) {
 			assert.EqualValues(t, 1, p.Summary().NotShadowed, "a reset exchange is not compared")
 		})
 	}
+	// A target that resets while the request's body is still on its way: the proxy's
+	// write fails (EPIPE, or the connection its reader already closed), and that is
+	// the target's reset too (bench/chaos boundsmisc saw 502s here).
+	t.Run("MidRequestBody", func(t *testing.T) {
+		p, err := proxy.New(proxy.Options{Target: resetter(t, "", false), Username: username, APIKey: apiKey, NoAttribution: true})
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = p.Close() })
+		front := httptest.NewServer(p)
+		t.Cleanup(front.Close)
+		for range 10 {
+			hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+			resp, err := hc.PostForm(front.URL+"/merchant/currency", url.Values{"username": {username}, "pad": {strings.Repeat("x", 512<<10)}})
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				t.Fatalf("the integration got %d %q, not a reset", resp.StatusCode, b)
+			}
+			assert.ErrorIs(t, err, syscall.ECONNRESET)
+		}
+	})
 }
 
 // serve runs the proxy's own server (its timeouts are ListenAndServe's) and returns

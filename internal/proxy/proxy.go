@@ -377,8 +377,13 @@ func resetConn(w http.ResponseWriter) bool {
 	return true
 }
 
-// isReset reports whether err is the target resetting the connection.
-func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
+// isReset reports whether err is the target resetting the connection. A target that
+// resets while the request body is still being sent shows as a write that fails:
+// EPIPE, or the connection already closed by the transport's reader that saw the
+// reset (net.ErrClosed): the integration was reset all the same.
+func isReset(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
+}
 
 // modifyResponse keeps the target's status and headers and tees its body, unchanged.
 func (p *Proxy) modifyResponse(resp *http.Response) error {
