@@ -98,7 +98,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	code, msg := s.answerOf(err, c)
-	c.Set(ctxMessage, msg)
+	exchangeOf(c).Message = msg
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
 		return

@@ -28,15 +28,6 @@ import (
 // count times (or with a probability drawn from the --seed source, so a run with a
 // frozen clock repeats). The queue is stored with the state, so a restart keeps it.
 
-// Context keys of an injected fault.
-const (
-	// ctxFaultNote is the journal's note of a fault that hit the request.
-	ctxFaultNote = "vpay88.fault"
-	// ctxWorkFault is a fault that lets the request do its work and then alters its
-	// answer (slow, lost_answer, malformed), set by a matched rule.
-	ctxWorkFault = "vpay88.workfault"
-)
-
 // Bounds of the fault queue (README, guessed behaviours), checked before a fault is
 // queued: the queue is matched against every vendor request and stored with the state,
 // so its size is what one busy team could make every other team pay (10,000
@@ -490,7 +481,7 @@ func (s *Server) injectFaults(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c) // a refusal is an answer a fault can lose too
 		}
 		c.Response().Writer = bw.ResponseWriter
-		switch rf, _ := c.Get(ctxWorkFault).(*injectedError); {
+		switch rf := exchangeOf(c).WorkFault; {
 		case f != nil:
 			return s.alterAnswer(c, bw, f.FaultSpec, fmt.Sprintf("fault %d", f.ID))
 		case rf != nil:
@@ -523,14 +514,14 @@ func (s *Server) faultRequestOf(c echo.Context) faultRequest {
 	if merchant != "" {
 		// A fault may answer before the handler names the merchant: the journal (and
 		// request verification) must still know whose request it hit.
-		c.Set(ctxMerchant, merchant)
+		exchangeOf(c).Merchant = merchant
 	}
 	return faultRequest{endpoint: e, merchant: merchant, fields: f.Get}
 }
 
 // injectedError is a fault a handler met (a matched rule's) and the rule that asked
 // for it: returned as an error when it stops the request before its work, for
-// applyFault; set as ctxWorkFault when it alters the answer after it.
+// applyFault; kept as the exchange's WorkFault when it alters the answer after it.
 type injectedError struct {
 	spec   gateway.FaultSpec
 	source string
@@ -553,7 +544,7 @@ func (s *Server) applyDecisionFault(c echo.Context, d gateway.Decision) error {
 	if !d.Fault.DoesWork() {
 		return &injectedError{spec: *d.Fault, source: "rule " + d.Source}
 	}
-	c.Set(ctxWorkFault, &injectedError{spec: *d.Fault, source: "rule " + d.Source})
+	exchangeOf(c).WorkFault = &injectedError{spec: *d.Fault, source: "rule " + d.Source}
 	return nil
 }
 
@@ -585,7 +576,7 @@ func (s *Server) openMaintenance(m gateway.Maintenance, merchant, source string)
 
 // note records the fault for the journal and the log.
 func (s *Server) note(c echo.Context, spec gateway.FaultSpec, source string) {
-	c.Set(ctxFaultNote, "injected: "+spec.String()+" ("+source+")")
+	exchangeOf(c).FaultNote = "injected: " + spec.String() + " (" + source + ")"
 	s.metrics.faultInjected(string(spec.Kind))
 }
 
@@ -614,7 +605,7 @@ func (s *Server) applyFault(c echo.Context, spec gateway.FaultSpec, source strin
 // errorAnswer writes a status fault's page.
 func (s *Server) errorAnswer(c echo.Context, spec gateway.FaultSpec) error {
 	ct, body := gateway.ErrorPage(spec.Status, spec.Body)
-	c.Set(ctxMessage, "injected "+strconv.Itoa(spec.Status))
+	exchangeOf(c).Message = "injected " + strconv.Itoa(spec.Status)
 	if spec.Status == http.StatusTooManyRequests || spec.Status == http.StatusServiceUnavailable {
 		if c.Response().Header().Get("Retry-After") == "" {
 			c.Response().Header().Set("Retry-After", "1")
@@ -632,12 +623,12 @@ func (s *Server) errorAnswer(c echo.Context, spec gateway.FaultSpec) error {
 // so a client's timeout frees the handler at once.
 func (s *Server) hang(c echo.Context, d time.Duration) {
 	_, _ = io.Copy(io.Discard, c.Request().Body)
-	c.Set(ctxMessage, "injected hang")
+	exchangeOf(c).Message = "injected hang"
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-c.Request().Context().Done():
-		c.Set(ctxMessage, "injected hang: the client gave up")
+		exchangeOf(c).Message = "injected hang: the client gave up"
 	case <-s.stopping:
 	case <-t.C:
 	}
@@ -648,8 +639,8 @@ func (s *Server) hang(c echo.Context, d time.Duration) {
 // reset closes the connection without an answer: a TCP RST (SO_LINGER 0), as a
 // crashed upstream or a firewall gives.
 func (s *Server) reset(c echo.Context) error {
-	if c.Get(ctxMessage) == nil {
-		c.Set(ctxMessage, "injected reset")
+	if x := exchangeOf(c); x.Message == "" {
+		x.Message = "injected reset"
 	}
 	conn, _, err := http.NewResponseController(c.Response().Writer).Hijack()
 	if err != nil {

@@ -16,13 +16,6 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// Context keys set by the vendor handlers for the journal and metrics.
-const (
-	ctxMessage  = "vpay88.message"
-	ctxFields   = "vpay88.fields"
-	ctxMerchant = "vpay88.merchant"
-)
-
 // JournalEntry is one vendor-API request as the admin API and dashboard show it.
 type JournalEntry struct {
 	ID        uint64    `json:"id"`
@@ -272,7 +265,8 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 			s.handleError(err, c)
 		}
 		lat := time.Since(start)
-		msg, _ := c.Get(ctxMessage).(string)
+		x := exchangeOf(c)
+		msg := x.Message
 		if msg == "" {
 			msg = http.StatusText(c.Response().Status)
 		}
@@ -283,14 +277,9 @@ func (s *Server) journalAPI(next echo.HandlerFunc) echo.HandlerFunc {
 		if endpoint == "/*" || endpoint == "" {
 			endpoint = cut(c.Request().URL.Path, journalValueBytes)
 		}
-		var fields string
-		if v, ok := c.Get(ctxFields).(url.Values); ok {
-			fields = journalFields(v)
-		}
+		fields := journalFields(x.Fields)
 		rid := c.Response().Header().Get(echo.HeaderXRequestID)
-		fault, _ := c.Get(ctxFaultNote).(string)
-		merchant, _ := c.Get(ctxMerchant).(string)
-		s.journal.add(JournalEntry{Fault: fault, Merchant: merchant,
+		s.journal.add(JournalEntry{Fault: x.FaultNote, Merchant: x.Merchant,
 			RequestID: rid, Time: s.store.Now().Add(-lat).UTC(), Endpoint: endpoint, rawFields: fields,
 			HTTP: c.Response().Status, Message: cut(msg, journalValueBytes), Response: tw.response(),
 			LatencyMS: float64(lat.Microseconds()) / 1000,
