@@ -205,7 +205,7 @@ func (s *Server) defaults() gateway.Defaults {
 
 func (s *Server) orderCreated(o *gateway.Order) {
 	s.metrics.orderCreated(o)
-	s.events.publish("order")
+	s.events.Publish("order")
 	s.afterCreate(o)
 }
 

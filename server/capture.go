@@ -23,6 +23,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/server/internal/cut"
 )
 
 // Capture of real callbacks (issue 10): a team points its real test-environment
@@ -203,7 +204,7 @@ func (s *Server) handleCapture(c echo.Context) error {
 		name = c.Param("name")
 	}
 	cp := &Capture{
-		Name: cut(name, 100), Time: s.store.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host,
+		Name: cut.To(name, 100), Time: s.store.Now().UTC(), Method: r.Method, URL: r.URL.RequestURI(), Host: r.Host,
 		RemoteAddr: r.RemoteAddr, Header: r.Header.Clone(), BodyBytes: len(body),
 	}
 	kept := body
@@ -233,7 +234,7 @@ func (s *Server) handleCapture(c echo.Context) error {
 		cp.size = maxCaptureLogBytes // cannot happen; kept alone rather than uncounted
 	}
 	s.captures.add(cp)
-	s.events.publish("capture")
+	s.events.Publish("capture")
 	s.log.Info("callback captured", "name", cp.Name, "shape", cp.Shape, "ok", cp.OK, "merchant", cp.Merchant, "remote", r.RemoteAddr)
 
 	if cp.Forward == nil {
@@ -287,7 +288,7 @@ func (s *Server) forwardCapture(r *http.Request, body []byte) (int, string, []by
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(io.LimitReader(resp.Body, maxForwardAnswer))
 	fw.HTTPStatus = resp.StatusCode
-	fw.Answer = cut(string(answer), forwardAnswerKept)
+	fw.Answer = cut.To(string(answer), forwardAnswerKept)
 	if err != nil {
 		fw.Error = "reading the merchant's answer: " + err.Error()
 		return 0, "", nil, fw
@@ -409,7 +410,7 @@ func (s *Server) checkCallback(name, contentType string, body []byte) (shape, me
 	merchant, detail, ok := s.verifyCaptured(name, kind, k.str("order_id"), k.str("token"), k.str("payment_type"))
 	k.add("token", ok, "%s", detail)
 	if tok := k.str("token"); tok != "" {
-		k.add("format.token", md5Hex().MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut(tok, 40))
+		k.add("format.token", md5Hex().MatchString(tok), "%s; the sandbox writes 32 lower-case hex digits", cut.To(tok, 40))
 	}
 	k.attribute()
 	return k.shape, merchant, k.fs, k.dialect
@@ -451,7 +452,7 @@ func (k *callbackCheck) attribute() {
 	case pt == gateway.PaymentTypeBank || pt == gateway.PaymentTypeDuitNow || pt == gateway.PaymentTypeEwallet:
 		set(gateway.SwitchPaymentType, gateway.ValueChannel, "payment_type "+strconv.Quote(pt)+" is a channel's name")
 	default:
-		set(gateway.SwitchPaymentType, gateway.ValueChannel, "payment_type "+strconv.Quote(cut(pt, 40))+" is a word of its own (give the merchant payment_type: "+strconv.Quote(cut(pt, 40))+")")
+		set(gateway.SwitchPaymentType, gateway.ValueChannel, "payment_type "+strconv.Quote(cut.To(pt, 40))+" is a word of its own (give the merchant payment_type: "+strconv.Quote(cut.To(pt, 40))+")")
 	}
 }
 
@@ -487,7 +488,7 @@ type callbackCheck struct {
 }
 
 func (k *callbackCheck) add(check string, ok bool, format string, args ...any) {
-	k.fs = append(k.fs, Finding{Check: check, OK: ok, Detail: cut(fmt.Sprintf(format, args...), maxFindingDetail)})
+	k.fs = append(k.fs, Finding{Check: check, OK: ok, Detail: cut.To(fmt.Sprintf(format, args...), maxFindingDetail)})
 }
 
 // str is a key's value as a string ("" when absent or not a string).
@@ -608,10 +609,10 @@ func (k *callbackCheck) checkTypes(sh callbackShape) {
 		}
 		got := jsonType(raw)
 		if key == "amount" && got == "string" && !k.plainForm {
-			k.add("type."+key, true, "a string: the callback_amount: string dialect (the document's is a number): %s", cut(string(raw), 80))
+			k.add("type."+key, true, "a string: the callback_amount: string dialect (the document's is a number): %s", cut.To(string(raw), 80))
 			continue
 		}
-		k.add("type."+key, got == sh.types[key], "%s, the sandbox sends a %s: %s", got, sh.types[key], cut(string(raw), 80))
+		k.add("type."+key, got == sh.types[key], "%s, the sandbox sends a %s: %s", got, sh.types[key], cut.To(string(raw), 80))
 	}
 }
 
@@ -620,9 +621,9 @@ func (k *callbackCheck) checkFormats() {
 	if raw, ok := k.byKey["amount"]; ok {
 		lit := strings.Trim(string(raw), `"`)
 		if k.shape == "withdrawal" {
-			k.add("format.amount", plainNumber().MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut(lit, 40))
+			k.add("format.amount", plainNumber().MatchString(lit), "%s; payout callbacks write the amount plain, as few decimals as it needs (\"amount\": 1)", cut.To(lit, 40))
 		} else {
-			k.add("format.amount", fourDecimals().MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut(lit, 40))
+			k.add("format.amount", fourDecimals().MatchString(lit), "%s; deposit callbacks write the amount with four decimals (300.0000)", cut.To(lit, 40))
 		}
 	}
 	if raw, ok := k.byKey["charge"]; ok {
@@ -639,7 +640,7 @@ func (k *callbackCheck) checkFormats() {
 		default:
 			good, expect = lit == "0", "\"0\" on a failed payout"
 		}
-		k.add("format.charge", good, "%s; the sandbox writes %s", cut(lit, 40), expect)
+		k.add("format.charge", good, "%s; the sandbox writes %s", cut.To(lit, 40), expect)
 	}
 	if _, ok := k.byKey["currency"]; ok {
 		k.add("format.currency", currencyCode().MatchString(k.str("currency")), "%s; a code of 3 to 5 upper-case letters or digits", quoteOrNone(k.byKey["currency"]))
@@ -650,7 +651,7 @@ func (k *callbackCheck) checkFormats() {
 // not send.
 func (k *callbackCheck) checkValues() {
 	if raw, ok := k.byKey["status"]; ok {
-		k.add("value.status", strings.Trim(string(raw), `"`) == "true", "%s; every callback carries status true, failures included", cut(string(raw), 40))
+		k.add("value.status", strings.Trim(string(raw), `"`) == "true", "%s; every callback carries status true, failures included", cut.To(string(raw), 40))
 	}
 	if _, ok := k.byKey["order_status"]; ok {
 		known := k.status == string(gateway.StatusCompleted) || k.status == string(gateway.StatusFail) ||
@@ -691,7 +692,7 @@ func (s *Server) verifyCaptured(name string, kind gateway.Kind, orderID, token, 
 	}
 	names := make([]string, 0, tokenTriedNamed)
 	for _, m := range tried[:min(len(tried), tokenTriedNamed)] {
-		names = append(names, cut(m.Username, 60))
+		names = append(names, cut.To(m.Username, 60))
 	}
 	list := strings.Join(names, ", ")
 	if more := len(tried) - len(names); more > 0 {
@@ -851,7 +852,7 @@ func quoteOrNone(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return "(absent)"
 	}
-	return cut(string(raw), 60)
+	return cut.To(string(raw), 60)
 }
 
 func listOr(keys []string, none string) string {

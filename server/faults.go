@@ -380,7 +380,7 @@ func (q *faultQueue) restore(b []byte, now time.Time) error {
 // queue in memory still holds.
 func (s *Server) saveFaults() {
 	s.storeFaults()
-	s.events.publish("faults")
+	s.events.Publish("faults")
 }
 
 // storeFaults writes the queue to the store.
