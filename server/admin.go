@@ -632,7 +632,7 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 		s.journal.Reset()
 		// The reset emptied the store's meta values with the rest; the fault queue in
 		// memory goes on, so it is stored again, or a restart would lose it.
-		s.storeFaults()
+		s.faults.Persist()
 		target = "all"
 	}
 	s.events.Publish("order")

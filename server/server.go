@@ -21,6 +21,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/internal/callback"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
 	"github.com/vpay88/vpay88-sandbox/server/events"
+	"github.com/vpay88/vpay88-sandbox/server/faults"
 	"github.com/vpay88/vpay88-sandbox/server/journal"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -93,7 +94,7 @@ type Server struct {
 	journal   *journal.Journal
 	events    *events.Hub
 	captures  *captureLog
-	faults    *faultQueue
+	faults    *faults.Queue
 	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
 	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
@@ -121,8 +122,8 @@ func New(o Options) (*Server, error) {
 		seed = time.Now().UnixNano()
 	}
 	s.faker = rand.New(rand.NewSource(seed))
-	s.faults = newFaultQueue(seed)
-	if err := s.loadFaults(); err != nil {
+	s.faults = faults.New(seed, o.Store, o.Logger, func() { s.events.Publish("faults") })
+	if err := s.faults.Load(o.Store.Now()); err != nil {
 		return nil, err
 	}
 	opening := s.loadMerchants(o.Config)
@@ -145,7 +146,10 @@ func New(o Options) (*Server, error) {
 	s.wg.Add(4)
 	go s.scheduleLoop()
 	go s.housekeeping()
-	go s.faultSaver()
+	go func() {
+		defer s.wg.Done()
+		s.faults.Run(s.ctx)
+	}()
 	go s.clockJobs.run()
 	s.warnNoCallbackURL(o.Config)
 	return s, nil
