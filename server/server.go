@@ -20,6 +20,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/internal/callback"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
+	"github.com/vpay88/vpay88-sandbox/server/capture"
 	"github.com/vpay88/vpay88-sandbox/server/events"
 	"github.com/vpay88/vpay88-sandbox/server/faults"
 	"github.com/vpay88/vpay88-sandbox/server/journal"
@@ -93,7 +94,7 @@ type Server struct {
 	metrics   *metrics
 	journal   *journal.Journal
 	events    *events.Hub
-	captures  *captureLog
+	captures  *capture.Log
 	faults    *faults.Queue
 	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
 	// answers then pass through injectFaults, held back until it is known.
@@ -114,7 +115,7 @@ func New(o Options) (*Server, error) {
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
 		metrics: newMetrics(), events: events.New(),
-		captures: newCaptureLog(o.ForwardTo), stopping: make(chan struct{}),
+		stopping: make(chan struct{}),
 	}
 	s.journal = journal.New(journalSize, func() { s.events.Publish("journal") })
 	seed := o.Seed
@@ -122,6 +123,7 @@ func New(o Options) (*Server, error) {
 		seed = time.Now().UnixNano()
 	}
 	s.faker = rand.New(rand.NewSource(seed))
+	s.captures = capture.New(o.ForwardTo, captureMerchants{s})
 	s.faults = faults.New(seed, o.Store, o.Logger, func() { s.events.Publish("faults") })
 	if err := s.faults.Load(o.Store.Now()); err != nil {
 		return nil, err
