@@ -20,6 +20,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
+	"github.com/vpay88/vpay88-sandbox/server/internal/cut"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -50,7 +51,7 @@ func (s *Server) registerAdminRoutes(e *echo.Echo) {
 	g.GET("/scenarios", s.handleAdminScenarios)
 	g.PUT("/scenarios", s.handleAdminSetScenarios)
 	g.POST("/reset", s.handleAdminReset)
-	g.GET("/events", s.handleEvents)
+	g.GET("/events", echo.WrapHandler(s.events))
 	g.GET("/captures", s.handleAdminCaptures)
 	g.GET("/clock", s.handleGetClock)
 	g.POST("/clock", s.handleSetClock)
@@ -155,7 +156,7 @@ func (s *Server) adminOrder(c echo.Context, kind gateway.Kind) (*gateway.Merchan
 	}
 	o, err := s.store.Order(kind, m.Username, id)
 	if err != nil {
-		return nil, nil, fail(http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
+		return nil, nil, fail(http.StatusNotFound, "no "+string(kind)+" "+cut.To(id, 200)+" for merchant "+m.Username)
 	}
 	return m, o, nil
 }
@@ -226,7 +227,7 @@ func (s *Server) handleAdminSettle(kind gateway.Kind) echo.HandlerFunc {
 		o, err := s.settle(kind, m.Username, id, out)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return fail(http.StatusNotFound, "no "+string(kind)+" "+cut(id, 200)+" for merchant "+m.Username)
+			return fail(http.StatusNotFound, "no "+string(kind)+" "+cut.To(id, 200)+" for merchant "+m.Username)
 		case errors.Is(err, store.ErrAlreadySettled):
 			return fail(http.StatusConflict, "order is already "+string(o.Status)+": a settled order never changes")
 		case errors.Is(err, gateway.ErrBadOutcome):
@@ -418,12 +419,12 @@ func (s *Server) handleAdminJournal(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	entries, total := s.journal.list(c.QueryParam("endpoint"), c.QueryParam("message"), c.QueryParam("q"), offset, limit)
+	entries, total := s.journal.List(c.QueryParam("endpoint"), c.QueryParam("message"), c.QueryParam("q"), offset, limit)
 	if entries == nil {
 		entries = []JournalEntry{}
 	}
-	_, bytes := s.journal.usage()
-	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries, "bytes": bytes, "max_bytes": s.journal.maxBytes})
+	_, bytes := s.journal.Usage()
+	return c.JSON(http.StatusOK, map[string]any{"total": total, "entries": entries, "bytes": bytes, "max_bytes": s.journal.MaxBytes()})
 }
 
 func (s *Server) handleAdminCallbacks(c echo.Context) error {
@@ -497,7 +498,7 @@ func (s *Server) handleAdminSetBalance(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.events.publish("order")
+	s.events.Publish("order")
 	return c.JSON(http.StatusOK, bal)
 }
 
@@ -628,13 +629,13 @@ func (s *Server) handleAdminReset(c echo.Context) error {
 		return err
 	}
 	if target == "" {
-		s.journal.reset()
+		s.journal.Reset()
 		// The reset emptied the store's meta values with the rest; the fault queue in
 		// memory goes on, so it is stored again, or a restart would lose it.
-		s.storeFaults()
+		s.faults.Persist()
 		target = "all"
 	}
-	s.events.publish("order")
+	s.events.Publish("order")
 	s.log.Info("state reset", "scope", target)
 	return c.JSON(http.StatusOK, map[string]any{"reset": target})
 }

@@ -40,7 +40,7 @@ func (s *Server) handleAdminRetryCallbacks(c echo.Context) error {
 	n, err := s.store.RetryDeliveries(merchant, state, s.store.Now())
 	if n > 0 {
 		s.dispatcher.Notify()
-		s.events.publish("callback")
+		s.events.Publish("callback")
 	}
 	if err != nil {
 		return err

@@ -54,7 +54,7 @@ func writeJSON(c echo.Context, code int, v any) error {
 
 // answer writes a vendor success: HTTP 200 and the answer's JSON.
 func answer(c echo.Context, v any) error {
-	c.Set(ctxMessage, "OK")
+	exchangeOf(c).Message = "OK"
 	return writeJSON(c, http.StatusOK, v)
 }
 
@@ -64,7 +64,7 @@ func form(c echo.Context) (url.Values, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.Set(ctxFields, v)
+	exchangeOf(c).Fields = v
 	return v, nil
 }
 
@@ -80,7 +80,7 @@ func (s *Server) merchantRequest(c echo.Context) (f url.Values, m *gateway.Merch
 	if m = s.merchant(f.Get("username")); m == nil || gateway.AnyBad(f, "username") {
 		return nil, nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
-	c.Set(ctxMerchant, m.Username)
+	exchangeOf(c).Merchant = m.Username
 	return f, m, nil
 }
 
@@ -123,7 +123,7 @@ func (s *Server) credentials(c echo.Context) (*gateway.Merchant, error) {
 	if m == nil || m.APIKey != f.Get("api_key") || gateway.AnyBad(f, "username", "api_key") {
 		return nil, gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
-	c.Set(ctxMerchant, m.Username)
+	exchangeOf(c).Merchant = m.Username
 	return m, nil
 }
 
@@ -205,7 +205,7 @@ func (s *Server) defaults() gateway.Defaults {
 
 func (s *Server) orderCreated(o *gateway.Order) {
 	s.metrics.orderCreated(o)
-	s.events.publish("order")
+	s.events.Publish("order")
 	s.afterCreate(o)
 }
 
@@ -247,7 +247,7 @@ func (s *Server) handleGenerateOrders(c echo.Context) error {
 	if m == nil {
 		return gateway.Refuse(gateway.MsgParamsIncorrectDot)
 	}
-	c.Set(ctxMerchant, m.Username)
+	exchangeOf(c).Merchant = m.Username
 	o, err := gateway.NewDeposit(f, m, bankFinder(m, s.depositBanks), dl, s.store.Now())
 	if err != nil {
 		return err
@@ -309,7 +309,7 @@ func (s *Server) handleWithdrawOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.Set(ctxMerchant, m.Username)
+	exchangeOf(c).Merchant = m.Username
 	o, err := gateway.NewWithdrawal(f, m, bankFinder(m, s.payoutBanks), s.store.Now())
 	if err != nil {
 		return err
@@ -414,7 +414,7 @@ func (s *Server) tokenBalance(c echo.Context, f url.Values) error {
 	if err != nil || gateway.AnyBad(f, "auth") {
 		return gateway.Refuse(gateway.MsgParamsIncorrect)
 	}
-	c.Set(ctxMerchant, m.Username)
+	exchangeOf(c).Merchant = m.Username
 	cur := f.Get("currency")
 	if _, ok := m.Currency(cur); !ok || gateway.AnyBad(f, "currency") {
 		return gateway.Refuse(gateway.MsgCurrencyInvalid)
@@ -455,7 +455,7 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 		if o == nil {
 			return gateway.Refuse(msg)
 		}
-		c.Set(ctxMerchant, o.Merchant)
+		exchangeOf(c).Merchant = o.Merchant
 		if o.Status == gateway.StatusPending {
 			if m := s.merchant(o.Merchant); m != nil && s.dialect(m).Is(gateway.SwitchPendingStatus, gateway.ValueStatusFalse) {
 				// SPEC §7: one member answers a pending order {"status":false} alone.

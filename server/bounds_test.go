@@ -18,7 +18,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
-	"github.com/vpay88/vpay88-sandbox/server"
+	"github.com/vpay88/vpay88-sandbox/server/faults"
 )
 
 // putScenarios sends a rule document as the README's curl does; contentLength -1
@@ -184,7 +184,7 @@ func TestFaultBounds(t *testing.T) {
 func TestFaultQueueFull(t *testing.T) {
 	e := MustOpenEnv(t)
 	f := url.Values{"kind": {"status"}, "endpoint": {"check_status"}, "match.id": {"NEVER-*"}}
-	for i := 0; i < server.MaxFaults; i++ {
+	for i := 0; i < faults.MaxFaults; i++ {
 		code, b := e.PostForm(t, "/sandbox/api/faults", map[string]string{"kind": f.Get("kind"), "endpoint": f.Get("endpoint"), "match.id": f.Get("match.id")})
 		require.Equal(t, http.StatusCreated, code, "fault %d: %s", i, b)
 	}
@@ -193,7 +193,7 @@ func TestFaultQueueFull(t *testing.T) {
 	assert.Contains(t, string(b), "1000 live faults, its limit")
 	code, b = e.PostForm(t, "/sandbox/api/maintenance", map[string]string{"duration": "1m"})
 	assert.Equal(t, http.StatusBadRequest, code, "%s", b)
-	assert.Len(t, e.faultList(t), server.MaxFaults)
+	assert.Len(t, e.faultList(t), faults.MaxFaults)
 	// Requests still work with the queue full of faults that never match.
 	assert.Equal(t, true, e.Call(t, pathCurrency, map[string]string{"username": testMerchant})["status"])
 

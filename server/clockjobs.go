@@ -207,7 +207,7 @@ func (s *Server) runJob(ctx context.Context, j *clockJob) error {
 	if serr := s.store.SaveClock(); err == nil {
 		err = serr
 	}
-	s.events.publish("clock")
+	s.events.Publish("clock")
 	v := j.view()
 	s.log.Info("clock moved", "now", s.store.Now().UTC(), "target", j.target, "stops", v.Stops, "timers", v.TimersRun,
 		"took", time.Since(started).Round(time.Millisecond), "err", err)

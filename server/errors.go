@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/server/faults"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -63,11 +64,14 @@ func (s *Server) answerOf(err error, c echo.Context) (int, string) {
 	var ae *gateway.APIError
 	var he *httpError
 	var ee *echo.HTTPError
+	var fe *faults.InputError
 	switch {
 	case errors.As(err, &ae):
 		return http.StatusOK, ae.Message
 	case errors.As(err, &he):
 		return he.code, he.msg
+	case errors.As(err, &fe):
+		return http.StatusBadRequest, fe.Error()
 	case errors.Is(err, errBodyTooLarge):
 		return http.StatusRequestEntityTooLarge, "Request body too large."
 	case errors.Is(err, store.ErrDamaged) || errors.Is(err, store.ErrCorrupt):
@@ -98,7 +102,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	code, msg := s.answerOf(err, c)
-	c.Set(ctxMessage, msg)
+	exchangeOf(c).Message = msg
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(code)
 		return

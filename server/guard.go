@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/vpay88/vpay88-sandbox/server/internal/cut"
 )
 
 // guardSite keeps web pages on other sites away from the sandbox's control surfaces:
@@ -140,5 +142,5 @@ func publicHostOf(publicURL string) string {
 
 // quoteCut quotes a header value for an error message, cut to a readable length.
 func quoteCut(v string) string {
-	return `"` + cut(v, 200) + `"`
+	return `"` + cut.To(v, 200) + `"`
 }

@@ -58,6 +58,6 @@ func (s *Server) prune() {
 	}
 	if orders > 0 || entries > 0 {
 		s.log.Info("retention deleted old orders", "orders", orders, "ledger_entries_folded", entries, "before", cutoff.UTC().Format(time.RFC3339))
-		s.events.publish("order")
+		s.events.Publish("order")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/vpay88/vpay88-sandbox/config"
 	"github.com/vpay88/vpay88-sandbox/gateway"
+	"github.com/vpay88/vpay88-sandbox/server/internal/cut"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -351,7 +352,7 @@ func (s *Server) handleAddMerchant(c echo.Context) error {
 	s.mu.Lock()
 	s.indexMerchant(&m, true)
 	s.mu.Unlock()
-	s.events.publish("merchant")
+	s.events.Publish("merchant")
 	s.log.Info("merchant created", "merchant", m.Username, "callback_url", m.CallbackURL)
 	return c.JSON(http.StatusCreated, s.viewOf(&m, true, true))
 }
@@ -451,7 +452,7 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 	runtime := m != nil && slices.Contains(s.runtime, m.Username)
 	s.mu.RUnlock()
 	if m == nil {
-		return fail(http.StatusNotFound, "unknown merchant "+cut(name, 200))
+		return fail(http.StatusNotFound, "unknown merchant "+cut.To(name, 200))
 	}
 	nm := *m
 	if p.CallbackURL != nil {
@@ -490,7 +491,7 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 	}
 	switch err := s.store.PutMerchantEdit(nm.Username, store.MerchantEdit{CallbackURL: nm.CallbackURL, Profile: string(nm.Profile), Dialect: nm.DialectOverrides}); {
 	case errors.Is(err, store.ErrMerchantGone):
-		return fail(http.StatusNotFound, "unknown merchant "+cut(name, 200))
+		return fail(http.StatusNotFound, "unknown merchant "+cut.To(name, 200))
 	case err != nil:
 		return err
 	}
@@ -498,7 +499,7 @@ func (s *Server) handlePatchMerchant(c echo.Context) error {
 	s.mu.Lock()
 	s.replaceMerchant(&nm)
 	s.mu.Unlock()
-	s.events.publish("merchant")
+	s.events.Publish("merchant")
 	s.log.Info("merchant changed", "merchant", nm.Username, "callback_url", nm.CallbackURL, "dialect", nm.DialectOverrides)
 	return c.JSON(http.StatusOK, s.viewOf(&nm, runtime, s.adminToken != ""))
 }
@@ -566,8 +567,8 @@ func (s *Server) handleDeleteMerchant(c echo.Context) error {
 		s.mu.Unlock()
 		return err
 	}
-	s.events.publish("merchant")
-	s.events.publish("order")
+	s.events.Publish("merchant")
+	s.events.Publish("order")
 	s.log.Info("merchant deleted", "merchant", m.Username)
 	return c.JSON(http.StatusOK, map[string]string{"deleted": m.Username})
 }

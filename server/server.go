@@ -20,6 +20,10 @@ import (
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/internal/callback"
 	"github.com/vpay88/vpay88-sandbox/scenarios"
+	"github.com/vpay88/vpay88-sandbox/server/capture"
+	"github.com/vpay88/vpay88-sandbox/server/events"
+	"github.com/vpay88/vpay88-sandbox/server/faults"
+	"github.com/vpay88/vpay88-sandbox/server/journal"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
 
@@ -88,10 +92,10 @@ type Server struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	metrics   *metrics
-	journal   *journal
-	events    *hub
-	captures  *captureLog
-	faults    *faultQueue
+	journal   *journal.Journal
+	events    *events.Hub
+	captures  *capture.Log
+	faults    *faults.Queue
 	// ruleFaults says a scenario rule may inject a fault or open a window: vendor
 	// answers then pass through injectFaults, held back until it is known.
 	ruleFaults atomic.Bool
@@ -110,17 +114,18 @@ func New(o Options) (*Server, error) {
 		publicURL: strings.TrimRight(o.PublicURL, "/"), loopbackOnly: o.LoopbackOnly, publicHost: publicHostOf(o.PublicURL),
 		merchants: map[string]*gateway.Merchant{}, byName: map[string]*gateway.Merchant{},
 		banks: map[string][]gateway.Bank{}, wake: make(chan struct{}, 1),
-		metrics: newMetrics(), journal: newJournal(2000), events: newHub(),
-		captures: newCaptureLog(o.ForwardTo), stopping: make(chan struct{}),
+		metrics: newMetrics(), events: events.New(),
+		stopping: make(chan struct{}),
 	}
-	s.journal.onAdd = func() { s.events.publish("journal") }
+	s.journal = journal.New(journalSize, func() { s.events.Publish("journal") })
 	seed := o.Seed
 	if seed == 0 {
 		seed = time.Now().UnixNano()
 	}
 	s.faker = rand.New(rand.NewSource(seed))
-	s.faults = newFaultQueue(seed)
-	if err := s.loadFaults(); err != nil {
+	s.captures = capture.New(o.ForwardTo, captureMerchants{s})
+	s.faults = faults.New(seed, o.Store, o.Logger, func() { s.events.Publish("faults") })
+	if err := s.faults.Load(o.Store.Now()); err != nil {
 		return nil, err
 	}
 	opening := s.loadMerchants(o.Config)
@@ -143,7 +148,10 @@ func New(o Options) (*Server, error) {
 	s.wg.Add(4)
 	go s.scheduleLoop()
 	go s.housekeeping()
-	go s.faultSaver()
+	go func() {
+		defer s.wg.Done()
+		s.faults.Run(s.ctx)
+	}()
 	go s.clockJobs.run()
 	s.warnNoCallbackURL(o.Config)
 	return s, nil
@@ -180,7 +188,7 @@ func newDispatcher(o Options, s *Server) *callback.Dispatcher {
 		PerHost: o.Config.Callbacks.PerHostLimit(), Logger: o.Logger, Schedule: sched,
 		OnAttempt: func(a store.Attempt, delivered bool) {
 			s.metrics.observeAttempt(a, delivered)
-			s.events.publish("callback")
+			s.events.Publish("callback")
 		},
 	})
 }
@@ -192,11 +200,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // is the caller's to close.
 func (s *Server) Close() error {
 	s.stop()
-	s.events.close()
+	s.events.Close()
 	s.cancel()
 	s.wg.Wait()
 	s.dispatcher.Close()
 	return nil
+}
+
+// CloseStreams ends the dashboard's event streams; main registers it with
+// http.Server.RegisterOnShutdown so Shutdown does not wait for open browser tabs.
+func (s *Server) CloseStreams() {
+	s.stop() // an injected hang must not hold the shutdown for ten minutes
+	s.events.Close()
 }
 
 // Routes lists the routes served (the OpenAPI test checks the document against them).

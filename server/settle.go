@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/brianvoe/gofakeit/v6/data"
+
 	"github.com/vpay88/vpay88-sandbox/gateway"
 	"github.com/vpay88/vpay88-sandbox/store"
 )
@@ -34,7 +35,7 @@ func (s *Server) settle(kind gateway.Kind, merchant, orderID string, out gateway
 	if err != nil {
 		return o, err
 	}
-	s.events.publish("order")
+	s.events.Publish("order")
 	if o.Settled() {
 		s.metrics.orderSettled(o)
 		if len(dels) > 0 {
@@ -138,7 +139,7 @@ func (s *Server) reverse(kind gateway.Kind, merchant, orderID, why string) (*gat
 	if err != nil {
 		return o, err
 	}
-	s.events.publish("order")
+	s.events.Publish("order")
 	s.metrics.orderSettled(o)
 	if len(dels) > 0 {
 		s.dispatcher.Notify()

@@ -1,4 +1,4 @@
-package server
+package faults
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 func BenchmarkFaultHit(b *testing.B) {
 	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	fields := map[string]string{"orderid": "QUEUE-123", "username": "john"}
-	r := faultRequest{endpoint: gateway.EndpointGenerateOrders, merchant: "vpay88-test", fields: func(k string) string { return fields[k] }}
+	r := Request{Endpoint: gateway.EndpointGenerateOrders, Merchant: "vpay88-test", Fields: func(k string) string { return fields[k] }}
 	for _, tc := range []struct {
 		name     string
 		n        int
@@ -23,16 +23,16 @@ func BenchmarkFaultHit(b *testing.B) {
 		{"1000SameEndpoint", MaxFaults, gateway.EndpointGenerateOrders},
 		{"1000OtherEndpoint", MaxFaults, gateway.EndpointCheckStatus},
 	} {
-		q := newFaultQueue(1)
+		q := New(1, nil, nil, nil)
 		for i := 0; i < tc.n; i++ {
-			if _, err := q.add(Fault{FaultSpec: gateway.FaultSpec{Kind: gateway.FaultStatus}, Endpoints: []gateway.Endpoint{tc.endpoint},
+			if _, err := q.Add(Fault{FaultSpec: gateway.FaultSpec{Kind: gateway.FaultStatus}, Endpoints: []gateway.Endpoint{tc.endpoint},
 				Match: map[string]string{"orderid": fmt.Sprintf("NEVER-%d-*", i)}, CreatedAt: now}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		b.Run(tc.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, ok := q.hit(r, now); ok {
+				if _, ok := q.Hit(r, now); ok {
 					b.Fatal("hit")
 				}
 			}
