@@ -215,6 +215,17 @@ func TestFamilyReplay(t *testing.T) {
 		assert.Equal(t, "completed", cb["order_status"])
 		st := s.callJSON("form", "/merchant/check_status", map[string]string{"username": user, "id": ref, "auth": a["auth"].(string)})
 		assert.Equal(t, "completed", st["order_status"], "%v", st)
+		// A payout under the next auth's order_id, to the live MYR list's MAYBANK.
+		a = s.callJSON("form", "/merchant/auth", map[string]string{"username": user, "api_key": key})
+		pref, _ := a["order_id"].(string)
+		require.NotEqual(t, ref, pref, "a fresh order_id per auth")
+		w := s.callJSON("form", "/merchant/withdraw_orders", map[string]string{"auth": a["auth"].(string), "amount": "80", "currency": "MYR",
+			"orderid": pref, "bank_id": "246", "holder_name": "Ali Bin Abu", "account_no": "5140000001"})
+		require.Equal(t, true, w["status"], "%v", w)
+		s.settle("withdrawals", user, pref, map[string]string{"outcome": "completed"})
+		cb = rc.next(t).fields
+		assert.Equal(t, pref, cb["order_id"])
+		assert.Equal(t, "withdrawal", cb["type"])
 	})
 
 	// (2) Laravel, FPay BDT: Http::asForm(), placeholders abc@gmail.com / 00000000,
@@ -353,8 +364,8 @@ func TestFamilyReplay(t *testing.T) {
 	// (6) Java/Spring + fastjson: the handler finds the account by the callback's
 	// username, reads amount with (String), and answers 200 INNER_ERROR when it
 	// cannot.
-	t.Run("java-spring-fastjson", func(t *testing.T) {
-		s := startFamily(t, "observed")
+	javaSpring := func(t *testing.T, profile, dialect string) {
+		s := startFamily(t, profile)
 		accounts := map[string]string{}
 		var mu sync.Mutex
 		rc := newReceiver(t, func(r *http.Request, body []byte) applied {
@@ -377,7 +388,7 @@ func TestFamilyReplay(t *testing.T) {
 			}
 			return applied{fields: cb, status: 200, answer: "SUCCESS"}
 		})
-		user, key, sec := s.merchant(`{"callback_url":"` + rc.URL + `/pay/notify"}`)
+		user, key, sec := s.merchant(`{"callback_url":"` + rc.URL + `/pay/notify"` + dialect + `}`)
 		mu.Lock()
 		accounts[user] = sec
 		mu.Unlock()
@@ -390,12 +401,18 @@ func TestFamilyReplay(t *testing.T) {
 		assert.Equal(t, "250.5000", cb["amount"])
 		assert.Equal(t, user, cb["username"])
 		w := s.callJSON("form", "/merchant/withdraw_orders", map[string]string{"auth": tok, "amount": "100", "currency": "MYR",
-			"orderid": "J-P", "bank_id": "246", "holder_name": "Tan Ah Kow", "account_no": "5140000001"})
+			"orderid": "J-P", "bank_id": firstPayoutBank(t, s, user, "MYR"), "holder_name": "Tan Ah Kow", "account_no": "5140000001"})
 		require.Equal(t, true, w["status"], "%v", w)
 		s.settle("withdrawals", user, "J-P", map[string]string{"outcome": "completed"})
 		cb = rc.next(t).fields
 		assert.Equal(t, "withdrawal", cb["type"])
 		assert.IsType(t, "", cb["amount"], "(String) cast")
+	}
+	t.Run("java-spring-fastjson", func(t *testing.T) { javaSpring(t, "observed", "") })
+	// The README's other way: the document profile and the switches (it sends no
+	// email or phone_number, SPEC §5).
+	t.Run("java-spring-fastjson-document", func(t *testing.T) {
+		javaSpring(t, "document", `,"dialect":{"callback_username":"on","callback_amount":"string","contact_fields":"optional"}`)
 	})
 
 	// (7) a Node form-data client: multipart, the document's fields, check_status
@@ -430,8 +447,8 @@ func TestFamilyReplay(t *testing.T) {
 
 	// (8) a per-channel merchant: three accounts, one callback route, secrets keyed
 	// by payment_type in the newest words.
-	t.Run("per-channel", func(t *testing.T) {
-		s := startFamily(t, "observed")
+	perChannel := func(t *testing.T, profile, dialect string, words [3]string) {
+		s := startFamily(t, profile)
 		secrets := map[string]string{}
 		var mu sync.Mutex
 		rc := newReceiver(t, jsonHandler(func(cb map[string]any) string {
@@ -442,8 +459,9 @@ func TestFamilyReplay(t *testing.T) {
 		}))
 		type acct struct{ user, key, word, bankCode string }
 		var accts []acct
-		for _, c := range []struct{ pt, word, bankCode string }{{"bank", "Online Banking", "MayBank"}, {"duitnow", "QR", "DuitNowQR"}, {"ewallet", "EWallet", "Tng"}} {
-			u, k, sec := s.merchant(`{"username":"shop-` + c.pt + `","payment_type":"` + c.pt + `","callback_url":"` + rc.URL + `/callback"}`)
+		for i, c := range []struct{ pt, bankCode string }{{"bank", "MayBank"}, {"duitnow", "DuitNowQR"}, {"ewallet", "Tng"}} {
+			c := struct{ pt, word, bankCode string }{c.pt, words[i], c.bankCode}
+			u, k, sec := s.merchant(`{"username":"shop-` + c.pt + `","payment_type":"` + c.pt + `","callback_url":"` + rc.URL + `/callback"` + dialect + `}`)
 			mu.Lock()
 			secrets[c.word] = sec
 			mu.Unlock()
@@ -459,6 +477,34 @@ func TestFamilyReplay(t *testing.T) {
 			s.settle("deposits", a.user, id, map[string]string{"outcome": "completed"})
 			cb := rc.next(t).fields
 			assert.Equal(t, a.word, cb["payment_type"])
+			// Its payouts are signed with the same account's secret.
+			pid := "PCW-" + a.user
+			w := s.callJSON(enc, "/merchant/withdraw_orders", map[string]string{"auth": tok, "amount": "20", "currency": "MYR", "orderid": pid,
+				"bank_id": firstPayoutBank(t, s, a.user, "MYR"), "holder_name": "Ali", "account_no": "5140000001"})
+			require.Equal(t, true, w["status"], "%v", w)
+			s.settle("withdrawals", a.user, pid, map[string]string{"outcome": "completed"})
+			assert.Equal(t, a.word, rc.next(t).fields["payment_type"])
 		}
+	}
+	newest := [3]string{"Online Banking", "QR", "EWallet"}
+	t.Run("per-channel", func(t *testing.T) { perChannel(t, "observed", "", newest) })
+	// Its older code keys the secrets by the channels' names.
+	t.Run("per-channel-older-words", func(t *testing.T) {
+		perChannel(t, "observed", `,"dialect":{"payment_type":"channel"}`, [3]string{"bank", "duitnow", "ewallet"})
 	})
+	// The README's run-time example: a sandbox left in the document profile, the
+	// accounts made with their own profile observed.
+	t.Run("per-channel-document-sandbox", func(t *testing.T) {
+		perChannel(t, "document", `,"profile":"observed"`, newest)
+	})
+}
+
+// firstPayoutBank is how an integration picks a payout bank: the first id of
+// withdraw_bank_list.
+func firstPayoutBank(t *testing.T, s *famSandbox, user, currency string) string {
+	t.Helper()
+	l := s.callJSON("form", "/wallet/withdraw_bank_list", map[string]string{"username": user, "currency": currency})
+	data, _ := l["data"].([]any)
+	require.NotEmpty(t, data, "%v", l)
+	return data[0].(map[string]any)["id"].(string)
 }
