@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -361,6 +364,9 @@ func TestFamilyReplay(t *testing.T) {
 		assert.Equal(t, "completed", st["order_status"])
 	})
 
+	// (5, in PHP) the same integration run by php-cli and php -S, when they are here.
+	t.Run("php-curl-real-php", func(t *testing.T) { phpCurlReal(t) })
+
 	// (6) Java/Spring + fastjson: the handler finds the account by the callback's
 	// username, reads amount with (String), and answers 200 INNER_ERROR when it
 	// cannot.
@@ -507,4 +513,65 @@ func firstPayoutBank(t *testing.T, s *famSandbox, user, currency string) string 
 	data, _ := l["data"].([]any)
 	require.NotEmpty(t, data, "%v", l)
 	return data[0].(map[string]any)["id"].(string)
+}
+
+// phpCurlReal runs the plain PHP cURL merchant as PHP: testdata/family-php/client.php
+// makes and polls the order with PHP's curl, callback.php under `php -S` takes the
+// json=<JSON> callback as that merchant's handler does.
+func phpCurlReal(t *testing.T) {
+	php, err := exec.LookPath("php")
+	if err != nil {
+		t.Skip("php is not installed (apt-get install php-cli php-curl)")
+	}
+	if out, err := exec.Command(php, "-r", "exit(extension_loaded('curl') ? 0 : 1);").CombinedOutput(); err != nil {
+		t.Skipf("PHP's curl extension is not loaded (apt-get install php-curl): %v %s", err, out)
+	}
+	dir, err := filepath.Abs("testdata/family-php")
+	require.NoError(t, err)
+	s := startFamily(t, "document")
+	port := freePort(t)
+	user, key, secret := s.merchant(`{"callback_url":"http://127.0.0.1:` + port + `/callback.php","dialect":{"callback_body":"form","pending_status":"status_false"}}`)
+	out := filepath.Join(t.TempDir(), "applied.jsonl")
+	srv := exec.Command(php, "-S", "127.0.0.1:"+port, filepath.Join(dir, "callback.php"))
+	srv.Env = append(cleanEnv(), "SECRET="+secret, "OUT="+out)
+	require.NoError(t, srv.Start())
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+port, time.Second)
+		if err == nil {
+			c.Close()
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "php -S did not listen within 10s")
+		time.Sleep(20 * time.Millisecond) // polling for php -S to listen, bounded above
+	}
+	client := func(mode string) string {
+		t.Helper()
+		cmd := exec.Command(php, filepath.Join(dir, "client.php"), s.URL, user, key, mode, "PHPREAL-1")
+		cmd.Env = cleanEnv()
+		b, err := cmd.Output()
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		require.NoError(t, err, "php client.php %s: %s", mode, stderr)
+		return strings.TrimSpace(string(b))
+	}
+	assert.Equal(t, "pending", client("order"))
+	s.settle("deposits", user, "PHPREAL-1", map[string]string{"outcome": "completed"})
+	var line string
+	for deadline := time.Now().Add(10 * time.Second); line == ""; {
+		b, _ := os.ReadFile(out)
+		line = strings.TrimSpace(string(b))
+		if line == "" {
+			require.True(t, time.Now().Before(deadline), "no callback reached callback.php within 10s")
+			time.Sleep(20 * time.Millisecond) // polling the handler's file, bounded above
+		}
+	}
+	var got map[string]any
+	require.NoError(t, json.Unmarshal([]byte(line), &got), line)
+	assert.Equal(t, true, got["applied"], "callback.php: %s", line)
+	assert.Equal(t, "completed", got["order_status"])
+	assert.Equal(t, "completed", client("status"))
 }
