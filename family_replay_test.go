@@ -118,6 +118,29 @@ func (s *famSandbox) settle(kind, merchant, id string, fields map[string]string)
 	require.Equal(s.t, http.StatusOK, resp.StatusCode, "settle %s %s: %s", kind, id, b)
 }
 
+// checkoutPay submits the p_url page's form as its buttons do, after checking the
+// page offers them.
+func (s *famSandbox) checkoutPay(pURL string, fields map[string]string) {
+	s.t.Helper()
+	resp, err := http.Get(pURL)
+	require.NoError(s.t, err)
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(s.t, http.StatusOK, resp.StatusCode)
+	require.Contains(s.t, string(page), `name="action" value="pay"`)
+	u, err := url.Parse(pURL)
+	require.NoError(s.t, err)
+	v := url.Values{"key": {u.Query().Get("key")}}
+	for k, val := range fields {
+		v.Set(k, val)
+	}
+	c := http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = c.PostForm(s.URL+u.Path, v)
+	require.NoError(s.t, err)
+	resp.Body.Close()
+	require.Equal(s.t, http.StatusSeeOther, resp.StatusCode)
+}
+
 // md5hex is every integration's token formula: md5(secret + order_id).
 func md5hex(s string) string { h := md5.Sum([]byte(s)); return hex.EncodeToString(h[:]) }
 
@@ -212,8 +235,8 @@ func TestFamilyReplay(t *testing.T) {
 		d := s.callJSON("form", "/merchant/generate_orders", map[string]string{"username": "cust42", "auth": a["auth"].(string),
 			"amount": "100.00", "currency": "MYR", "orderid": ref, "bank_code": "MayBank", "customer_bank_holder_name": "Ali Bin Abu"})
 		require.Equal(t, true, d["status"], "%v", d)
-		require.NotEmpty(t, d["p_url"])
-		s.settle("deposits", user, ref, map[string]string{"outcome": "completed"})
+		// The customer pays on the p_url page (the QA's click on "Pay").
+		s.checkoutPay(d["p_url"].(string), map[string]string{"action": "pay"})
 		cb := rc.next(t).fields
 		assert.Equal(t, "completed", cb["order_status"])
 		st := s.callJSON("form", "/merchant/check_status", map[string]string{"username": user, "id": ref, "auth": a["auth"].(string)})
@@ -293,6 +316,13 @@ func TestFamilyReplay(t *testing.T) {
 		s.settle("deposits", user, "U-1", map[string]string{"outcome": "completed"})
 		rc.next(t)
 		assert.Equal(t, "97.0000", bal(), "100 less the 3 % a new currency's charge defaults to (README)")
+		// A customer who pays 90 of 100: the wallet credits the callback's amount.
+		d = s.callJSON("multipart", "/merchant/generate_orders", map[string]string{"username": "c1", "auth": tok, "amount": "100", "currency": "USDT", "orderid": "U-2"})
+		require.Equal(t, true, d["status"], "%v", d)
+		s.checkoutPay(d["p_url"].(string), map[string]string{"action": "pay", "paid_amount": "90"})
+		cb := rc.next(t).fields
+		assert.Equal(t, "90.0000", cb["amount"], "the paid amount")
+		assert.Equal(t, "184.3000", bal(), "97 + 90 less 3 %")
 	})
 
 	// (4) Laravel, SuperRich THB: asForm, bank_id from SuperRich's numbering,
