@@ -294,7 +294,8 @@ func TestFamilyReplay(t *testing.T) {
 		s := startFamily(t, "observed")
 		var secret string
 		rc := newReceiver(t, jsonHandler(func(map[string]any) string { return secret }))
-		user, key, sec := s.merchant(`{"callback_url":"` + rc.URL + `/callback","currencies":[{"code":"USDT","min":10,"max":5000,"start_balance":0}]}`)
+		user, key, sec := s.merchant(`{"callback_url":"` + rc.URL + `/callback","currencies":[{"code":"USDT","min":10,"max":5000,"start_balance":0,
+			"banks":[{"id":"TRC20","name":"Tether (TRON TRC20)"}]}]}`)
 		secret = sec
 		tok := s.callJSON("multipart", "/merchant/auth", map[string]string{"username": user, "api_key": key})["auth"].(string)
 		bal := func() string {
@@ -323,6 +324,11 @@ func TestFamilyReplay(t *testing.T) {
 		cb := rc.next(t).fields
 		assert.Equal(t, "90.0000", cb["amount"], "the paid amount")
 		assert.Equal(t, "184.3000", bal(), "97 + 90 less 3 %")
+		// A withdrawal to the network the merchant named; the balance is what is left.
+		w := s.callJSON("multipart", "/merchant/withdraw_orders", map[string]string{"auth": tok, "amount": "50", "currency": "USDT",
+			"orderid": "U-W", "bank_id": firstPayoutBank(t, s, user, "USDT"), "holder_name": "T", "account_no": "TXyzAbc"})
+		require.Equal(t, true, w["status"], "%v", w)
+		assert.Equal(t, "129.3000", bal(), "the payout and its fee of 5 reserved")
 	})
 
 	// (4) Laravel, SuperRich THB: asForm, bank_id from SuperRich's numbering,
