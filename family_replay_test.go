@@ -65,7 +65,8 @@ func (s *famSandbox) merchant(body string) (user, key, secret string) {
 	return m.Username, m.APIKey, m.SecretKey
 }
 
-// call sends a vendor request in an encoding ("form": urlencoded, "multipart") and
+// call sends a vendor request in an encoding ("form": urlencoded, "spring": urlencoded
+// with Spring's charset parameter, "multipart") and
 // returns the raw body, as the integration's HTTP client sees it.
 func (s *famSandbox) call(enc, path string, fields map[string]string) []byte {
 	s.t.Helper()
@@ -80,6 +81,9 @@ func (s *famSandbox) call(enc, path string, fields map[string]string) []byte {
 		require.NoError(s.t, w.Close())
 		body, ctype = &buf, w.FormDataContentType()
 	} else {
+		if enc == "spring" { // RestTemplate with a MultiValueMap
+			ctype += ";charset=UTF-8"
+		}
 		v := url.Values{}
 		for k, val := range fields {
 			v.Set(k, val)
@@ -434,15 +438,15 @@ func TestFamilyReplay(t *testing.T) {
 		mu.Lock()
 		accounts[user] = sec
 		mu.Unlock()
-		tok := s.callJSON("form", "/merchant/auth", map[string]string{"username": user, "api_key": key})["auth"].(string)
-		d := s.callJSON("form", "/merchant/generate_orders", map[string]string{"username": user, "auth": tok, "amount": "250.50",
+		tok := s.callJSON("spring", "/merchant/auth", map[string]string{"username": user, "api_key": key})["auth"].(string)
+		d := s.callJSON("spring", "/merchant/generate_orders", map[string]string{"username": user, "auth": tok, "amount": "250.50",
 			"currency": "MYR", "orderid": "J-1", "bank_code": "CimbBank"})
 		require.Equal(t, true, d["status"], "%v", d)
 		s.settle("deposits", user, "J-1", map[string]string{"outcome": "completed"})
 		cb := rc.next(t).fields
 		assert.Equal(t, "250.5000", cb["amount"])
 		assert.Equal(t, user, cb["username"])
-		w := s.callJSON("form", "/merchant/withdraw_orders", map[string]string{"auth": tok, "amount": "100", "currency": "MYR",
+		w := s.callJSON("spring", "/merchant/withdraw_orders", map[string]string{"auth": tok, "amount": "100", "currency": "MYR",
 			"orderid": "J-P", "bank_id": firstPayoutBank(t, s, user, "MYR"), "holder_name": "Tan Ah Kow", "account_no": "5140000001"})
 		require.Equal(t, true, w["status"], "%v", w)
 		s.settle("withdrawals", user, "J-P", map[string]string{"outcome": "completed"})
