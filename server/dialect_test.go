@@ -314,4 +314,13 @@ func TestCaptureLearnsTheDialect(t *testing.T) {
 	}
 	require.NoError(t, yaml.Unmarshal([]byte(c.DialectSnippet), &parsed))
 	assert.NoError(t, gateway.CheckDialect(parsed.Dialect))
+	// A member's json= body written as it is (the handler that takes it strips the
+	// prefix), with a ";" no form decoder of Go's accepts: still read as its JSON.
+	raw := `json={"order_id":"CAP-W1","amount":"100","currency":"MYR","order_status":"fail","status":true,"charge":"0","token":"x","name":"A","type":"withdrawal","remarks":"Bank Maintenance; retry"}`
+	resp, err := http.Post(e.URL+"/sandbox/capture/literal", "application/x-www-form-urlencoded", strings.NewReader(raw))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Eventually(t, func() bool { _, caps = listCaptures(t, e, "name=literal"); return len(caps) == 1 }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "form", caps[0].Dialect["callback_body"], "%+v", caps[0].Findings)
+	assert.Equal(t, "string", caps[0].Dialect["callback_amount"])
 }
