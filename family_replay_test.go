@@ -290,6 +290,13 @@ func TestFamilyReplay(t *testing.T) {
 		assert.Equal(t, "BDT-P-1", a.fields["order_id"])
 		st := s.callJSON("form", "/merchant/check_withdraw_status", map[string]string{"username": user, "id": "BDT-P-1", "auth": tok})
 		assert.Equal(t, "completed", st["order_status"], "%v", st)
+		// The reference it stored is the gateway's order number, as the README says.
+		var o struct{ Number uint64 }
+		resp, err := http.Get(s.URL + "/sandbox/api/withdrawals/BDT-P-1?merchant=" + user)
+		require.NoError(t, err)
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&o))
+		resp.Body.Close()
+		assert.Equal(t, fmt.Sprintf("W%d", o.Number), payoutRef)
 	})
 
 	// (3) Laravel merchant wallet: POST /wallet/get_balance with auth + currency,
