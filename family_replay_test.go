@@ -460,6 +460,39 @@ func TestFamilyReplay(t *testing.T) {
 		cb = rc.next(t).fields
 		assert.Equal(t, "withdrawal", cb["type"])
 		assert.IsType(t, "", cb["amount"], "(String) cast")
+		// An account its table lacks: 200 INNER_ERROR, applied nothing. The vendor
+		// takes any 2xx as acknowledged; the attempt log shows the answer (SPEC §7).
+		stranger, skey, _ := s.merchant(`{"callback_url":"` + rc.URL + `/pay/notify"` + dialect + `}`)
+		stok := s.callJSON("spring", "/merchant/auth", map[string]string{"username": stranger, "api_key": skey})["auth"].(string)
+		d = s.callJSON("spring", "/merchant/generate_orders", map[string]string{"username": stranger, "auth": stok, "amount": "10",
+			"currency": "MYR", "orderid": "J-2", "bank_code": "CimbBank"})
+		require.Equal(t, true, d["status"], "%v", d)
+		s.settle("deposits", stranger, "J-2", map[string]string{"outcome": "completed"})
+		select {
+		case <-rc.ch:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no callback within 10s")
+		}
+		var ov struct {
+			Callbacks []struct {
+				State      string
+				AttemptLog []struct {
+					Status int    `json:"http_status"`
+					Answer string `json:"answer"`
+				} `json:"attempt_log"`
+			}
+		}
+		require.Eventually(t, func() bool {
+			resp, err := http.Get(s.URL + "/sandbox/api/deposits/J-2?merchant=" + stranger)
+			if err != nil {
+				return false
+			}
+			defer resp.Body.Close()
+			return json.NewDecoder(resp.Body).Decode(&ov) == nil && len(ov.Callbacks) == 1 && len(ov.Callbacks[0].AttemptLog) == 1
+		}, 5*time.Second, 10*time.Millisecond)
+		assert.Equal(t, "delivered", ov.Callbacks[0].State)
+		assert.Equal(t, 200, ov.Callbacks[0].AttemptLog[0].Status)
+		assert.Equal(t, "INNER_ERROR", ov.Callbacks[0].AttemptLog[0].Answer)
 	}
 	t.Run("java-spring-fastjson", func(t *testing.T) { javaSpring(t, "observed", "") })
 	// The README's other way: the document profile and the switches (it sends no
