@@ -2,8 +2,8 @@ package gateway
 
 import (
 	"encoding/json"
-	"net/url"
 	"strconv"
+	"strings"
 )
 
 // CallbackAmount is a callback's amount: a JSON number as the vendor's examples write
@@ -141,7 +141,15 @@ func (d Dialect) FormCallback() bool { return d.Is(SwitchCallbackBody, ValueForm
 
 // FormCallbackBody is a JSON callback body as callback_body: form sends it:
 // application/x-www-form-urlencoded with one field json=<JSON> (SPEC §7: one handler
-// strips that prefix).
+// strips that prefix). The JSON is written as it is, so a handler that only strips
+// "json=" from the raw body parses it, as that merchant's does; only the bytes a form
+// parser would change or split on (% + & ;) are escaped, so $_POST['json'] and
+// url.ParseQuery read the same JSON. Those bytes occur only inside JSON strings (an
+// order id with a "+"), the one place the two readings differ (README, guessed
+// behaviours).
 func FormCallbackBody(jsonBody []byte) []byte {
-	return []byte("json=" + url.QueryEscape(string(jsonBody)))
+	return []byte("json=" + formJSONEscaper.Replace(string(jsonBody)))
 }
+
+// formJSONEscaper escapes what a form decoder would not give back as written.
+var formJSONEscaper = strings.NewReplacer("%", "%25", "+", "%2B", "&", "%26", ";", "%3B")
