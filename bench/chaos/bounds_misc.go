@@ -344,7 +344,8 @@ func firstErrorLine(log string) string {
 func miscMerchants(ctx context.Context, t *T) []Row {
 	env := *t.Env
 	env.Durability = "process" // 10,000 merchants are 10,000 commits; fsync is not measured
-	sb, token, rows := startAuthed(ctx, &env, Opts{Data: filepath.Join(t.Env.Tmp, "misc-merchants.db") /* part 12 has merchants.db */})
+	// A file of its own: part 12 (merchants) keeps its merchant mary in merchants.db.
+	sb, token, rows := startAuthed(ctx, &env, Opts{Data: filepath.Join(t.Env.Tmp, "misc-merchants.db")})
 	if rows != nil {
 		return rows
 	}
