@@ -115,7 +115,7 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "vpay88-sandbox:", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "config %s: ok (%d merchants, %d scenario rules)\n", args[1], len(c.Merchants), len(c.Scenarios))
+		fmt.Fprintf(stdout, "config %s: ok (%s, %s)\n", args[1], plural(len(c.Merchants), "merchant"), plural(len(c.Scenarios), "scenario rule"))
 		return 0
 	}
 	if len(args) == 0 {
@@ -124,4 +124,12 @@ func runConfig(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "vpay88-sandbox config: want \"default\" or \"check FILE\", not %q (\"vpay88-sandbox config --help\")\n", strings.Join(args, " "))
 	return 2
+}
+
+// plural writes n and the noun, with an s unless n is 1 ("1 merchant", "0 scenario rules").
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -127,7 +127,7 @@ func TestConfigCommand(t *testing.T) {
 	require.NoError(t, os.WriteFile(partial, []byte("scenarios:\n  - name: fail-F\n    match: {orderid: '^F-'}\n    effect: {outcome: fail}\n"), 0o600))
 	code, out, errOut = cli("config", "check", partial)
 	require.Equal(t, 0, code, errOut)
-	assert.Equal(t, "config "+partial+": ok (1 merchants, 1 scenario rules)\n", out)
+	assert.Equal(t, "config "+partial+": ok (1 merchant, 1 scenario rule)\n", out)
 
 	bad := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte("# shop\nmerchants:\n  - username: shop\n    api_key: k\n    secret_key: s\n    callback_url: app:8080/cb\n    currencies: [{code: MYR, min: 1, max: 10}]\n"), 0o600))
