@@ -24,7 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The gateway family's eight public integrations (SPEC §7, issue 19), replayed against
+// The gateway family's eight public integrations (docs/fidelity.md, family, issue 19), replayed against
 // the built binary as their authors' code behaves: each against a sandbox in the
 // profile it fits, its merchants made at run time through POST /sandbox/api/merchants
 // as the README's "Your gateway is FPay, One1Pay, SuperRich or Vpay88" says, its own
@@ -461,7 +461,7 @@ func TestFamilyReplay(t *testing.T) {
 		assert.Equal(t, "withdrawal", cb["type"])
 		assert.IsType(t, "", cb["amount"], "(String) cast")
 		// An account its table lacks: 200 INNER_ERROR, applied nothing. The vendor
-		// takes any 2xx as acknowledged; the attempt log shows the answer (SPEC §7).
+		// takes any 2xx as acknowledged; the attempt log shows the answer (docs/fidelity.md, family).
 		stranger, skey, _ := s.merchant(`{"callback_url":"` + rc.URL + `/pay/notify"` + dialect + `}`)
 		stok := s.callJSON("spring", "/merchant/auth", map[string]string{"username": stranger, "api_key": skey})["auth"].(string)
 		d = s.callJSON("spring", "/merchant/generate_orders", map[string]string{"username": stranger, "auth": stok, "amount": "10",
@@ -496,7 +496,7 @@ func TestFamilyReplay(t *testing.T) {
 	}
 	t.Run("java-spring-fastjson", func(t *testing.T) { javaSpring(t, "observed", "") })
 	// The README's other way: the document profile and the switches (it sends no
-	// email or phone_number, SPEC §5).
+	// email or phone_number, docs/fidelity.md, observed).
 	t.Run("java-spring-fastjson-document", func(t *testing.T) {
 		javaSpring(t, "document", `,"dialect":{"callback_username":"on","callback_amount":"string","contact_fields":"optional"}`)
 	})

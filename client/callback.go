@@ -42,11 +42,11 @@ type Callback struct {
 	Remarks string `json:"remarks"`
 	// PaymentType is the channel of the merchant account the order went through
 	// (bank, duitnow, ewallet): live callbacks carry it, the vendor document does not
-	// (SPEC §5). Merchants that run one account per channel pick the secret that
+	// (docs/fidelity.md, observed). Merchants that run one account per channel pick the secret that
 	// verifies the token by it: VerifyCallbackWith, SecretsByPaymentType.
 	PaymentType string `json:"payment_type"`
 	// Username is the merchant account's username, which members of the family send
-	// (callback_username: on, SPEC §7); merchants find the account by it.
+	// (callback_username: on, docs/fidelity.md, family); merchants find the account by it.
 	Username string `json:"username"`
 }
 
@@ -101,7 +101,7 @@ var ErrUnknownPaymentType = fmt.Errorf("%w: no secret for its payment_type", Err
 // payment_type. When it has none for it, the decoded callback is returned with
 // ErrUnknownPaymentType (which is also ErrBadToken).
 //
-// A body sent as the form field json=<JSON> (callback_body: form, SPEC §7) is read as
+// A body sent as the form field json=<JSON> (callback_body: form, docs/fidelity.md, family) is read as
 // its JSON.
 func VerifyCallbackWith(body []byte, secrets SecretFunc) (*Callback, error) {
 	body = formJSON(body)

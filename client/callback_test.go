@@ -129,7 +129,7 @@ func TestCallbackHandler(t *testing.T) {
 
 // TestVerifyCallback_FamilyDialects: a callback of another member of the family — the
 // amount as a string, the account's username, the body as the form field json=<JSON>
-// (SPEC §7) — decodes and verifies like the document's.
+// (docs/fidelity.md, family) — decodes and verifies like the document's.
 func TestVerifyCallback_FamilyDialects(t *testing.T) {
 	body := `{"order_id":"F-1","amount":"300.0000","currency":"MYR","order_status":"completed","status":true,` +
 		`"charge":"9.0000","token":"` + gateway.Token("s", "F-1") + `","name":"Ali","type":"deposit","username":"shop-qr","payment_type":"QR"}`

@@ -46,7 +46,7 @@ const maxResponseBytes = 4 << 20
 type Endpoint = gateway.Endpoint
 
 // The eight vendor endpoints, and get_balance (not in the vendor document: live
-// integrations list it, SPEC §5; its fields are the sandbox's guess).
+// integrations list it, docs/fidelity.md, observed; its fields are the sandbox's guess).
 const (
 	EndpointCurrency            = gateway.EndpointCurrency
 	EndpointAuth                = gateway.EndpointAuth
@@ -314,7 +314,7 @@ type AuthResult struct {
 	// Auth is the token generate_orders and withdraw_orders need.
 	Auth string `json:"auth"`
 	// OrderID is the fresh gateway-made id live auth answers carry beside the token
-	// (SPEC §5; the document does not show it): merchants send it as the orderid of
+	// (docs/fidelity.md, observed; the document does not show it): merchants send it as the orderid of
 	// the deposit or payout that follows. "" when the answer has none.
 	OrderID string    `json:"order_id"`
 	Raw     *Response `json:"-"`
@@ -339,7 +339,7 @@ type DepositRequest struct {
 	Currency string
 	OrderID  string
 	// Email and PhoneNumber are required by the vendor document; live gateways accept
-	// deposits without them (SPEC §5), so an empty one is not sent at all.
+	// deposits without them (docs/fidelity.md, observed), so an empty one is not sent at all.
 	Email       string
 	PhoneNumber string
 	// Mode is MYR only, optional: DIGI, MAXIS or CELCOM for telco prepaid merchants.
@@ -349,7 +349,7 @@ type DepositRequest struct {
 	// BankID is THB and IDR only: an id from BankList.
 	BankID string
 	// BankCode and CustomerBankHolderName are not in the vendor document; live
-	// integrations send them (SPEC §5): the customer's bank or channel (MayBank,
+	// integrations send them (docs/fidelity.md, observed): the customer's bank or channel (MayBank,
 	// CimbBank, Tng, DuitNowQR, GrabPay, Boost…) and the name on the paying account.
 	// Sent only when set.
 	BankCode               string
@@ -429,7 +429,7 @@ type WithdrawOrderResult struct {
 	// Message is "Success" on an accepted payout.
 	Message string `json:"message"`
 	// WithdrawOrderID is the gateway's payout reference, which members of the family
-	// answer beside the message (SPEC §7); "" when the answer has none.
+	// answer beside the message (docs/fidelity.md, family); "" when the answer has none.
 	WithdrawOrderID string    `json:"withdraw_order_id"`
 	Raw             *Response `json:"-"`
 }
@@ -523,7 +523,7 @@ type BalanceResult struct {
 
 // GetBalance reads the merchant's balance per currency from /wallet/get_balance,
 // sending username and api_key. Live integrations list the endpoint without showing
-// its fields (SPEC §5): the request and the answer are the sandbox's guess, so a real
+// its fields (docs/fidelity.md, observed): the request and the answer are the sandbox's guess, so a real
 // gateway may answer otherwise (the raw answer is in Raw, or in the error).
 func (c *Client) GetBalance(ctx context.Context) (*BalanceResult, error) {
 	var a gateway.BalanceAnswer
@@ -546,7 +546,7 @@ type CurrencyBalanceResult struct {
 
 // CurrencyBalance reads one currency's balance from /wallet/get_balance as a live
 // integration asks it: an auth token (a fresh one when token is "") and the currency
-// (SPEC §7: the answer's one required field is balance).
+// (docs/fidelity.md, family: the answer's one required field is balance).
 func (c *Client) CurrencyBalance(ctx context.Context, token, currency string) (*CurrencyBalanceResult, error) {
 	if token == "" {
 		a, err := c.Auth(ctx)

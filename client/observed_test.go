@@ -19,7 +19,7 @@ import (
 )
 
 // TestClient_ObservedIntegration: the client does what the live integrations do
-// (SPEC §5) against the observed profile: the orderid from auth, no email or phone,
+// (docs/fidelity.md, observed) against the observed profile: the orderid from auth, no email or phone,
 // bank_code and customer_bank_holder_name.
 func TestClient_ObservedIntegration(t *testing.T) {
 	sb := sandboxtest.New(t, sandboxtest.WithConfig(func(c *config.Config) { c.Profile = gateway.ProfileObserved }))

@@ -44,7 +44,7 @@ type Config struct {
 	// entries older than it; 0 keeps everything.
 	Retention scenarios.Duration `yaml:"retention"`
 	// Profile is which gateway to imitate where the document and live integrations
-	// disagree: document (the default) or observed (SPEC §5).
+	// disagree: document (the default) or observed (docs/fidelity.md, observed).
 	Profile   gateway.Profile        `yaml:"profile"`
 	Callbacks Callbacks              `yaml:"callbacks"`
 	Merchants []MerchantConfig       `yaml:"merchants"`
@@ -102,7 +102,7 @@ type MerchantConfig struct {
 
 // BankEntry is one bank of a currency's list: a plain name, whose id is its position
 // from "1" (the vendor's lists), or {id, name} for a white label that numbers its
-// banks its own way (FPay BDT 800, SuperRich THB 106…; SPEC §7).
+// banks its own way (FPay BDT 800, SuperRich THB 106…; docs/fidelity.md, family).
 type BankEntry struct {
 	ID   string `yaml:"id"`
 	Name string `yaml:"name"`
@@ -546,7 +546,7 @@ func checkBanks(at string, banks []gateway.Bank) error {
 }
 
 // ValidCurrencyCode reports whether code is 3 to 5 upper-case letters or digits: the
-// family serves USDT and BDT beside the document's currencies (SPEC §7).
+// family serves USDT and BDT beside the document's currencies (docs/fidelity.md, family).
 func ValidCurrencyCode(code string) bool {
 	if len(code) < 3 || len(code) > 5 {
 		return false

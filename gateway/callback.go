@@ -8,7 +8,7 @@ import (
 
 // CallbackAmount is a callback's amount: a JSON number as the vendor's examples write
 // it (four decimals for deposits, plain for payouts), or the same digits as a JSON
-// string under callback_amount: string (SPEC §7: one integration casts it with Java's
+// string under callback_amount: string (docs/fidelity.md, family: one integration casts it with Java's
 // (String)).
 type CallbackAmount struct {
 	Digits string
@@ -36,7 +36,7 @@ type DepositCallback struct {
 	Name        string         `json:"name"`
 	Type        Kind           `json:"type"`
 	// Username (callback_username: on) and PaymentType (payment_type) are the
-	// dialect's additions (SPEC §5, §7).
+	// dialect's additions (docs/fidelity.md).
 	Username    string `json:"username,omitempty"`
 	PaymentType string `json:"payment_type,omitempty"`
 }
@@ -140,7 +140,7 @@ func (d Dialect) CallbackBody(o *Order, m *Merchant, token string) []byte {
 func (d Dialect) FormCallback() bool { return d.Is(SwitchCallbackBody, ValueForm) }
 
 // FormCallbackBody is a JSON callback body as callback_body: form sends it:
-// application/x-www-form-urlencoded with one field json=<JSON> (SPEC §7: one handler
+// application/x-www-form-urlencoded with one field json=<JSON> (docs/fidelity.md, family: one handler
 // strips that prefix). The JSON is written as it is, so a handler that only strips
 // "json=" from the raw body parses it, as that merchant's does; only the bytes a form
 // parser would change or split on (% + & ;) are escaped, so $_POST['json'] and

@@ -8,7 +8,7 @@ import (
 )
 
 // Dialects: the gateway family (Vpay88, FPay, One1Pay, SuperRich) answers the same
-// endpoints in slightly different ways (SPEC §5, §7). Each difference is one named
+// endpoints in slightly different ways (docs/fidelity.md). Each difference is one named
 // switch in switchTable, read by the handlers and the callback writer; the profiles
 // document and observed are presets of the switches, and a merchant may override any
 // of them (config `dialect:`, POST and PATCH /sandbox/api/merchants).
@@ -77,34 +77,34 @@ const (
 var switchTable = []SwitchInfo{
 	{SwitchContactFields, []string{ValueRequired, ValueOptional}, ValueRequired, ValueOptional,
 		"email and phone_number on generate_orders: required (Params missing.) or optional (still checked when given)",
-		"2 integrations never send them; 1 sends placeholders (SPEC §5)", 2},
+		"2 integrations never send them; 1 sends placeholders (docs/fidelity.md, observed)", 2},
 	{SwitchMYRPayoutBanks, []string{ValueConfigured, ValueLive}, ValueConfigured, ValueLive,
 		"the MYR withdraw_bank_list and the bank_ids payouts take: the configured list (ids from \"1\") or the live one (MAYBANK 246 … GXBANK 279)",
-		"1 recorded live answer (SPEC §5)", 1},
+		"1 recorded live answer (docs/fidelity.md, observed)", 1},
 	{SwitchPaymentType, []string{ValueOff, ValueChannel, ValueLive}, ValueOff, ValueLive,
 		"callbacks' payment_type: absent (off; under document a merchant with a payment_type sends it as channel), the channel's name (bank, duitnow, ewallet) or the newest live word (Online Banking, QR, EWallet); a free word is sent as written",
-		"1 per-channel merchant keys its secrets by it; words bank/duitnow/ewallet in its older code, Online Banking/QR/EWallet in its newest (SPEC §7)", 1},
+		"1 per-channel merchant keys its secrets by it; words bank/duitnow/ewallet in its older code, Online Banking/QR/EWallet in its newest (docs/fidelity.md, family)", 1},
 	{SwitchCallbackUsername, []string{ValueOff, ValueOn}, ValueOff, ValueOn,
 		"callbacks carry username, the merchant account's username",
-		"2 integrations; one finds the account (and its secret) by it and applies nothing without it (SPEC §7)", 2},
+		"2 integrations; one finds the account (and its secret) by it and applies nothing without it (docs/fidelity.md, family)", 2},
 	{SwitchCallbackAmount, []string{ValueNumber, ValueString}, ValueNumber, ValueString,
 		"a callback's amount as a JSON number (the vendor's examples) or a JSON string (\"300.0000\")",
-		"1 integration casts it with Java's (String); inferred from code (SPEC §7)", 1},
+		"1 integration casts it with Java's (String); inferred from code (docs/fidelity.md, family)", 1},
 	{SwitchWithdrawOrderID, []string{ValueOn, ValueOff}, ValueOn, ValueOn,
 		"withdraw_orders' success answer carries withdraw_order_id, the gateway's payout reference (an addition)",
-		"1 integration stores it (SPEC §7)", 1},
+		"1 integration stores it (docs/fidelity.md, family)", 1},
 	{SwitchPendingStatus, []string{ValuePending, ValueStatusFalse}, ValuePending, ValuePending,
 		"check_status of a pending order: order_status pending, or {\"status\":false} alone",
-		"1 integration reads {\"status\":false}; 2 read order_status pending (SPEC §7)", 1},
+		"1 integration reads {\"status\":false}; 2 read order_status pending (docs/fidelity.md, family)", 1},
 	{SwitchCallbackBody, []string{ValueJSON, ValueForm}, ValueJSON, ValueJSON,
 		"the callback body: JSON (application/json) or the form field json=<JSON> (application/x-www-form-urlencoded)",
-		"1 handler strips a json= prefix; 3 parse plain JSON (SPEC §7)", 1},
+		"1 handler strips a json= prefix; 3 parse plain JSON (docs/fidelity.md, family)", 1},
 	{SwitchPayoutCallbackURL, nil, "", "",
 		"payout callbacks go to this URL instead of callback_url (\"\": callback_url)",
-		"1 integration has separate routes for deposits and payouts (weak; SPEC §7)", 1},
+		"1 integration has separate routes for deposits and payouts (weak; docs/fidelity.md, family)", 1},
 	{SwitchTrueMoneyBankID, []string{ValueRequired, ValueOptional}, ValueRequired, ValueOptional,
 		"a THB deposit with pay_method=truemoney: bank_id required (as every THB deposit) or not needed",
-		"1 integration sends TrueMoney deposits without bank_id (SPEC §7)", 1},
+		"1 integration sends TrueMoney deposits without bank_id (docs/fidelity.md, family)", 1},
 }
 
 // numSwitches is the length of a Dialect.
@@ -173,7 +173,7 @@ func (p Profile) Preset() Dialect {
 
 // ResolveDialect is a merchant's effective dialect: the profile's preset, the
 // merchant's overrides over it. A merchant account configured with a payment_type
-// under a profile that sends none sends it as the channel's name (SPEC §7: "under
+// under a profile that sends none sends it as the channel's name (docs/fidelity.md, family: "under
 // document as the channel's name"), unless its dialect says otherwise.
 func ResolveDialect(p Profile, overrides map[string]string, paymentType string) Dialect {
 	d := p.Preset()
@@ -255,7 +255,7 @@ const (
 const maxPaymentType = 32
 
 // liveWords are the channels' words in the newest live integration (December 2025,
-// SPEC §7): it keys its per-channel secrets by them.
+// docs/fidelity.md, family): it keys its per-channel secrets by them.
 var liveWords = map[string]string{PaymentTypeBank: "Online Banking", PaymentTypeDuitNow: "QR", PaymentTypeEwallet: "EWallet"}
 
 // LiveWord reports whether w is one of the channels' newest live words.
@@ -289,20 +289,20 @@ func (d Dialect) PaymentTypeWord(channel string) string {
 }
 
 // bankCodeChannels maps the bank_code values of the newest live integration to the
-// channel it counts them in (SPEC §7: Tng, GrabPay, Boost are e-wallets; MayBankQR,
+// channel it counts them in (docs/fidelity.md, family: Tng, GrabPay, Boost are e-wallets; MayBankQR,
 // DuitNowQR are QR); every other bank_code is online banking.
 var bankCodeChannels = map[string]string{
 	"Tng": PaymentTypeEwallet, "GrabPay": PaymentTypeEwallet, "Boost": PaymentTypeEwallet,
 	"MayBankQR": PaymentTypeDuitNow, "DuitNowQR": PaymentTypeDuitNow,
 }
 
-// payMethodChannels maps pay_method values (SPEC §7) to channels.
+// payMethodChannels maps pay_method values (docs/fidelity.md, family) to channels.
 var payMethodChannels = map[string]string{
 	PayMethodThaiQR: PaymentTypeDuitNow, PayMethodDuitNowQR: PaymentTypeDuitNow,
 	PayMethodTrueMoney: PaymentTypeEwallet, PayMethodOnlineBanking: PaymentTypeBank,
 }
 
-// The pay_method values integrations send on generate_orders (SPEC §7).
+// The pay_method values integrations send on generate_orders (docs/fidelity.md, family).
 const (
 	PayMethodThaiQR        = "thaiqr"
 	PayMethodTrueMoney     = "truemoney"

@@ -40,7 +40,7 @@ const (
 	// refusal: a scenario's `error` is this kind.
 	FaultMessage FaultKind = "message"
 	// FaultMaintenance is a maintenance window: withdraw_orders is refused with
-	// "Bank Maintenance." (SPEC §5), every other endpoint answers a 503 page.
+	// "Bank Maintenance." (docs/fidelity.md, observed), every other endpoint answers a 503 page.
 	FaultMaintenance FaultKind = "maintenance"
 )
 

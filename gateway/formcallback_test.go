@@ -12,7 +12,7 @@ import (
 )
 
 // TestFormCallbackBody: a json=<JSON> callback reads as its JSON both to the handler
-// that only strips the prefix from the raw body (SPEC §7) and to a form decoder
+// that only strips the prefix from the raw body (docs/fidelity.md, family) and to a form decoder
 // ($_POST['json'], url.ParseQuery); the two differ only where a JSON string holds
 // one of % + & ; (escaped for the form decoder).
 func TestFormCallbackBody(t *testing.T) {

@@ -49,7 +49,7 @@ type Currency struct {
 	StartBalance Money `json:"start_balance" yaml:"start_balance,omitempty"`
 	// Banks, when set, replace the configured bank list of this currency for this
 	// merchant: white labels number their banks their own way (SuperRich THB 106…158,
-	// FPay BDT 800; SPEC §7). Bank lists, bank_id checks, the checkout page and payouts
+	// FPay BDT 800; docs/fidelity.md, family). Bank lists, bank_id checks, the checkout page and payouts
 	// use them.
 	Banks []Bank `json:"banks,omitempty" yaml:"banks,omitempty"`
 }
@@ -75,7 +75,7 @@ type Merchant struct {
 	Currencies  []Currency `json:"currencies"`
 	// PaymentType is the channel of this merchant account (bank, duitnow, ewallet):
 	// live merchants run one account per channel, and under the observed profile the
-	// callbacks carry it (SPEC §5).
+	// callbacks carry it (docs/fidelity.md, observed).
 	PaymentType string `json:"payment_type,omitempty"`
 	// Profile, when set, is the merchant's own profile (document or observed), whose
 	// preset its dialect starts from instead of the sandbox's: one sandbox serves
@@ -116,7 +116,7 @@ type Order struct {
 	RedirectURL string `json:"redirect_url,omitempty"`
 	// BankCode and CustomerHolderName are what live integrations send beside the
 	// document's fields (bank_code "MayBank", "DuitNowQR"…; customer_bank_holder_name):
-	// stored and shown; the holder name is the payer's name by default (SPEC §5).
+	// stored and shown; the holder name is the payer's name by default (docs/fidelity.md, observed).
 	BankCode           string `json:"bank_code,omitempty"`
 	CustomerHolderName string `json:"customer_bank_holder_name,omitempty"`
 	// PaymentType is the channel (or free word) the order's callback names, when its
@@ -124,7 +124,7 @@ type Order struct {
 	// bank_code or pay_method, else bank.
 	PaymentType string `json:"payment_type,omitempty"`
 	// PayMethod is generate_orders' pay_method (thaiqr, truemoney, online_banking,
-	// duitnowqr; SPEC §7); CustomerBankAccount, RequestCallbackURL and APIKeySent are
+	// duitnowqr; docs/fidelity.md, family); CustomerBankAccount, RequestCallbackURL and APIKeySent are
 	// fields integrations send beside the document's, stored and shown.
 	PayMethod           string `json:"pay_method,omitempty"`
 	CustomerBankAccount string `json:"customer_bank_account,omitempty"`

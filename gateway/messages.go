@@ -19,7 +19,7 @@ const (
 	MsgBalanceNotEnough       = "Balance not enough!"
 	MsgSuccess                = "Success"
 	// MsgBankMaintenance refuses a payout while the bank is down: not in the document,
-	// seen in a live integration's handling of withdraw_orders (SPEC §5).
+	// seen in a live integration's handling of withdraw_orders (docs/fidelity.md, observed).
 	MsgBankMaintenance = "Bank Maintenance."
 	// MsgOrderNotFound is not in the vendor document; it is the sandbox's guess for
 	// check_status of an unknown id (README, guessed behaviours).

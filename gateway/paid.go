@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// PaidSpec is what a customer pays instead of a deposit's amount (SPEC §7: a deposit
+// PaidSpec is what a customer pays instead of a deposit's amount (docs/fidelity.md, family: a deposit
 // callback's amount can differ from the ordered amount, and one integration credits
 // the callback's): an amount ("250", "250.50"), or a percentage of the order's
 // ("90%", "120%"). A scenario effect, a checkout field and an admin settle field.

@@ -6,7 +6,7 @@ import (
 )
 
 // Profile is which gateway the sandbox imitates where the vendor document and live
-// integrations disagree (SPEC §5): a preset of the dialect switches (dialect.go), over
+// integrations disagree (docs/fidelity.md, observed): a preset of the dialect switches (dialect.go), over
 // which a merchant may set its own. Additions that break no client of the document
 // (auth's order_id, extra request fields, reversals, "Bank Maintenance.", get_balance)
 // are in both profiles; a profile changes only what conflicts with the document.
@@ -34,7 +34,7 @@ func ParseProfile(s string) (Profile, error) {
 }
 
 // liveMYRWithdrawalBanks is the MYR withdraw_bank_list answer as one live integration
-// recorded it (SPEC §5): ids are JSON strings from "246", and the names and their
+// recorded it (docs/fidelity.md, observed): ids are JSON strings from "246", and the names and their
 // misspellings ("AI-RAHJI BANK", "ALIIANCE BANK") are the gateway's own.
 var liveMYRWithdrawalBanks = []Bank{
 	{"MYR", "MAYBANK", "246"}, {"MYR", "CIMB", "261"}, {"MYR", "HLB", "264"}, {"MYR", "PUBLIC BANK", "273"},

@@ -47,9 +47,9 @@ func AnyBad(f Form, names ...string) bool {
 
 // RequireDeposit is generate_orders' first check: every required field is present
 // (THB and IDR also need bank_id), else "Params missing.". With contact_fields:
-// optional (the observed profile) email and phone_number are optional (SPEC §5); with
+// optional (the observed profile) email and phone_number are optional (docs/fidelity.md, observed); with
 // truemoney_bank_id: optional a THB pay_method=truemoney deposit needs no bank_id
-// (SPEC §7).
+// (docs/fidelity.md, family).
 func RequireDeposit(f Form, d Dialect) error {
 	required := []string{"username", "auth", "amount", "currency", "orderid", "email", "phone_number"}
 	if d.Is(SwitchContactFields, ValueOptional) {
@@ -85,7 +85,7 @@ func NewDeposit(f Form, m *Merchant, banks BankFinder, d Dialect, now time.Time)
 	// The customer's name and phone and the fields live integrations add have no
 	// message of their own; "Params incorrect." is the one generate_orders gives for a
 	// field whose value it does not take (mode).
-	// So do the fields integrations of the family add (SPEC §7): pay_method,
+	// So do the fields integrations of the family add (docs/fidelity.md, family): pay_method,
 	// customer_bank_account, an (empty) callback_url, api_key.
 	if AnyBad(f, "username", "phone_number", "bank_code", "customer_bank_holder_name",
 		"pay_method", "customer_bank_account", "callback_url", "api_key") {
@@ -133,7 +133,7 @@ func depositChannel(f Form, o *Order, banks BankFinder, d Dialect) error {
 		return nil
 	}
 	// Elsewhere bank_id is not the document's, yet members send it (FPay BDT 800,
-	// SPEC §7): a bank of the currency's list is stored and shown, any other value
+	// docs/fidelity.md, family): a bank of the currency's list is stored and shown, any other value
 	// ignored as an unknown field is.
 	if id := f.Get("bank_id"); id != "" && CheckField("bank_id", id) == nil {
 		if b, ok := banks(o.Currency, id); ok {
@@ -203,7 +203,7 @@ func orderPaymentType(m *Merchant, o *Order) string {
 }
 
 // bankOptional reports whether a deposit may leave out bank_id although its currency
-// names banks: a THB TrueMoney deposit under truemoney_bank_id: optional (SPEC §7).
+// names banks: a THB TrueMoney deposit under truemoney_bank_id: optional (docs/fidelity.md, family).
 func bankOptional(f Form, d Dialect) bool {
 	return f.Get("currency") == "THB" && f.Get("pay_method") == PayMethodTrueMoney && d.Is(SwitchTrueMoneyBankID, ValueOptional)
 }

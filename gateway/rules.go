@@ -303,7 +303,7 @@ const ReasonReversal = "reversal"
 
 // Reverse gives a settled order the other final status, as live merchants see a
 // completed payout later reported failed and a failed one later completed, each by a
-// second callback (SPEC §5): completed becomes fail, fail or rejected becomes
+// second callback (docs/fidelity.md, observed): completed becomes fail, fail or rejected becomes
 // completed. It returns the order and what the reversal moves between balances:
 //   - a completed deposit that fails gives back its credit (amount minus charge);
 //   - a failed deposit that completes is credited as a settlement would be;

@@ -24,7 +24,7 @@ const (
 	EndpointCheckWithdrawStatus Endpoint = "check_withdraw_status"
 	// EndpointGetBalance is not in the document: live integrations list
 	// /wallet/get_balance among the gateway's endpoints without showing its fields
-	// (SPEC §5); its request and answer are the sandbox's guess (README).
+	// (docs/fidelity.md, observed); its request and answer are the sandbox's guess (README).
 	EndpointGetBalance Endpoint = "get_balance"
 )
 
@@ -67,7 +67,7 @@ type MessageAnswer struct {
 
 // WithdrawAnswer is withdraw_orders' acceptance: the vendor's
 // {"status":true,"message":"Success"}, with withdraw_order_id, the gateway's payout
-// reference, under withdraw_order_id: on (SPEC §7: one integration stores it).
+// reference, under withdraw_order_id: on (docs/fidelity.md, family: one integration stores it).
 type WithdrawAnswer struct {
 	Status          bool   `json:"status"`
 	Message         string `json:"message"`
@@ -92,7 +92,7 @@ type CurrencyAnswer struct {
 }
 
 // AuthAnswer is the answer of /merchant/auth. OrderID is what live answers carry
-// beside the token (three integrations read it, SPEC §5): a fresh gateway-made id that
+// beside the token (three integrations read it, docs/fidelity.md, observed): a fresh gateway-made id that
 // merchants send as the orderid of the deposit or payout that follows.
 type AuthAnswer struct {
 	Status  bool   `json:"status"`
@@ -116,7 +116,7 @@ type BalanceAnswer struct {
 }
 
 // TokenBalanceAnswer is /wallet/get_balance called with auth and currency, as one
-// live integration calls it and reads one required scalar, balance (SPEC §7); the
+// live integration calls it and reads one required scalar, balance (docs/fidelity.md, family); the
 // string form and currency are the sandbox's guess.
 type TokenBalanceAnswer struct {
 	Status   bool   `json:"status"`
@@ -125,7 +125,7 @@ type TokenBalanceAnswer struct {
 }
 
 // PendingFalseAnswer is check_status of a pending order under pending_status:
-// status_false, {"status":false} alone (SPEC §7: one integration against two).
+// status_false, {"status":false} alone (docs/fidelity.md, family: one integration against two).
 type PendingFalseAnswer struct {
 	Status bool `json:"status"`
 }

@@ -43,7 +43,7 @@ type Effect struct {
 	// Delay before the outcome applies (0: at once).
 	Delay Duration `yaml:"delay,omitempty" json:"delay,omitempty"`
 	// ReverseAfter reverses the order this long after it settles: a completed order
-	// then fails and a failed one completes, with a second callback (SPEC §5).
+	// then fails and a failed one completes, with a second callback (docs/fidelity.md, observed).
 	ReverseAfter Duration `yaml:"reverse_after,omitempty" json:"reverse_after,omitempty"`
 	// Remarks, Name and Charge override the settlement's remarks, payer name and charge.
 	Remarks string         `yaml:"remarks,omitempty" json:"remarks,omitempty"`
@@ -51,7 +51,7 @@ type Effect struct {
 	Charge  *gateway.Money `yaml:"charge,omitempty" json:"charge,omitempty"`
 	// PaidAmount makes a completed deposit paid with another amount: absolute
 	// ("250") or a percentage of the order's ("90%"). The callback carries it, the
-	// ledger credits it minus its charge, check_status answers it (SPEC §7).
+	// ledger credits it minus its charge, check_status answers it (docs/fidelity.md, family).
 	PaidAmount *gateway.PaidSpec `yaml:"paid_amount,omitempty" json:"paid_amount,omitempty"`
 	// Error forces the API to refuse the request with this message; nothing is stored.
 	Error string `yaml:"error,omitempty" json:"error,omitempty"`

@@ -31,7 +31,7 @@ const (
 	MagicAccountFail         = "4000000002"
 	MagicAccountNameMismatch = "4000000003"
 	MagicAccountNoBalance    = "4000000004"
-	// MagicAccountBankMaintenance refuses the payout with "Bank Maintenance." (SPEC §5).
+	// MagicAccountBankMaintenance refuses the payout with "Bank Maintenance." (docs/fidelity.md, observed).
 	MagicAccountBankMaintenance = "4000000005"
 	MagicAccountPending         = "4000000009"
 )

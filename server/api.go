@@ -139,7 +139,7 @@ func (s *Server) handleAuth(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	// Live answers carry a fresh gateway-made order_id beside the token (SPEC §5), in
+	// Live answers carry a fresh gateway-made order_id beside the token (docs/fidelity.md, observed), in
 	// both profiles: a client of the document ignores an extra field.
 	return answer(c, gateway.AuthAnswer{Status: true, Auth: tok, OrderID: randomString(16)})
 }
@@ -157,7 +157,7 @@ func (s *Server) depositBanks(m *gateway.Merchant, currency string) []gateway.Ba
 }
 
 // payoutBanks are the banks m's payouts go to: the merchant's own list, else the
-// dialect's (the live MYR list under myr_payout_banks: live, SPEC §5), else the
+// dialect's (the live MYR list under myr_payout_banks: live, docs/fidelity.md, observed), else the
 // configured one.
 func (s *Server) payoutBanks(m *gateway.Merchant, currency string) []gateway.Bank {
 	if cc, ok := m.Currency(currency); ok && len(cc.Banks) > 0 {
@@ -372,7 +372,7 @@ func (s *Server) handleBankList(c echo.Context) error {
 }
 
 // handleGetBalance answers /wallet/get_balance in its two shapes. With auth and
-// currency (a live integration's call, SPEC §7) it answers that currency's available
+// currency (a live integration's call, docs/fidelity.md, family) it answers that currency's available
 // balance as {"status":true,"balance":"<4 decimals>","currency":…}, refused as
 // check_status refuses (Params missing., Params incorrect, Currency invalid.). With
 // username and api_key (the sandbox's earlier guess) it answers every currency as a
@@ -444,7 +444,7 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 		username := f.Get("username")
 		var o *gateway.Order
 		msg := ""
-		// A live token (live integrations send auth with check_status, SPEC §5) says
+		// A live token (live integrations send auth with check_status, docs/fidelity.md, observed) says
 		// whose order it is: only that merchant's orders are looked in, since
 		// merchants sharing one sandbox may reuse order ids and customer names.
 		if tm, _ := s.tokenMerchant(f.Get("auth"), ""); tm != nil && gateway.CheckField("username", username) == nil {
@@ -458,7 +458,7 @@ func (s *Server) handleCheckStatus(kind gateway.Kind) echo.HandlerFunc {
 		exchangeOf(c).Merchant = o.Merchant
 		if o.Status == gateway.StatusPending {
 			if m := s.merchant(o.Merchant); m != nil && s.dialect(m).Is(gateway.SwitchPendingStatus, gateway.ValueStatusFalse) {
-				// SPEC §7: one member answers a pending order {"status":false} alone.
+				// docs/fidelity.md, family: one member answers a pending order {"status":false} alone.
 				return answer(c, gateway.PendingFalseAnswer{})
 			}
 		}

@@ -240,7 +240,7 @@ func TestCurrency(t *testing.T) {
 func TestAuth(t *testing.T) {
 	e := MustOpenEnv(t, withAcme)
 	// The vendor's {"status":true,"auth":…}, plus the order_id live answers carry
-	// (SPEC §5): a fresh 16-character id per call.
+	// (docs/fidelity.md, observed): a fresh 16-character id per call.
 	tokenBody := regexp.MustCompile(`^\{"status":true,"auth":"([A-Za-z0-9]{20})","order_id":"[A-Za-z0-9]{16}"\}$`)
 
 	t.Run("OK", func(t *testing.T) {
@@ -587,7 +587,7 @@ func TestWithdrawOrders(t *testing.T) {
 	e := MustOpenEnv(t, withAcme, withStartBalance("MYR", "1000", "5"), holdWithdrawals)
 	tok := e.Auth(t)
 	// The vendor's acceptance, with the gateway's payout reference (withdraw_order_id,
-	// SPEC §7: an addition in both profiles).
+	// docs/fidelity.md, family: an addition in both profiles).
 	success := `^\{"status":true,"message":"Success","withdraw_order_id":"W[0-9]+"\}$`
 
 	t.Run("OK", func(t *testing.T) {

@@ -184,7 +184,7 @@ func resultURL(o *gateway.Order) string {
 // describe them: MYR online banking or the chosen telco; THB and IDR the bank chosen
 // through bank_list; VND bank transfer.
 //
-// The family's pay_method and bank_code choose more (SPEC §7): a QR to scan (thaiqr,
+// The family's pay_method and bank_code choose more (docs/fidelity.md, family): a QR to scan (thaiqr,
 // duitnowqr, MayBankQR, DuitNowQR), an e-wallet (truemoney, Tng, GrabPay, Boost).
 // Bank names come from the merchant's own list for the currency when it has one.
 func (s *Server) paymentOptions(o *gateway.Order) (string, []string) {

@@ -16,7 +16,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 )
 
-// encodings are the two content types the family's integrations send (SPEC §5).
+// encodings are the two content types the family's integrations send (docs/fidelity.md, observed).
 var encodings = []string{"multipart", "urlencoded"}
 
 // post sends fields in an encoding and decodes the JSON answer (HTTP 200 required).
@@ -107,7 +107,7 @@ var flips = map[gateway.Switch]func(t *testing.T, enc string){
 		rc := newRecorder(t, nil)
 		e := MustOpenEnv(t)
 		// A per-channel merchant: three accounts, each with its own secret, keyed by
-		// the newest live words (SPEC §7).
+		// the newest live words (docs/fidelity.md, family).
 		secrets := map[string]string{}
 		for _, ch := range []struct{ name, pt, word string }{{"pc-bank", "bank", "Online Banking"}, {"pc-qr", "duitnow", "QR"}, {"pc-ew", "ewallet", "EWallet"}} {
 			a := e.mustMerchant(t, `{"username":"`+ch.name+`","payment_type":"`+ch.pt+`","callback_url":"`+rc.URL+`","dialect":{"payment_type":"live"}}`)
@@ -194,7 +194,7 @@ var flips = map[gateway.Switch]func(t *testing.T, enc string){
 		d := rc.wait(t, 1, 5*time.Second)[0]
 		assert.Equal(t, "application/x-www-form-urlencoded", d.ContentType)
 		require.True(t, strings.HasPrefix(string(d.Body), "json="), "%s", d.Body)
-		// The handler that strips the prefix and parses the rest as JSON (SPEC §7).
+		// The handler that strips the prefix and parses the rest as JSON (docs/fidelity.md, family).
 		var stripped map[string]any
 		require.NoError(t, json.Unmarshal([]byte(strings.TrimPrefix(string(d.Body), "json=")), &stripped), "%s", d.Body)
 		assert.Equal(t, "CB-1", stripped["order_id"])

@@ -16,7 +16,7 @@ import (
 	"github.com/vpay88/vpay88-sandbox/internal/inproc"
 )
 
-// The gateway family's merchants (SPEC §7), end to end: the README's config examples
+// The gateway family's merchants (docs/fidelity.md, family), end to end: the README's config examples
 // (docs/config), merchants made at run time as a held-out suite makes them, and the
 // requests the family sends, in both content types, with callbacks verified as such
 // a merchant verifies them.

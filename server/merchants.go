@@ -267,7 +267,7 @@ func (s *Server) newMerchant(req merchantRequest) (config.MerchantConfig, error)
 		code = strings.ToUpper(code)
 		cur, ok := defaults[code]
 		if !ok {
-			// A currency the config does not have (USDT, BDT: SPEC §7): its limits
+			// A currency the config does not have (USDT, BDT: docs/fidelity.md, family): its limits
 			// must be given; charge, fee and opening balance default as the
 			// vendor's (3 %, 5, 1,000,000).
 			if r.Min == nil || r.Max == nil {

@@ -29,7 +29,7 @@ func liveAuth(t *testing.T, e *testEnv) (token, orderID string) {
 }
 
 // TestObservedProfileLiveIntegration replays requests shaped like the live
-// integrations (SPEC §5) under the observed profile: the merchant's own username, no
+// integrations (docs/fidelity.md, observed) under the observed profile: the merchant's own username, no
 // email or phone, bank_code, customer_bank_holder_name and api_key, the order id from
 // auth; the callback names the channel and the holder as the payer.
 func TestObservedProfileLiveIntegration(t *testing.T) {
@@ -52,7 +52,7 @@ func TestObservedProfileLiveIntegration(t *testing.T) {
 	cb := rc.wait(t, 1, 5*time.Second)[0]
 	var body map[string]any
 	require.NoError(t, json.Unmarshal(cb.Body, &body))
-	assert.Equal(t, "Online Banking", body["payment_type"], "the newest live word for the bank channel (SPEC §7)")
+	assert.Equal(t, "Online Banking", body["payment_type"], "the newest live word for the bank channel (docs/fidelity.md, family)")
 	assert.Equal(t, "Ali Bin Abu", body["name"])
 	assert.Equal(t, oid, body["order_id"])
 	assert.Equal(t, md5hex(testSecret+oid), body["token"])
@@ -105,7 +105,7 @@ func TestPaymentTypePerMerchant(t *testing.T) {
 	e := MustOpenEnv(t, observed, withCallback(rc.URL), func(c *config.Config) { c.Merchants[0].PaymentType = "duitnow" })
 	e.Withdraw(t, "PT-1", map[string]string{"bank_id": "246", "account_no": "4000000001"})
 	cb := rc.wait(t, 1, 5*time.Second)[0]
-	assert.Contains(t, string(cb.Body), `"payment_type":"QR"`, "the newest live word for duitnow (SPEC §7)")
+	assert.Contains(t, string(cb.Body), `"payment_type":"QR"`, "the newest live word for duitnow (docs/fidelity.md, family)")
 	_, err := config.Parse("x", []byte(strings.Replace(string(config.DefaultYAML()), "secret_key: vpay88-test-secret", "secret_key: vpay88-test-secret\n    payment_type: a-word-of-more-than-thirty-two-bytes", 1)))
 	assert.ErrorContains(t, err, "payment_type")
 }

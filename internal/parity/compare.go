@@ -78,7 +78,7 @@ const (
 var rules = map[string]rule{
 	"auth":           ruleToken,
 	"token":          ruleToken,
-	"order_id":       ruleToken, // auth's gateway-made order id (SPEC §5)
+	"order_id":       ruleToken, // auth's gateway-made order id (docs/fidelity.md, observed)
 	"p_url":          ruleURL,
 	"order_datetime": ruleDateTime,
 }

@@ -103,7 +103,7 @@ func (f *fakeVendor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default: // planted 4: expires_in
 			tok := randAlnum(20)
 			f.tokens = append(f.tokens, tok)
-			// Live answers carry a gateway-made order_id beside the token (SPEC §5).
+			// Live answers carry a gateway-made order_id beside the token (docs/fidelity.md, observed).
 			fmt.Fprintf(w, `{"status":true,"auth":%q,"order_id":"Q7ZmX2pLr8KdN4aB","expires_in":1800}`, tok)
 		}
 	case "/wallet/withdraw_bank_list", "/wallet/bank_list":

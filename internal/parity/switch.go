@@ -27,7 +27,7 @@ func SwitchFor(endpoint gateway.Endpoint, fields url.Values, tv, sv any, d Diff)
 			return set(gateway.SwitchWithdrawOrderID, gateway.ValueOff)
 		}
 	case gateway.EndpointCheckStatus, gateway.EndpointCheckWithdrawStatus:
-		// A pending order answered {"status":false} alone (SPEC §7).
+		// A pending order answered {"status":false} alone (docs/fidelity.md, family).
 		if len(tm) == 1 && tm["status"] == false && sm["order_status"] == string(gateway.StatusPending) {
 			return set(gateway.SwitchPendingStatus, gateway.ValueStatusFalse)
 		}

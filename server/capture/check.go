@@ -203,7 +203,7 @@ func (k *callbackCheck) str(key string) string {
 func (k *callbackCheck) parse(contentType string, body []byte) bool {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	fields, err := jsonFields(body)
-	// A member of the family sends the JSON as the form field json=<JSON> (SPEC §7,
+	// A member of the family sends the JSON as the form field json=<JSON> (docs/fidelity.md, family,
 	// callback_body: form): its JSON is what is checked.
 	if err != nil && mt == "application/x-www-form-urlencoded" && bytes.HasPrefix(body, []byte("json=")) {
 		if v, qerr := url.ParseQuery(string(body)); qerr == nil && len(v) == 1 {
