@@ -11,13 +11,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -132,16 +130,9 @@ func startProxy(ctx context.Context, env *Env, target string, flags ...string) (
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(env.Bin, "proxy", "--target", target, "--addr", addr, "--username", defaultMerchant.User,
-		"--api-key", defaultMerchant.APIKey, "--secret", defaultMerchant.Secret)
-	cmd.Args = append(cmd.Args, flags...)
-	cmd.Dir, cmd.Stdout, cmd.Stderr = env.Tmp, io.Discard, lf
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "VPAY88_") {
-			cmd.Env = append(cmd.Env, kv)
-		}
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	args := []string{"proxy", "--target", target, "--addr", addr, "--username", defaultMerchant.User,
+		"--api-key", defaultMerchant.APIKey, "--secret", defaultMerchant.Secret}
+	cmd := childCmd(env, append(args, flags...), lf)
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return nil, err

@@ -86,6 +86,14 @@ func command(env *Env, o Opts, addr string, w io.Writer) *exec.Cmd {
 		args = append(args, "--fast-retries")
 	}
 	args = append(args, o.Args...)
+	cmd := childCmd(env, args, w)
+	cmd.Env = append(cmd.Env, o.Env...)
+	return cmd
+}
+
+// childCmd runs the binary with args in the scratch folder, stderr to w, as every
+// process of the suite is run (a sandbox, a proxy).
+func childCmd(env *Env, args []string, w io.Writer) *exec.Cmd {
 	cmd := exec.Command(env.Bin, args...)
 	cmd.Dir = env.Tmp
 	cmd.Stdout = io.Discard
@@ -96,7 +104,6 @@ func command(env *Env, o Opts, addr string, w io.Writer) *exec.Cmd {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	cmd.Env = append(cmd.Env, o.Env...)
 	// If this program dies without cleaning up, the kernel kills the child.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	return cmd
