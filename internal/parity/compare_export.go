@@ -9,8 +9,3 @@ func Compare(target, sandbox *Observation) (diffs []Diff, notes []string) {
 	c := compareObservations(target, sandbox)
 	return c.diffs, c.notes
 }
-
-// Mask masks a secret as recordings do: character by character, keeping its
-// character classes and length (digits 0, a-f a, other lower-case x, A-F A, other
-// upper-case X, _ and - kept, anything else *).
-func Mask(s string) string { return mask(s) }
