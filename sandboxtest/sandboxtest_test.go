@@ -289,3 +289,23 @@ func TestSandbox_CustomerActions(t *testing.T) {
 		})
 	}
 }
+
+// TestSandbox_SettleOptionsAndRecorder: Settle's name and charge reach the callback,
+// and the Recorder's own methods see what came.
+func TestSandbox_SettleOptionsAndRecorder(t *testing.T) {
+	sb := sandboxtest.New(t)
+	assert.Contains(t, sb.Recorder.URL(), "http://127.0.0.1:")
+	_, err := sb.Client.GenerateOrder(context.Background(), deposit("opt-1", "john@example.com"))
+	require.NoError(t, err)
+	require.NoError(t, sb.Settle(gateway.KindDeposit, "opt-1", gateway.OutcomeCompleted,
+		sandboxtest.WithName("Siti Aminah"), sandboxtest.WithCharge("1.5000")))
+	got, err := sb.Recorder.Next(1, 5*time.Second)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	require.True(t, got[0].Verified(), "%v", got[0].Err)
+	assert.Equal(t, "Siti Aminah", got[0].Callback.Name)
+	assert.Equal(t, "1.5000", got[0].Callback.Charge)
+	assert.Equal(t, 1, sb.Recorder.Count())
+	sb.Recorder.Reset()
+	assert.Equal(t, 0, sb.Recorder.Count())
+}
