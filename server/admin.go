@@ -104,6 +104,7 @@ type orderView struct {
 	Callbacks []deliveryView `json:"callbacks"`
 }
 
+// deliveryView is a delivery with its attempts, both from one read (store's Log).
 type deliveryView struct {
 	*store.Delivery
 	AttemptLog []store.Attempt `json:"attempt_log"`
@@ -116,14 +117,7 @@ func (s *Server) orderView(o *gateway.Order) (orderView, error) {
 	}
 	v := orderView{Order: o, Callbacks: []deliveryView{}}
 	for _, d := range dels {
-		as, err := s.store.Attempts(d.ID)
-		if err != nil {
-			return orderView{}, err
-		}
-		if as == nil {
-			as = []store.Attempt{}
-		}
-		v.Callbacks = append(v.Callbacks, deliveryView{Delivery: d, AttemptLog: as})
+		v.Callbacks = append(v.Callbacks, deliveryView{Delivery: d, AttemptLog: d.Log})
 	}
 	return v, nil
 }
@@ -450,14 +444,7 @@ func (s *Server) handleAdminCallbacks(c echo.Context) error {
 	}
 	out := make([]deliveryView, 0, len(page.Deliveries))
 	for _, d := range page.Deliveries {
-		as, err := s.store.Attempts(d.ID)
-		if err != nil {
-			return err
-		}
-		if as == nil {
-			as = []store.Attempt{}
-		}
-		out = append(out, deliveryView{Delivery: d, AttemptLog: as})
+		out = append(out, deliveryView{Delivery: d, AttemptLog: d.Log})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"total": page.Total, "callbacks": out, "next": nextCursor(page.Next, 0)})
 }

@@ -63,3 +63,63 @@ func TestRetryDeliveries(t *testing.T) {
 	_, err = s.RetryDeliveries("", store.DeliveryDelivered, now)
 	assert.Error(t, err)
 }
+
+// TestDeliveriesCarryTheirAttempts: Deliveries and ListDeliveries give each delivery
+// its attempts (Log) from the read that gave its state, so a reader that sees the
+// attempt a RecordAttempt stored also sees the state it stored with it. Readers
+// racing the recorder check that no read shows a delivered attempt beside a pending
+// state (the admin view once read them in two transactions and could).
+func TestDeliveriesCarryTheirAttempts(t *testing.T) {
+	s, err := store.Open(filepath.Join(t.TempDir(), "log.db"))
+	require.NoError(t, err)
+	defer s.Close()
+	var dels []*store.Delivery
+	for i := range 50 {
+		dels = append(dels, &store.Delivery{Merchant: "a", Kind: gateway.KindDeposit, OrderID: fmt.Sprintf("L-%d", i),
+			URL: "http://127.0.0.1:1/", Body: []byte(`{}`), State: store.DeliveryPending})
+	}
+	require.NoError(t, s.Enqueue(dels))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, d := range dels {
+			next := *d
+			next.State, next.Attempts = store.DeliveryDelivered, 1
+			if err := s.RecordAttempt(&next, store.Attempt{DeliveryID: d.ID, N: 1, Time: time.Now(), Status: 200}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	check := func(d *store.Delivery) {
+		if len(d.Log) == 1 {
+			assert.Equal(t, store.DeliveryDelivered, d.State, "%s: an attempt beside the state before it", d.OrderID)
+		} else {
+			assert.Empty(t, d.Log)
+			assert.Equal(t, store.DeliveryPending, d.State)
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		page, err := s.ListDeliveries(store.DeliveryFilter{Merchant: "a", Limit: 50})
+		require.NoError(t, err)
+		for _, d := range page.Deliveries {
+			check(d)
+		}
+		one, err := s.Deliveries(gateway.KindDeposit, "a", "L-25")
+		require.NoError(t, err)
+		require.Len(t, one, 1)
+		check(one[0])
+	}
+	page, err := s.ListDeliveries(store.DeliveryFilter{Merchant: "a", Limit: 50})
+	require.NoError(t, err)
+	require.Len(t, page.Deliveries, 50)
+	for _, d := range page.Deliveries {
+		require.Len(t, d.Log, 1, d.OrderID)
+		assert.Equal(t, 200, d.Log[0].Status)
+	}
+}

@@ -44,6 +44,11 @@ type Delivery struct {
 	// (application/x-www-form-urlencoded), as the merchant's dialect asks
 	// (callback_body: form); Body keeps the JSON.
 	Form bool `json:"form,omitempty"`
+	// Log is the delivery's attempts, oldest first, as Deliveries and ListDeliveries
+	// return it: read in the transaction that read the delivery, so that they agree
+	// with its State (an attempt and its state change commit together; two reads could
+	// show the attempt beside the state before it). Not stored with the delivery.
+	Log []Attempt `json:"-"`
 }
 
 // Attempt is one try at delivering a callback, as the admin API shows it.
@@ -332,7 +337,7 @@ func (s *Store) RecordAttempt(d *Delivery, a Attempt) error {
 	})
 }
 
-// Deliveries returns the callbacks of one order, oldest first.
+// Deliveries returns the callbacks of one order, oldest first, each with its Log.
 func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Delivery, error) {
 	var out []*Delivery
 	err := s.view(func(tx *bolt.Tx) error {
@@ -342,7 +347,7 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 			if len(k) != len(prefix)+8 {
 				continue
 			}
-			d, err := deliveryAt(tx, k[len(prefix):])
+			d, err := deliveryWithLog(tx, k[len(prefix):])
 			if err != nil {
 				return err
 			}
@@ -353,6 +358,17 @@ func (s *Store) Deliveries(kind gateway.Kind, merchant, orderID string) ([]*Deli
 		return nil
 	})
 	return out, err
+}
+
+// deliveryWithLog reads a delivery and its attempts (Log) in one transaction; nil
+// when there is none.
+func deliveryWithLog(tx *bolt.Tx, id []byte) (*Delivery, error) {
+	d, err := deliveryAt(tx, id)
+	if err != nil || d == nil {
+		return d, err
+	}
+	d.Log, err = attemptsIn(tx, d.ID)
+	return d, err
 }
 
 // Delivery returns one delivery by id, as stored now (the dispatcher re-reads it
@@ -372,19 +388,27 @@ func (s *Store) Delivery(id uint64) (*Delivery, error) {
 // Attempts returns the attempts of one delivery, in order.
 func (s *Store) Attempts(deliveryID uint64) ([]Attempt, error) {
 	var out []Attempt
-	err := s.view(func(tx *bolt.Tx) error {
-		prefix := u64(deliveryID)
-		c := tx.Bucket(bucketAttempts).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			var a Attempt
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("%w: attempt %x: %v", ErrCorrupt, k, err)
-			}
-			out = append(out, a)
-		}
-		return nil
+	err := s.view(func(tx *bolt.Tx) (err error) {
+		out, err = attemptsIn(tx, deliveryID)
+		return err
 	})
 	return out, err
+}
+
+// attemptsIn reads the attempts of one delivery, in order; an empty list, not nil,
+// when it has none (the admin API writes [] for it).
+func attemptsIn(tx *bolt.Tx, deliveryID uint64) ([]Attempt, error) {
+	out := []Attempt{}
+	prefix := u64(deliveryID)
+	c := tx.Bucket(bucketAttempts).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		var a Attempt
+		if err := json.Unmarshal(v, &a); err != nil {
+			return nil, fmt.Errorf("%w: attempt %x: %v", ErrCorrupt, k, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
 }
 
 // DeliveryFilter selects callbacks for ListDeliveries.
@@ -404,8 +428,8 @@ type DeliveryPage struct {
 	Next       uint64 // the cursor of the next page (0: this is the last)
 }
 
-// ListDeliveries returns a page of the callback log, newest first, read from the list
-// index of the states asked for; the total comes from the counters.
+// ListDeliveries returns a page of the callback log, newest first, each with its Log,
+// read from the list index of the states asked for; the total comes from the counters.
 func (s *Store) ListDeliveries(f DeliveryFilter) (DeliveryPage, error) {
 	var page DeliveryPage
 	if f.Limit <= 0 {
@@ -431,7 +455,7 @@ func (s *Store) ListDeliveries(f DeliveryFilter) (DeliveryPage, error) {
 				page.Next = page.Deliveries[len(page.Deliveries)-1].ID
 				break
 			}
-			d, err := deliveryAt(tx, u64(id))
+			d, err := deliveryWithLog(tx, u64(id))
 			if err != nil {
 				return err
 			}
