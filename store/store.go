@@ -277,17 +277,21 @@ var errRollback = errors.New("store: batch rolled back")
 
 // commit runs a batch in one transaction. When a write fails or panics, whatever it
 // wrote before failing must not reach the file, and the transaction it shares holds
-// the others' writes too: so the whole transaction is rolled back, the failed write
-// answers its error, and the others run again without it (bbolt's own DB.Batch rule).
-// Each round drops one write, so a batch of n commits after at most n rounds; a
-// rolled-back round costs no fsync.
+// the others' writes too: so the whole transaction is rolled back and the others run
+// again without it. Each round drops one write, so a batch of n commits after at most
+// n rounds; a rolled-back round costs no fsync. A dropped write met the batch's other
+// writes uncommitted (a settlement that found the order another had just settled), so
+// it runs again alone once they are committed and answers what it meets then:
+// bbolt's own DB.Batch rule (trySolo). Answering the rolled-back round's error at once
+// let a request answer before the write it had seen was committed.
 func (s *Store) commit(batch []*writeReq) {
+	var dropped []*writeReq
 	for len(batch) > 0 {
-		failed, ferr := -1, error(nil)
+		failed := -1
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			for i, r := range batch {
 				if err := runSafely(r.fn, tx); err != nil {
-					failed, ferr = i, err
+					failed = i
 					return errRollback
 				}
 			}
@@ -297,11 +301,15 @@ func (s *Store) commit(batch []*writeReq) {
 			for _, r := range batch {
 				r.err <- err
 			}
-			return
+			break
 		}
-		s.noteDamage(ferr)
-		batch[failed].err <- ferr
+		dropped = append(dropped, batch[failed])
 		batch = append(batch[:failed], batch[failed+1:]...)
+	}
+	for _, r := range dropped {
+		err := s.db.Update(func(tx *bolt.Tx) error { return runSafely(r.fn, tx) })
+		s.noteDamage(err)
+		r.err <- err
 	}
 }
 
